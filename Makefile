@@ -1,0 +1,51 @@
+# nitro: build, test and demo. Run as root on Debian 12; `make deps` installs
+# what is missing (apt packages, libvirtd) and is run by the targets that need it.
+
+GO        ?= go
+BIN       := bin/nitro
+LAB       := lab/lab.sh
+E2E_FLAGS ?= -count=1 -timeout 40m
+# Lab settings pass through the environment, e.g. `make lab-up LAB_KERNEL=6.12 LAB_VCPUS=2`.
+export LAB_NAME LAB_KERNEL LAB_VCPUS LAB_MEM_MB LAB_WORKLOAD LAB_URI
+
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
+
+.PHONY: all deps build vet unit e2e test bench demo lab-up lab-down lab-status clean
+
+all: build
+
+deps:
+	@lab/deps.sh
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+vet: deps
+	$(GO) vet ./...
+
+unit: deps
+	$(GO) test -count=1 $(UNIT_PKGS)
+
+# The e2e tests boot each lab guest they need once, in TestMain.
+e2e: deps
+	$(GO) test $(E2E_FLAGS) -v ./e2e/
+
+test: vet unit e2e
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS)
+
+lab-up: deps
+	@$(LAB) up
+
+lab-down:
+	@$(LAB) down
+
+lab-status:
+	@$(LAB) status
+
+demo: build lab-up
+	./$(BIN) domains
+
+clean:
+	rm -rf bin

@@ -1,0 +1,91 @@
+package kvm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Direction says whether an event is a system call entering or leaving the kernel.
+type Direction uint8
+
+const (
+	Enter Direction = iota
+	Exit
+)
+
+func (d Direction) String() string {
+	switch d {
+	case Enter:
+		return "enter"
+	case Exit:
+		return "exit"
+	}
+	return fmt.Sprintf("direction(%d)", uint8(d))
+}
+
+// Mechanism is the instruction the guest used to enter the kernel.
+type Mechanism uint8
+
+const (
+	Syscall Mechanism = iota
+	Sysenter
+)
+
+func (m Mechanism) String() string {
+	switch m {
+	case Syscall:
+		return "syscall"
+	case Sysenter:
+		return "sysenter"
+	}
+	return fmt.Sprintf("mechanism(%d)", uint8(m))
+}
+
+// Regs are the x86-64 general registers of a stopped vCPU.
+type Regs struct {
+	RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP uint64
+	R8, R9, R10, R11, R12, R13, R14, R15   uint64
+	RIP, RFlags                            uint64
+}
+
+// SRegs are the special registers a back end needs to read guest memory and
+// find the current task.
+type SRegs struct {
+	CR0, CR2, CR3, CR4, CR8, EFER uint64
+	FSBase, GSBase, KernelGSBase  uint64
+}
+
+// Event is one stop of one vCPU at a system call boundary. The vCPU stays
+// stopped until the Listener is told to Continue, so handlers may read guest
+// memory and change registers in between.
+type Event struct {
+	VCPU      int
+	Direction Direction
+	Mechanism Mechanism
+	Regs      Regs
+	SRegs     SRegs
+	Time      time.Time // host time at which the stop was seen
+}
+
+// Listener is a source of system call events from one VM.
+//
+// Next blocks until an event arrives; the event's vCPU is then stopped. The
+// caller may change ev.Regs and call SetRegs, and must call Continue before
+// the next Next. Close detaches: no breakpoint or trap is left behind and the
+// VM runs, whatever state the listener was in.
+type Listener interface {
+	Next(ctx context.Context) (*Event, error)
+	SetRegs(ev *Event) error
+	Continue(ev *Event) error
+	Close() error
+}
+
+// Sentinel errors shared by every listener implementation.
+var (
+	// ErrDetached is returned by Next after Close, or when the VM went away.
+	ErrDetached = errors.New("listener detached")
+	// ErrNotSupported means the host or VM lacks what this listener needs.
+	ErrNotSupported = errors.New("not supported by this host or VM")
+)

@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"nitro/internal/lab"
+)
+
+// guests are booted once, side by side, before any test runs.
+var guests = []lab.Guest{lab.Default}
+
+// nitroBin is the nitro binary under test, built once by TestMain.
+var nitroBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		return m.Run() // each test skips (or fails under CI) through lab.RequireRoot
+	}
+	dir, err := os.MkdirTemp("", "nitro-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	nitroBin = filepath.Join(dir, "nitro")
+	build := exec.Command("go", "build", "-o", nitroBin, ".")
+	build.Dir = lab.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building nitro: %v\n%s", err, out)
+		return 1
+	}
+	if err := bootAll(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func bootAll() error {
+	errs := make([]error, len(guests))
+	var wg sync.WaitGroup
+	for i, g := range guests {
+		wg.Go(func() { errs[i] = g.Up() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

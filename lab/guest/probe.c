@@ -1,0 +1,57 @@
+/*
+ * nitro-probe: one run makes exactly this sequence of system calls, which the
+ * end-to-end tests check traces against:
+ *
+ *   openat(AT_FDCWD, "/etc/nitro/probe-input", O_RDONLY)              = 3
+ *   read(3, "nitro probe input\n", 128)                                = 18
+ *   close(3)                                                           = 0
+ *   openat(AT_FDCWD, "/tmp/nitro-probe-marker", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3
+ *   write(3, "nitro-probe marker\n", 19)                               = 19
+ *   close(3)                                                           = 0
+ *   openat(AT_FDCWD, "/nonexistent/nitro-probe", O_RDONLY)            = -2 (ENOENT)
+ *   unlink("/tmp/nitro-probe-marker")                                  = 0
+ *   write(1, "nitro-probe: read 18 bytes: nitro probe input\n", 46)  = 46
+ *   exit_group(0)
+ *
+ * What it prints shows what it really read, so a tracer that rewrites the
+ * path of the first openat can see the effect on the serial console.
+ */
+#include "sys.h"
+
+static const char input_path[] = "/etc/nitro/probe-input";
+static const char marker_path[] = "/tmp/nitro-probe-marker";
+static const char marker[] = "nitro-probe marker\n";
+static const char missing_path[] = "/nonexistent/nitro-probe";
+
+void main_c(void)
+{
+	char in[128];
+	char out[256];
+	unsigned long pos = 0;
+
+	long fd = sys3(SYS_openat, AT_FDCWD, input_path, O_RDONLY);
+	long n = fd < 0 ? fd : sys3(SYS_read, fd, in, sizeof in);
+	if (fd >= 0)
+		sys1(SYS_close, fd);
+
+	long mfd = sys4(SYS_openat, AT_FDCWD, marker_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (mfd >= 0) {
+		sys3(SYS_write, mfd, marker, sizeof marker - 1);
+		sys1(SYS_close, mfd);
+	}
+	sys3(SYS_openat, AT_FDCWD, missing_path, O_RDONLY);
+	sys1(SYS_unlink, marker_path);
+
+	if (n < 0) {
+		pos = put_str(out, pos, sizeof out, "nitro-probe: open failed: ", 26);
+		pos = put_uint(out, pos, sizeof out, -n);
+		pos = put_str(out, pos, sizeof out, "\n", 1);
+	} else {
+		pos = put_str(out, pos, sizeof out, "nitro-probe: read ", 18);
+		pos = put_uint(out, pos, sizeof out, n);
+		pos = put_str(out, pos, sizeof out, " bytes: ", 8);
+		pos = put_str(out, pos, sizeof out, in, n);
+	}
+	sys3(SYS_write, 1, out, pos);
+	sys_exit(0);
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The nitro lab: a libvirt domain under QEMU's TCG that boots Debian's own
+# kernel with a small busybox initramfs running a known workload.
+#
+#   lab.sh up|down|status|build
+#
+# Settings (environment):
+#   LAB_NAME      domain name                          (nitro-lab)
+#   LAB_KERNEL    kernel version prefix found in /boot  (6.1; 6.12 for the newer one)
+#   LAB_VCPUS     vCPU count                           (1)
+#   LAB_MEM_MB    memory in MiB                        (256)
+#   LAB_WORKLOAD  light: known programs once a second; busy: a tight syscall loop (light)
+#   LAB_URI       libvirt URI                          ($LIBVIRT_DEFAULT_URI or qemu:///system)
+#   LAB_STATE     where images and the serial log go   (/var/lib/nitro/lab)
+set -euo pipefail
+
+LAB_NAME=${LAB_NAME:-nitro-lab}
+LAB_KERNEL=${LAB_KERNEL:-6.1}
+LAB_VCPUS=${LAB_VCPUS:-1}
+LAB_MEM_MB=${LAB_MEM_MB:-256}
+LAB_WORKLOAD=${LAB_WORKLOAD:-light}
+LAB_URI=${LAB_URI:-${LIBVIRT_DEFAULT_URI:-qemu:///system}}
+LAB_STATE=${LAB_STATE:-/var/lib/nitro/lab}
+
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$LAB_STATE/$LAB_NAME
+serial=$dir/serial.log
+virsh() { command virsh -q -c "$LAB_URI" "$@"; }
+die() { echo "lab: $*" >&2; exit 1; }
+
+kernel_image() {
+	local k
+	k=$(ls /boot/vmlinuz-"$LAB_KERNEL".* 2>/dev/null | sort -V | tail -n 1)
+	[[ -n $k ]] || die "no /boot/vmlinuz-$LAB_KERNEL.* (install the Debian kernel package; see lab/deps.sh)"
+	echo "$k"
+}
+
+config() {
+	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB workload=$LAB_WORKLOAD"
+}
+
+build() {
+	local root cflags
+	mkdir -p "$dir"
+	chmod 755 "$LAB_STATE" "$dir"
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,dev,etc/nitro,proc,sys,tmp}
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list); do
+		[[ -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
+	done
+	cflags=(-O2 -static -nostdlib -ffreestanding -fno-builtin -fno-stack-protector -fno-pie -no-pie
+		-fno-asynchronous-unwind-tables -Wall -Werror)
+	gcc "${cflags[@]}" -o "$root/bin/nitro-probe" "$here/guest/probe.c"
+	gcc "${cflags[@]}" -o "$root/bin/nitro-busy" "$here/guest/busy.c"
+	install -m 755 "$here/guest/init" "$root/init"
+	# Two files of the same length, so a tracer can swap one path for the other in place.
+	echo "nitro probe input" >"$root/etc/nitro/probe-input"
+	echo "nitro probe OTHER" >"$root/etc/nitro/probe-other"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initrd.gz"
+	cp "$(kernel_image)" "$dir/vmlinuz"
+	chmod 644 "$dir/initrd.gz" "$dir/vmlinuz"
+	rm -rf "$root"
+}
+
+domain_xml() {
+	cat <<XML
+<domain type='qemu'>
+  <name>$LAB_NAME</name>
+  <description>nitro lab guest: $(config)</description>
+  <memory unit='MiB'>$LAB_MEM_MB</memory>
+  <vcpu>$LAB_VCPUS</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$dir/vmlinuz</kernel>
+    <initrd>$dir/initrd.gz</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet nitro.workload=$LAB_WORKLOAD</cmdline>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <serial type='file'>
+      <source path='$serial' append='off'/>
+      <target port='0'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+state() { virsh domstate "$LAB_NAME" 2>/dev/null | head -n 1 || true; }
+
+# Waits until the workload has printed its first progress line.
+wait_workload() {
+	for _ in $(seq 240); do
+		grep -qE '^nitro-(lab: iteration|busy:) ' "$serial" 2>/dev/null && return 0
+		[[ $(state) == running ]] || die "$LAB_NAME stopped while booting; serial log: $serial"
+		sleep 0.5
+	done
+	die "$LAB_NAME: no workload output on $serial after 120 s"
+}
+
+up() {
+	local want
+	want=$(config)
+	if [[ $(state) == running ]]; then
+		if [[ -f $dir/config && $(cat "$dir/config") == "$want" ]]; then
+			wait_workload
+			echo "lab: $LAB_NAME already running ($want)"
+			return
+		fi
+		echo "lab: $LAB_NAME runs another configuration; restarting it"
+	fi
+	down >/dev/null
+	build
+	domain_xml >"$dir/domain.xml"
+	virsh define "$dir/domain.xml" >/dev/null
+	virsh start "$LAB_NAME" >/dev/null
+	echo "$want" >"$dir/config"
+	wait_workload
+	echo "lab: $LAB_NAME running ($want); serial log $serial"
+}
+
+down() {
+	case $(state) in
+	"") ;;
+	"shut off") virsh undefine "$LAB_NAME" >/dev/null ;;
+	*)
+		virsh destroy "$LAB_NAME" >/dev/null
+		virsh undefine "$LAB_NAME" >/dev/null
+		;;
+	esac
+	rm -f "$dir/config"
+	echo "lab: $LAB_NAME down"
+}
+
+status() {
+	local s
+	s=$(state)
+	echo "domain:     $LAB_NAME (${s:-not defined}) on $LAB_URI"
+	[[ -f $dir/config ]] && echo "config:     $(cat "$dir/config")"
+	echo "serial log: $serial"
+	[[ -f $serial ]] && tail -n 5 "$serial" | sed 's/^/  /'
+	[[ $s == running ]]
+}
+
+case ${1:-} in
+up) up ;;
+down) down ;;
+status) status ;;
+build) build ;;
+*) die "usage: lab.sh up|down|status|build" ;;
+esac

@@ -1,0 +1,2 @@
+// Package themes holds colour palettes; the UI derives its styles from one.
+package themes
