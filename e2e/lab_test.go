@@ -12,13 +12,17 @@ import (
 	"nitro/internal/lab"
 )
 
-// TestLabGuest checks the lab itself: libvirt runs the guest, its workload
-// iterates on the serial console, and QEMU's monitor answers through libvirt,
-// the path the listener attaches by.
-func TestLabGuest(t *testing.T) {
+// TestLabGuests checks the lab itself: libvirt runs each guest as
+// configured, its workload iterates on the serial console, and QEMU's monitor
+// answers through libvirt, the path the listener attaches by.
+func TestLabGuests(t *testing.T) {
 	lab.RequireRoot(t)
-	g := lab.Default
+	for _, g := range guests {
+		t.Run(g.Name, func(t *testing.T) { checkGuest(t, g) })
+	}
+}
 
+func checkGuest(t *testing.T, g lab.Guest) {
 	conn, err := domain.Open(lab.URI)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +38,7 @@ func TestLabGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	if info.State != domain.Running || info.VCPUs != uint(g.VCPUs) || info.MemoryKiB != 256*1024 {
-		t.Fatalf("libvirt reports %+v, want running with %d vCPU and 256 MiB", info, g.VCPUs)
+		t.Fatalf("libvirt reports %+v, want running with %d vCPUs and 256 MiB", info, g.VCPUs)
 	}
 
 	boot, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-lab: boot kernel=(\S+) vcpus=(\d+) workload=(\w+)`), 0, time.Minute)
@@ -42,7 +46,7 @@ func TestLabGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(boot[1], g.Kernel+".") || boot[2] != strconv.Itoa(g.VCPUs) || boot[3] != g.Workload {
-		t.Fatalf("guest booted %q, want kernel %s.*, %d vCPU, workload %s", boot[0], g.Kernel, g.VCPUs, g.Workload)
+		t.Fatalf("guest booted %q, want kernel %s.*, %d vCPUs, workload %s", boot[0], g.Kernel, g.VCPUs, g.Workload)
 	}
 
 	// The workload iterates: two successive iterations appear, in order.

@@ -12,7 +12,7 @@ import (
 )
 
 // guests are booted once, side by side, before any test runs.
-var guests = []lab.Guest{lab.Default}
+var guests = []lab.Guest{lab.Default, lab.Newer}
 
 // nitroBin is the nitro binary under test, built once by TestMain.
 var nitroBin string
