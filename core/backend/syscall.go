@@ -1,0 +1,45 @@
+package backend
+
+import (
+	"time"
+
+	"nitro/core/kvm"
+)
+
+// Process is the guest task that made a system call, as read from guest
+// memory at the event. Comm is raw guest bytes: escape it before showing it.
+type Process struct {
+	PID  int    // thread group id (what ps calls the pid)
+	TID  int    // the thread's own id
+	PPID int    // the parent process's thread group id
+	Comm string // the task's comm, at most 15 bytes in Linux
+	UID  uint32
+	Task uint64 // guest-virtual address of the task structure; 0 if unknown
+}
+
+// Arg is one system call argument: its raw register value and its decoded,
+// strace-style text (already escaped: safe to print to a terminal).
+type Arg struct {
+	Raw  uint64
+	Text string
+}
+
+// Syscall is one system call event in guest terms. An exit event carries the
+// entry's arguments again (decoded with out-parameters filled in where the
+// call wrote them) and the return value.
+type Syscall struct {
+	Seq       uint64 // position in the stream, from 1
+	Time      time.Time
+	VCPU      int
+	Direction kvm.Direction
+	Nr        uint64
+	Name      string // e.g. "openat"; "syscall_N" when unknown
+	Process   Process
+	Args      []Arg
+	Ret       int64  // exit only: the raw return value as the kernel returned it
+	Errno     string // exit only: e.g. "ENOENT" when Ret is -errno, else ""
+	Matched   bool   // exit only: the entry of this call was seen
+}
+
+// Failed says whether an exit returned an error.
+func (s *Syscall) Failed() bool { return s.Direction == kvm.Exit && s.Errno != "" }
