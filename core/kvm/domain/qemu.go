@@ -59,7 +59,7 @@ func tgid(tid int) (int, error) {
 // socket in dir and returns the socket's path. The socket is never a TCP
 // port: on a shared host anyone could stop the guest through one. Once QEMU
 // has made the socket, dir (created 0700) is handed to root, so only root can
-// reach it.
+// reach it. The parent of dir is made 0711.
 func (d *Domain) StartGDBServer(dir string) (string, error) {
 	pid, err := d.QEMUPid()
 	if err != nil {
@@ -69,7 +69,14 @@ func (d *Domain) StartGDBServer(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading owner of QEMU process %d: %w", pid, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// QEMU must be able to pass through the parent, never to list it.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o711); err != nil {
+		return "", fmt.Errorf("creating gdbstub directory: %w", err)
+	}
+	if err := os.Chmod(filepath.Dir(dir), 0o711); err != nil {
+		return "", fmt.Errorf("creating gdbstub directory: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("creating gdbstub directory: %w", err)
 	}
 	// QEMU runs unprivileged and must create the socket itself.
