@@ -72,9 +72,10 @@ type Event struct {
 // Listener is a source of system call events from one VM.
 //
 // Next blocks until an event arrives; the event's vCPU is then stopped. The
-// caller may change ev.Regs and call SetRegs, and must call Continue before
-// the next Next. Close detaches: no breakpoint or trap is left behind and the
-// VM runs, whatever state the listener was in.
+// caller may change ev.Regs and call SetRegs, and must Continue the event
+// before its vCPU can report again; events of other vCPUs may arrive in the
+// meantime. Close detaches: no breakpoint or trap is left behind and the VM
+// runs, whatever state the listener was in.
 type Listener interface {
 	Next(ctx context.Context) (*Event, error)
 	SetRegs(ev *Event) error
