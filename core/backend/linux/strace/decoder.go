@@ -1,0 +1,1015 @@
+package strace
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"net/netip"
+	"strconv"
+
+	"nitro/core/backend"
+	"nitro/core/kvm"
+	"nitro/internal/escape"
+)
+
+// Memory reads the user memory of the process that made the call.
+type Memory interface {
+	// ReadVirt fills p from guest-virtual address va, which may span pages.
+	// An error (an unmapped page, a broken page table) is normal for a
+	// hostile or careless guest: the argument is then shown as its pointer.
+	ReadVirt(p []byte, va uint64) error
+}
+
+// Options bound how much of the guest's memory an argument shows.
+type Options struct {
+	StringLimit int // bytes of a string or buffer shown (strace -s); 0 means DefaultStringLimit
+	PathLimit   int // bytes of a path shown; 0 means DefaultPathLimit (PATH_MAX)
+	ArrayLimit  int // elements of an array (argv, iovec) shown; 0 means DefaultArrayLimit
+}
+
+// Defaults are strace's: -s 32 for strings and arrays, whole paths.
+const (
+	DefaultStringLimit = 32
+	DefaultPathLimit   = 4096
+	DefaultArrayLimit  = 32
+	// MaxLimit caps each limit: however large the lengths and counts a guest
+	// passes, what one call reads of its memory stays bounded by the limits.
+	MaxLimit = 1 << 16
+)
+
+const (
+	pageSize      = 4096
+	strChunk      = 256  // bytes read at a time while looking for a string's NUL
+	envCountLimit = 4096 // envp entries counted before giving up
+	sockaddrMax   = 128  // sizeof(struct sockaddr_storage)
+	statSize      = 144  // sizeof(struct stat) on x86-64
+	statxSize     = 256  // sizeof(struct statx)
+	direntsMax    = 1 << 16
+	utsFieldLen   = 65
+	atFDCWD       = -100
+	nrOpen        = 2
+	nrFcntl       = 72
+	nrOpenat      = 257
+	nrFutex       = 202
+)
+
+// A Decoder turns system call registers and memory into strace-style
+// arguments. It keeps scratch buffers, so it is not safe for concurrent use:
+// use one per goroutine (per vCPU, say).
+type Decoder struct {
+	opts Options
+	text []byte // the argument being written
+	str  []byte // a string read from the guest
+	raw  []byte // fixed-size structures read from the guest
+}
+
+// NewDecoder returns a Decoder with opts' limits, defaults filled in and
+// each capped at MaxLimit.
+func NewDecoder(opts Options) *Decoder {
+	opts.StringLimit = limit(opts.StringLimit, DefaultStringLimit)
+	opts.PathLimit = limit(opts.PathLimit, DefaultPathLimit)
+	opts.ArrayLimit = limit(opts.ArrayLimit, DefaultArrayLimit)
+	return &Decoder{
+		opts: opts,
+		str:  make([]byte, max(opts.StringLimit, opts.PathLimit)+1),
+		raw:  make([]byte, 0, 512),
+	}
+}
+
+func limit(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return min(v, MaxLimit)
+}
+
+// ArgRegs returns the six system call argument registers of x86-64 Linux in
+// order: rdi, rsi, rdx, r10, r8, r9.
+func ArgRegs(r *kvm.Regs) [6]uint64 {
+	return [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
+}
+
+// call is one call being decoded.
+type call struct {
+	nr   uint64
+	args [6]uint64
+	ret  int64
+	done bool // at exit, without an error: the call's out-arguments are readable
+	mem  Memory
+}
+
+// Enter decodes call nr at entry into sc's Nr, Name and Args. Arguments the
+// call writes are shown as their pointers.
+func (d *Decoder) Enter(sc *backend.Syscall, nr uint64, args [6]uint64, mem Memory) {
+	c := call{nr: nr, args: args, mem: mem}
+	sc.Nr, sc.Name = nr, Name(nr)
+	sc.Args = d.decode(&c, nil)
+	sc.Ret, sc.Errno = 0, ""
+}
+
+// Exit decodes call nr at exit into sc's Nr, Name, Args, Ret and Errno. ret
+// is rax as the kernel returned it. args are the argument registers of the
+// entry (x86-64 keeps them across the call, so the exit's registers serve
+// when the entry was not seen). entry are the arguments Enter decoded, or
+// nil: their text is kept, so what the call read is shown as it was before
+// the call, and only what it wrote is decoded now.
+func (d *Decoder) Exit(sc *backend.Syscall, nr uint64, args [6]uint64, ret uint64, mem Memory, entry []backend.Arg) {
+	r := int64(ret)
+	errno := errnoOf(r)
+	c := call{nr: nr, args: args, ret: r, done: errno == 0, mem: mem}
+	sc.Nr, sc.Name = nr, Name(nr)
+	sc.Args = d.decode(&c, entry)
+	sc.Ret, sc.Errno = r, ""
+	if errno != 0 {
+		sc.Errno = ErrnoName(errno)
+	}
+}
+
+func (d *Decoder) decode(c *call, entry []backend.Arg) []backend.Arg {
+	e := lookup(c.nr)
+	if e == nil {
+		// An unknown call: all six registers, as strace shows them.
+		out := make([]backend.Arg, len(c.args))
+		for i, v := range c.args {
+			out[i] = backend.Arg{Raw: v, Text: d.finish(appendHex(d.text[:0], v))}
+		}
+		return out
+	}
+	n := shown(c.nr, e, &c.args)
+	out := make([]backend.Arg, n)
+	for i := range n {
+		k := kindAt(c.nr, e, i, &c.args)
+		if entry != nil && i < len(entry) && !k.out() && entry[i].Raw == c.args[i] {
+			out[i] = entry[i]
+			continue
+		}
+		out[i] = backend.Arg{Raw: c.args[i], Text: d.argText(c, i, k)}
+	}
+	return out
+}
+
+func lookup(nr uint64) *sysent {
+	if nr < uint64(len(table)) && table[nr].name != "" {
+		return &table[nr]
+	}
+	return nil
+}
+
+// shown is how many arguments strace shows for the call; a few calls show
+// fewer depending on the command they carry.
+func shown(nr uint64, e *sysent, a *[6]uint64) int {
+	switch nr {
+	case nrOpen, nrOpenat:
+		// The mode means something only when the call may create a file.
+		flags := a[len(e.args)-2]
+		if flags&(oCreat|oTmpfile) == 0 {
+			return len(e.args) - 1
+		}
+	case nrFcntl:
+		if fcntlNoArg(int64(int32(a[1]))) {
+			return 2
+		}
+	case nrFutex:
+		switch a[1] & futexCmdMask {
+		case futexWake:
+			return 3
+		case futexWait:
+			return 4
+		}
+	}
+	return len(e.args)
+}
+
+// kindAt is the kind of argument i, for the calls where it depends on
+// another argument's value.
+func kindAt(nr uint64, e *sysent, i int, a *[6]uint64) kind {
+	switch {
+	case nr == nrFcntl && i == 2:
+		switch int32(a[1]) {
+		case fDupfd, fDupfdCloexec:
+			return kFd
+		case fSetfd:
+			return kFdFlags
+		case fSetfl:
+			return kOpenFlags
+		}
+	case nr == nrFutex && i == 3 && !futexTimed(a[1]&futexCmdMask):
+		return kUint
+	}
+	return e.args[i]
+}
+
+// finish turns the argument written into b (d.text's storage) into its text.
+func (d *Decoder) finish(b []byte) string {
+	d.text = b[:0]
+	return string(b)
+}
+
+func (d *Decoder) argText(c *call, i int, k kind) string {
+	v := c.args[i]
+	if k.out() && k != kSocklenPtr && !c.done {
+		return ptrText(v)
+	}
+	// Plain numbers skip the scratch buffer: strconv returns small ones
+	// without allocating.
+	switch k {
+	case kInt, kFd:
+		return strconv.FormatInt(int64(int32(v)), 10)
+	case kLong:
+		return strconv.FormatInt(int64(v), 10)
+	case kUint:
+		return strconv.FormatUint(uint64(uint32(v)), 10)
+	case kUlong:
+		return strconv.FormatUint(v, 10)
+	case kPtr:
+		return ptrText(v)
+	case kDirFd:
+		if int32(v) == atFDCWD {
+			return "AT_FDCWD"
+		}
+		return strconv.FormatInt(int64(int32(v)), 10)
+	}
+	return d.finish(d.appendArg(d.text[:0], c, i, k))
+}
+
+func ptrText(v uint64) string {
+	if v == 0 {
+		return "NULL"
+	}
+	return "0x" + strconv.FormatUint(v, 16)
+}
+
+func appendPtr(dst []byte, v uint64) []byte {
+	if v == 0 {
+		return append(dst, "NULL"...)
+	}
+	return appendHex(dst, v)
+}
+
+// next returns argument i+1, which some kinds use as a length or count.
+func (c *call) next(i int) uint64 {
+	if i+1 < len(c.args) {
+		return c.args[i+1]
+	}
+	return 0
+}
+
+func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
+	v := c.args[i]
+	switch k {
+	case kHex:
+		return appendHex(dst, v)
+	case kPath, kCwdOut:
+		return d.appendCString(dst, c.mem, v, d.opts.PathLimit)
+	case kStr:
+		return d.appendCString(dst, c.mem, v, d.opts.StringLimit)
+	case kInBuf:
+		return d.appendBuf(dst, c.mem, v, c.next(i))
+	case kOutBuf:
+		return d.appendBuf(dst, c.mem, v, uint64(c.ret))
+	case kOpenFlags:
+		return appendOpenFlags(dst, uint64(uint32(v)))
+	case kMode:
+		return appendMode(dst, uint64(uint32(v)))
+	case kAtFlags:
+		return appendFlags(dst, uint64(uint32(v)), atFlags, "0")
+	case kAccess:
+		return appendFlags(dst, uint64(uint32(v)), accessFlags, "F_OK")
+	case kProt:
+		return appendFlags(dst, v, protFlags, "PROT_NONE")
+	case kMapFlags:
+		return appendMapFlags(dst, v)
+	case kCloneFlags:
+		return appendCloneFlags(dst, v)
+	case kSignal:
+		return appendSignal(dst, int64(int32(v)), true)
+	case kSigHow:
+		return appendIndexed(dst, int64(int32(v)), sigHows)
+	case kFutexOp:
+		return appendFutexOp(dst, uint64(uint32(v)))
+	case kFamily:
+		return appendIndexed(dst, int64(int32(v)), families)
+	case kSockType:
+		return appendSockType(dst, uint64(uint32(v)))
+	case kSockProto:
+		return appendSockProto(dst, int64(int32(c.args[0])), int64(int32(v)))
+	case kIoctl:
+		if name, ok := ioctls[int64(uint32(v))]; ok {
+			return append(dst, name...)
+		}
+		return appendHex(dst, uint64(uint32(v)))
+	case kWhence:
+		return appendIndexed(dst, int64(int32(v)), whences)
+	case kFcntlCmd:
+		return appendValue(dst, int64(int32(v)), fcntlCmds)
+	case kClockID:
+		return appendIndexed(dst, int64(int32(v)), clockIDs)
+	case kArchPrctl:
+		if name, ok := archPrctls[int64(int32(v))]; ok {
+			return append(dst, name...)
+		}
+		return appendHex(dst, v)
+	case kFdFlags:
+		return appendFdFlags(dst, c.nr, uint64(uint32(v)))
+	case kDev:
+		return appendDev(dst, v)
+	case kWaitOptions:
+		return appendFlags(dst, uint64(uint32(v)), waitOptions, "0")
+	case kStatOut:
+		return d.appendStat(dst, c.mem, v)
+	case kTimespecIn, kTimespecOut:
+		return d.appendTimespec(dst, c.mem, v)
+	case kPipeFds:
+		return d.appendPipeFds(dst, c.mem, v)
+	case kSockaddrIn:
+		return d.appendSockaddr(dst, c.mem, v, uint64(uint32(c.next(i))))
+	case kSockaddrOut:
+		n, ok := d.readInt32(c.mem, c.next(i))
+		if !ok || n < 0 {
+			return appendPtr(dst, v)
+		}
+		return d.appendSockaddr(dst, c.mem, v, uint64(n))
+	case kSocklenPtr:
+		n, ok := d.readInt32(c.mem, v)
+		if !ok {
+			return appendPtr(dst, v)
+		}
+		dst = append(dst, '[')
+		dst = strconv.AppendInt(dst, int64(n), 10)
+		return append(dst, ']')
+	case kArgv:
+		return d.appendArgv(dst, c.mem, v)
+	case kEnvp:
+		return d.appendEnvp(dst, c.mem, v)
+	case kSigsetIn, kSigsetOut:
+		return d.appendSigset(dst, c.mem, v)
+	case kUtsname:
+		return d.appendUtsname(dst, c.mem, v)
+	case kIovecIn:
+		return d.appendIovec(dst, c.mem, v, int64(int32(c.next(i))))
+	case kWaitStatus:
+		return d.appendWaitStatus(dst, c.mem, v, c.ret)
+	case kSigactionIn, kSigactionOut:
+		return d.appendSigaction(dst, c.mem, v)
+	case kStatxFlags:
+		return appendFlags(dst, uint64(uint32(v)), atFlags, "AT_STATX_SYNC_AS_STAT")
+	case kStatxMask:
+		return appendFlags(dst, uint64(uint32(v)), statxMask, "0")
+	case kStatxOut:
+		return d.appendStatx(dst, c.mem, v)
+	case kDirentsOut:
+		return d.appendDirents(dst, c.mem, v, c.ret)
+	case kRlimitRes:
+		return appendIndexed(dst, int64(int32(v)), rlimits)
+	case kRlimitIn, kRlimitOut:
+		return d.appendRlimit(dst, c.mem, v)
+	}
+	return appendHex(dst, v)
+}
+
+// read fills n bytes of d.raw from va.
+func (d *Decoder) read(mem Memory, va uint64, n int) ([]byte, bool) {
+	if va == 0 || n <= 0 {
+		return nil, false
+	}
+	if cap(d.raw) < n {
+		d.raw = make([]byte, n)
+	}
+	b := d.raw[:n]
+	if mem.ReadVirt(b, va) != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+func (d *Decoder) readInt32(mem Memory, va uint64) (int32, bool) {
+	b, ok := d.read(mem, va, 4)
+	if !ok {
+		return 0, false
+	}
+	return int32(binary.LittleEndian.Uint32(b)), true
+}
+
+// readCString reads the NUL-terminated string at va, at most limit bytes of
+// it; complete says the NUL was found within them. It reads page by page, so
+// a string that ends just before an unmapped page still reads.
+func (d *Decoder) readCString(mem Memory, va uint64, limit int) (s []byte, complete, ok bool) {
+	buf := d.str[:0]
+	want := limit + 1 // one byte more says whether the string goes on
+	for len(buf) < want {
+		at := va + uint64(len(buf))
+		n := min(want-len(buf), strChunk, pageSize-int(at%pageSize))
+		chunk := buf[len(buf) : len(buf)+n]
+		if mem.ReadVirt(chunk, at) != nil {
+			return nil, false, false
+		}
+		if j := bytes.IndexByte(chunk, 0); j >= 0 {
+			return buf[:len(buf)+j], true, true
+		}
+		buf = buf[:len(buf)+n]
+	}
+	return buf[:limit], false, true
+}
+
+func appendQuoted(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	dst = append(dst, escape.Bytes(s)...)
+	return append(dst, '"')
+}
+
+func (d *Decoder) appendCString(dst []byte, mem Memory, va uint64, limit int) []byte {
+	if va == 0 {
+		return append(dst, "NULL"...)
+	}
+	s, complete, ok := d.readCString(mem, va, limit)
+	if !ok {
+		return appendHex(dst, va)
+	}
+	dst = appendQuoted(dst, s)
+	if !complete {
+		dst = append(dst, "..."...)
+	}
+	return dst
+}
+
+// appendBuf writes count bytes at va, the first StringLimit of them.
+func (d *Decoder) appendBuf(dst []byte, mem Memory, va, count uint64) []byte {
+	if va == 0 {
+		return append(dst, "NULL"...)
+	}
+	n := min(count, uint64(d.opts.StringLimit))
+	b := d.str[:n]
+	if mem.ReadVirt(b, va) != nil {
+		return appendHex(dst, va)
+	}
+	dst = appendQuoted(dst, b)
+	if count > n {
+		dst = append(dst, "..."...)
+	}
+	return dst
+}
+
+func appendOpenFlags(dst []byte, v uint64) []byte {
+	dst = append(dst, openAccess[v&oAccMode]...)
+	if rest := v &^ oAccMode; rest != 0 {
+		dst = append(dst, '|')
+		dst = appendFlags(dst, rest, openFlags, "")
+	}
+	return dst
+}
+
+// appendMode writes a mode as strace does: the file type by name, then the
+// permission bits in octal with a leading zero (C's "%#03o").
+func appendMode(dst []byte, v uint64) []byte {
+	if t := v >> 12 & 0o17; t != 0 {
+		if int(t) < len(fileTypes) && fileTypes[t] != "" {
+			dst = append(dst, fileTypes[t]...)
+		} else {
+			dst = appendHex(dst, t<<12)
+		}
+		dst = append(dst, '|')
+	}
+	dst = appendOctal(dst, v&0o7777)
+	if rest := v &^ 0o177777; rest != 0 {
+		dst = append(dst, '|')
+		dst = appendHex(dst, rest)
+	}
+	return dst
+}
+
+func appendOctal(dst []byte, v uint64) []byte {
+	var tmp [24]byte
+	o := strconv.AppendUint(tmp[:0], v, 8)
+	if v != 0 {
+		o = append([]byte{'0'}, o...)
+	}
+	for i := len(o); i < 3; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, o...)
+}
+
+func appendMapFlags(dst []byte, v uint64) []byte {
+	const typeMask = 0xf
+	dst = appendIndexedHex(dst, v&typeMask, mapTypes)
+	if rest := v &^ typeMask; rest != 0 {
+		dst = append(dst, '|')
+		dst = appendFlags(dst, rest, mapFlags, "")
+	}
+	return dst
+}
+
+func appendIndexedHex(dst []byte, v uint64, names []string) []byte {
+	if v < uint64(len(names)) && names[v] != "" {
+		return append(dst, names[v]...)
+	}
+	return appendHex(dst, v)
+}
+
+// appendCloneFlags writes clone flags; the low byte is the signal sent to
+// the parent when the child exits.
+func appendCloneFlags(dst []byte, v uint64) []byte {
+	flags, sig := v&^0xff, v&0xff
+	if flags != 0 {
+		dst = appendFlags(dst, flags, cloneFlags, "")
+	}
+	if sig != 0 {
+		if flags != 0 {
+			dst = append(dst, '|')
+		}
+		dst = appendSignal(dst, int64(sig), true)
+	}
+	if v == 0 {
+		dst = append(dst, '0')
+	}
+	return dst
+}
+
+func appendFutexOp(dst []byte, op uint64) []byte {
+	cmd := op & futexCmdMask
+	if cmd >= uint64(len(futexCmds)) || op&^(futexCmdMask|futexPrivate|futexClockRT) != 0 {
+		return appendHex(dst, op)
+	}
+	dst = append(dst, futexCmds[cmd]...)
+	if op&futexPrivate != 0 {
+		dst = append(dst, "_PRIVATE"...)
+	}
+	if op&futexClockRT != 0 {
+		dst = append(dst, "|FUTEX_CLOCK_REALTIME"...)
+	}
+	return dst
+}
+
+func appendSockType(dst []byte, v uint64) []byte {
+	const typeMask = 0xf
+	dst = appendIndexedHex(dst, v&typeMask, sockTypes)
+	rest := v &^ typeMask
+	if rest&oCloexec != 0 {
+		dst = append(dst, "|SOCK_CLOEXEC"...)
+	}
+	if rest&oNonblock != 0 {
+		dst = append(dst, "|SOCK_NONBLOCK"...)
+	}
+	if rest &^= oCloexec | oNonblock; rest != 0 {
+		dst = append(dst, '|')
+		dst = appendHex(dst, rest)
+	}
+	return dst
+}
+
+func appendSockProto(dst []byte, family, proto int64) []byte {
+	switch family {
+	case afInet, afInet6:
+		return appendValue(dst, proto, ipProtos)
+	case afNetlink:
+		return appendValue(dst, proto, netlinkProtos)
+	}
+	return strconv.AppendInt(dst, proto, 10)
+}
+
+// appendFdFlags writes the O_CLOEXEC/O_NONBLOCK pair under the prefix the
+// call's own header gives them.
+func appendFdFlags(dst []byte, nr, v uint64) []byte {
+	if v == 0 {
+		return append(dst, '0')
+	}
+	prefix := "O_"
+	switch Name(nr) {
+	case "timerfd_create":
+		prefix = "TFD_"
+	case "accept4":
+		prefix = "SOCK_"
+	case "signalfd4":
+		prefix = "SFD_"
+	case "eventfd2":
+		prefix = "EFD_"
+	case "epoll_create1":
+		prefix = "EPOLL_"
+	case "inotify_init1":
+		prefix = "IN_"
+	case "fcntl": // F_SETFD
+		if v == 1 {
+			return append(dst, "FD_CLOEXEC"...)
+		}
+		return appendHex(dst, v)
+	}
+	start := len(dst)
+	if v&oCloexec != 0 {
+		dst = append(dst, prefix...)
+		dst = append(dst, "CLOEXEC"...)
+	}
+	if v&oNonblock != 0 {
+		dst = appendSep(dst, start)
+		dst = append(dst, prefix...)
+		dst = append(dst, "NONBLOCK"...)
+	}
+	if rest := v &^ (oCloexec | oNonblock); rest != 0 {
+		dst = appendSep(dst, start)
+		dst = appendHex(dst, rest)
+	}
+	return dst
+}
+
+// appendDev writes a device number as makedev(major, minor), decoding the
+// kernel's encoding (include/linux/kdev_t.h new_decode_dev, 64-bit form).
+func appendDev(dst []byte, dev uint64) []byte {
+	major := dev>>8&0xfff | dev>>32&^0xfff
+	minor := dev&0xff | dev>>12&^0xff
+	dst = append(dst, "makedev("...)
+	dst = appendHex(dst, major&0xffffffff)
+	dst = append(dst, ", "...)
+	dst = appendHex(dst, minor&0xffffffff)
+	return append(dst, ')')
+}
+
+// appendStat writes a struct stat as strace does by default: the mode and
+// the size (or the device of a device node).
+func (d *Decoder) appendStat(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, statSize)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	mode := uint64(binary.LittleEndian.Uint32(b[24:]))
+	dst = append(dst, "{st_mode="...)
+	dst = appendMode(dst, mode)
+	switch t := mode >> 12 & 0o17; t {
+	case 0o02, 0o06: // S_IFCHR, S_IFBLK
+		dst = append(dst, ", st_rdev="...)
+		dst = appendDev(dst, binary.LittleEndian.Uint64(b[40:]))
+	default:
+		dst = append(dst, ", st_size="...)
+		dst = strconv.AppendInt(dst, int64(binary.LittleEndian.Uint64(b[48:])), 10)
+	}
+	return append(dst, ", ...}"...)
+}
+
+func (d *Decoder) appendTimespec(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, 16)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	dst = append(dst, "{tv_sec="...)
+	dst = strconv.AppendInt(dst, int64(binary.LittleEndian.Uint64(b)), 10)
+	dst = append(dst, ", tv_nsec="...)
+	dst = strconv.AppendInt(dst, int64(binary.LittleEndian.Uint64(b[8:])), 10)
+	return append(dst, '}')
+}
+
+func (d *Decoder) appendPipeFds(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, 8)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	dst = append(dst, '[')
+	dst = strconv.AppendInt(dst, int64(int32(binary.LittleEndian.Uint32(b))), 10)
+	dst = append(dst, ", "...)
+	dst = strconv.AppendInt(dst, int64(int32(binary.LittleEndian.Uint32(b[4:]))), 10)
+	return append(dst, ']')
+}
+
+// appendSockaddr writes the n-byte socket address at va.
+func (d *Decoder) appendSockaddr(dst []byte, mem Memory, va, n uint64) []byte {
+	if va == 0 {
+		return append(dst, "NULL"...)
+	}
+	if n < 2 {
+		return appendHex(dst, va)
+	}
+	b, ok := d.read(mem, va, int(min(n, sockaddrMax)))
+	if !ok {
+		return appendHex(dst, va)
+	}
+	family := binary.LittleEndian.Uint16(b)
+	dst = append(dst, "{sa_family="...)
+	dst = appendIndexed(dst, int64(family), families)
+	switch {
+	case family == afUnix:
+		path := b[2:]
+		if len(path) > 0 && path[0] == 0 { // abstract: a length, not a NUL, ends it
+			dst = append(dst, ", sun_path=@"...)
+			dst = appendQuoted(dst, path[1:])
+		} else if len(path) > 0 {
+			if j := bytes.IndexByte(path, 0); j >= 0 {
+				path = path[:j]
+			}
+			dst = append(dst, ", sun_path="...)
+			dst = appendQuoted(dst, path)
+		}
+	case family == afInet && len(b) >= 8:
+		dst = append(dst, ", sin_port=htons("...)
+		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(b[2:])), 10)
+		dst = append(dst, "), sin_addr=inet_addr(\""...)
+		dst = netip.AddrFrom4([4]byte(b[4:8])).AppendTo(dst)
+		dst = append(dst, "\")"...)
+	case family == afInet6 && len(b) >= 24:
+		dst = append(dst, ", sin6_port=htons("...)
+		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(b[2:])), 10)
+		dst = append(dst, "), sin6_flowinfo=htonl("...)
+		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(b[4:])), 10)
+		dst = append(dst, "), inet_pton(AF_INET6, \""...)
+		dst = netip.AddrFrom16([16]byte(b[8:24])).AppendTo(dst)
+		dst = append(dst, "\", &sin6_addr)"...)
+		if len(b) >= 28 {
+			dst = append(dst, ", sin6_scope_id="...)
+			dst = strconv.AppendUint(dst, uint64(binary.LittleEndian.Uint32(b[24:])), 10)
+		}
+	case family == afNetlink && len(b) >= 12:
+		dst = append(dst, ", nl_pid="...)
+		dst = strconv.AppendInt(dst, int64(int32(binary.LittleEndian.Uint32(b[4:]))), 10)
+		dst = append(dst, ", nl_groups="...)
+		g := strconv.FormatUint(uint64(binary.LittleEndian.Uint32(b[8:])), 16)
+		for i := len(g); i < 8; i++ {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, g...)
+	default:
+		dst = append(dst, ", sa_data="...)
+		dst = appendQuoted(dst, b[2:])
+	}
+	return append(dst, '}')
+}
+
+// pointers reads up to n pointers of an array at va; a short result means
+// the rest of the array could not be read.
+func (d *Decoder) pointers(mem Memory, va uint64, n int) []uint64 {
+	b, ok := d.read(mem, va, 8*n)
+	if !ok {
+		return nil
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return out
+}
+
+// appendArgv writes a NULL-terminated array of strings, at most ArrayLimit
+// of them.
+func (d *Decoder) appendArgv(dst []byte, mem Memory, va uint64) []byte {
+	if va == 0 {
+		return append(dst, "NULL"...)
+	}
+	start := len(dst)
+	dst = append(dst, '[')
+	for i := 0; ; i++ {
+		b, ok := d.read(mem, va+8*uint64(i), 8)
+		if !ok {
+			return appendHex(dst[:start], va)
+		}
+		p := binary.LittleEndian.Uint64(b)
+		if p == 0 {
+			break
+		}
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		if i == d.opts.ArrayLimit {
+			dst = append(dst, "..."...)
+			break
+		}
+		dst = d.appendCString(dst, mem, p, d.opts.StringLimit)
+	}
+	return append(dst, ']')
+}
+
+// appendEnvp writes an environment as strace does by default: its pointer
+// and how many variables it holds.
+func (d *Decoder) appendEnvp(dst []byte, mem Memory, va uint64) []byte {
+	dst = appendPtr(dst, va)
+	if va == 0 {
+		return dst
+	}
+	const chunk = 64
+	count := 0
+	for count < envCountLimit {
+		ptrs := d.pointers(mem, va+8*uint64(count), chunk)
+		if ptrs == nil {
+			return dst
+		}
+		for _, p := range ptrs {
+			if p == 0 {
+				return appendVars(dst, count, "")
+			}
+			count++
+		}
+	}
+	return appendVars(dst, count, "+")
+}
+
+func appendVars(dst []byte, n int, more string) []byte {
+	dst = append(dst, " /* "...)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, more...)
+	if n == 1 && more == "" {
+		return append(dst, " var */"...)
+	}
+	return append(dst, " vars */"...)
+}
+
+// appendSigset writes a 64-signal set: [INT TERM], or ~[...] listing the
+// signals not in it when it holds most of them.
+func (d *Decoder) appendSigset(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, 8)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	return appendSignalSet(dst, binary.LittleEndian.Uint64(b))
+}
+
+func appendSignalSet(dst []byte, set uint64) []byte {
+	if bits.OnesCount64(set) > sigMax/2 {
+		dst = append(dst, '~')
+		set = ^set
+	}
+	dst = append(dst, '[')
+	first := true
+	for set != 0 {
+		s := bits.TrailingZeros64(set)
+		set &^= 1 << s
+		if !first {
+			dst = append(dst, ' ')
+		}
+		first = false
+		dst = appendSignal(dst, int64(s+1), false)
+	}
+	return append(dst, ']')
+}
+
+func (d *Decoder) appendUtsname(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, 2*utsFieldLen)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	field := func(f []byte) []byte {
+		if j := bytes.IndexByte(f, 0); j >= 0 {
+			return f[:j]
+		}
+		return f
+	}
+	dst = append(dst, "{sysname="...)
+	dst = appendQuoted(dst, field(b[:utsFieldLen]))
+	dst = append(dst, ", nodename="...)
+	dst = appendQuoted(dst, field(b[utsFieldLen:]))
+	return append(dst, ", ...}"...)
+}
+
+// appendIovec writes count struct iovecs at va, at most ArrayLimit of them,
+// each buffer cut at StringLimit bytes.
+func (d *Decoder) appendIovec(dst []byte, mem Memory, va uint64, count int64) []byte {
+	if va == 0 || count <= 0 {
+		return appendPtr(dst, va)
+	}
+	n := int(min(count, int64(d.opts.ArrayLimit)))
+	vec := d.pointers(mem, va, 2*n)
+	if vec == nil {
+		return appendHex(dst, va)
+	}
+	dst = append(dst, '[')
+	for i := range n {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		dst = append(dst, "{iov_base="...)
+		dst = d.appendBuf(dst, mem, vec[2*i], vec[2*i+1])
+		dst = append(dst, ", iov_len="...)
+		dst = strconv.AppendUint(dst, vec[2*i+1], 10)
+		dst = append(dst, '}')
+	}
+	if count > int64(n) {
+		dst = append(dst, ", ..."...)
+	}
+	return append(dst, ']')
+}
+
+// appendWaitStatus writes the status wait4 stored, in strace's macro form.
+func (d *Decoder) appendWaitStatus(dst []byte, mem Memory, va uint64, ret int64) []byte {
+	st, ok := d.readInt32(mem, va)
+	if !ok || ret == 0 { // WNOHANG and no child changed: nothing was stored
+		return appendPtr(dst, va)
+	}
+	s := uint32(st)
+	dst = append(dst, "[{"...)
+	switch {
+	case s&0x7f == 0:
+		dst = append(dst, "WIFEXITED(s) && WEXITSTATUS(s) == "...)
+		dst = strconv.AppendUint(dst, uint64(s>>8&0xff), 10)
+	case s&0xff == 0x7f:
+		dst = append(dst, "WIFSTOPPED(s) && WSTOPSIG(s) == "...)
+		dst = appendSignal(dst, int64(s>>8&0xff), true)
+	default:
+		dst = append(dst, "WIFSIGNALED(s) && WTERMSIG(s) == "...)
+		dst = appendSignal(dst, int64(s&0x7f), true)
+		if s&0x80 != 0 {
+			dst = append(dst, " && WCOREDUMP(s)"...)
+		}
+	}
+	return append(dst, "}]"...)
+}
+
+// appendSigaction writes the kernel's struct sigaction (handler, flags,
+// restorer, mask: four 64-bit words on x86-64).
+func (d *Decoder) appendSigaction(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, 32)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	handler := binary.LittleEndian.Uint64(b)
+	flags := binary.LittleEndian.Uint64(b[8:])
+	dst = append(dst, "{sa_handler="...)
+	switch handler {
+	case 0:
+		dst = append(dst, "SIG_DFL"...)
+	case 1:
+		dst = append(dst, "SIG_IGN"...)
+	default:
+		dst = appendHex(dst, handler)
+	}
+	dst = append(dst, ", sa_mask="...)
+	dst = appendSignalSet(dst, binary.LittleEndian.Uint64(b[24:]))
+	dst = append(dst, ", sa_flags="...)
+	dst = appendFlags(dst, flags, saFlags, "0")
+	if flags&saRestorer != 0 {
+		dst = append(dst, ", sa_restorer="...)
+		dst = appendHex(dst, binary.LittleEndian.Uint64(b[16:]))
+	}
+	return append(dst, '}')
+}
+
+// appendStatx writes a struct statx as strace does by default.
+func (d *Decoder) appendStatx(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, statxSize)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	le := binary.LittleEndian
+	mode := uint64(le.Uint16(b[28:]))
+	dst = append(dst, "{stx_mask="...)
+	dst = appendFlags(dst, uint64(le.Uint32(b)), statxMask, "0")
+	dst = append(dst, ", stx_attributes="...)
+	dst = appendHex(dst, le.Uint64(b[8:]))
+	dst = append(dst, ", stx_mode="...)
+	dst = appendMode(dst, mode)
+	switch mode >> 12 & 0o17 {
+	case 0o02, 0o06: // S_IFCHR, S_IFBLK
+		dst = append(dst, ", stx_rdev_major="...)
+		dst = strconv.AppendUint(dst, uint64(le.Uint32(b[128:])), 10)
+		dst = append(dst, ", stx_rdev_minor="...)
+		dst = strconv.AppendUint(dst, uint64(le.Uint32(b[132:])), 10)
+	default:
+		dst = append(dst, ", stx_size="...)
+		dst = strconv.AppendUint(dst, le.Uint64(b[40:]), 10)
+	}
+	return append(dst, ", ...}"...)
+}
+
+// appendDirents writes getdents64's buffer as strace does by default: the
+// pointer and how many entries the call stored, counted over at most
+// direntsMax bytes.
+func (d *Decoder) appendDirents(dst []byte, mem Memory, va uint64, ret int64) []byte {
+	dst = appendPtr(dst, va)
+	if ret <= 0 {
+		return dst
+	}
+	b, ok := d.read(mem, va, int(min(ret, direntsMax)))
+	if !ok {
+		return dst
+	}
+	const reclenAt = 16 // struct linux_dirent64: d_ino, d_off, then d_reclen
+	n := 0
+	for off := 0; off+reclenAt+2 <= len(b); n++ {
+		reclen := int(binary.LittleEndian.Uint16(b[off+reclenAt:]))
+		if reclen == 0 {
+			break // a broken record: stop rather than loop
+		}
+		off += reclen
+	}
+	dst = append(dst, " /* "...)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	if n == 1 {
+		return append(dst, " entry */"...)
+	}
+	return append(dst, " entries */"...)
+}
+
+// appendRlimit writes a struct rlimit as strace does: infinity by name and
+// multiples of 1024 as N*1024.
+func (d *Decoder) appendRlimit(dst []byte, mem Memory, va uint64) []byte {
+	b, ok := d.read(mem, va, 16)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	lim := func(dst []byte, v uint64) []byte {
+		switch {
+		case v == ^uint64(0):
+			return append(dst, "RLIM64_INFINITY"...)
+		case v > 0 && v%1024 == 0:
+			return append(strconv.AppendUint(dst, v/1024, 10), "*1024"...)
+		}
+		return strconv.AppendUint(dst, v, 10)
+	}
+	dst = append(dst, "{rlim_cur="...)
+	dst = lim(dst, binary.LittleEndian.Uint64(b))
+	dst = append(dst, ", rlim_max="...)
+	dst = lim(dst, binary.LittleEndian.Uint64(b[8:]))
+	return append(dst, '}')
+}

@@ -1,0 +1,32 @@
+// Package traceformat writes system call events in the two output forms of
+// `nitro trace`: JSON lines and strace-style text.
+//
+// Every Write emits one whole line with a single call to the underlying
+// io.Writer, so a trace that is killed leaves only whole lines behind.
+//
+// JSON lines, one object per event:
+//
+//	{"seq":7,"time":"2026-11-26T00:03:35.123456789Z","vcpu":0,"direction":"exit",
+//	 "nr":257,"name":"openat","pid":42,"tid":42,"ppid":1,"comm":"cat",
+//	 "args":[{"raw":"0xffffffffffffff9c","text":"AT_FDCWD"}, ...],
+//	 "ret":-2,"errno":"ENOENT","matched":true}
+//
+// time is the host time of the stop, RFC 3339 with nanoseconds (always nine
+// digits) in the event's location. raw is the register in hex, as a string
+// because it is 64 bits wide. ret, errno and matched appear on exits only:
+// ret is the raw value the kernel returned (-2, not -1), errno is "" on
+// success, matched says whether the call's entry was seen. comm is escaped
+// like every other guest string (backslash escapes, printable ASCII only).
+//
+// Text, strace's form with the process in front ("[pid comm]", or
+// "[pid/tid comm]" for a thread other than the group leader):
+//
+//	[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>    an entry
+//	[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3                an exit whose entry was seen
+//	[42 cat] <... read resumed>) = 18                                       an exit whose entry was not
+//	[42 cat] exit_group(0) = ?                                              an entry that never returns
+//
+// What follows " = " comes from a ResultFunc, which knows the guest OS's
+// conventions (strace.Result for Linux: "-1 ENOENT (No such file or
+// directory)", hex addresses for mmap).
+package traceformat

@@ -1,0 +1,212 @@
+package traceformat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"nitro/core/backend"
+	"nitro/core/backend/linux/strace"
+	"nitro/core/kvm"
+)
+
+var (
+	cat   = backend.Process{PID: 42, TID: 42, PPID: 1, Comm: "cat"}
+	stamp = time.Date(2026, 11, 26, 0, 3, 35, 120, time.UTC)
+)
+
+func openat(dir kvm.Direction, ret int64, errno string) *backend.Syscall {
+	return &backend.Syscall{
+		Seq: 7, Time: stamp, VCPU: 1, Direction: dir, Nr: 257, Name: "openat", Process: cat,
+		Args: []backend.Arg{
+			{Raw: 0xffffffffffffff9c, Text: "AT_FDCWD"},
+			{Raw: 0x401000, Text: `"/etc/hostname"`},
+			{Raw: 0, Text: "O_RDONLY"},
+		},
+		Ret: ret, Errno: errno, Matched: dir == kvm.Exit,
+	}
+}
+
+// countingWriter records each Write call, to check one line is one call.
+type countingWriter struct{ writes []string }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, string(p))
+	return len(p), nil
+}
+
+func TestText(t *testing.T) {
+	thread := cat
+	thread.TID, thread.Comm = 43, "\x1b[31mevil\x07"
+	unmatched := &backend.Syscall{Direction: kvm.Exit, Nr: 0, Name: "read", Process: cat, Ret: 18,
+		Args: []backend.Arg{{Raw: 3, Text: "3"}}}
+	exitGroup := &backend.Syscall{Direction: kvm.Enter, Nr: 231, Name: "exit_group", Process: thread,
+		Args: []backend.Arg{{Raw: 0, Text: "0"}}}
+	noArgs := &backend.Syscall{Direction: kvm.Enter, Nr: 39, Name: "getpid", Process: cat}
+	badText := openat(kvm.Exit, 3, "")
+	badText.Args[1].Text = "\"\x1b[2J\""
+	cases := []struct {
+		sc           *backend.Syscall
+		strace, bare string
+	}{
+		{openat(kvm.Enter, 0, ""), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>`, ""},
+		{openat(kvm.Exit, 3, ""), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`, ""},
+		{openat(kvm.Exit, -2, "ENOENT"), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+			`[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 ENOENT`},
+		{unmatched, `[42 cat] <... read resumed>) = 18`, ""},
+		{exitGroup, `[42/43 \x1b[31mevil\x07] exit_group(0) = ?`, `[42/43 \x1b[31mevil\x07] exit_group(0 <unfinished ...>`},
+		{noArgs, `[42 cat] getpid(<unfinished ...>`, ""},
+		{badText, `[42 cat] openat(AT_FDCWD, \"\x1b[2J\", O_RDONLY) = 3`, ""},
+	}
+	for _, c := range cases {
+		for _, f := range []struct {
+			result ResultFunc
+			want   string
+		}{{strace.Result, c.strace}, {nil, c.bare}} {
+			if f.want == "" {
+				f.want = c.strace
+			}
+			var w countingWriter
+			if err := NewText(&w, f.result).Write(c.sc); err != nil {
+				t.Fatal(err)
+			}
+			if len(w.writes) != 1 || w.writes[0] != f.want+"\n" {
+				t.Errorf("got %q\nwant %q", w.writes, f.want+"\n")
+			}
+		}
+	}
+}
+
+// event is what a JSON line decodes to.
+type event struct {
+	Seq       uint64  `json:"seq"`
+	Time      string  `json:"time"`
+	VCPU      int     `json:"vcpu"`
+	Direction string  `json:"direction"`
+	Nr        uint64  `json:"nr"`
+	Name      string  `json:"name"`
+	PID       int     `json:"pid"`
+	TID       int     `json:"tid"`
+	PPID      int     `json:"ppid"`
+	Comm      string  `json:"comm"`
+	Args      []jarg  `json:"args"`
+	Ret       *int64  `json:"ret"`
+	Errno     *string `json:"errno"`
+	Matched   *bool   `json:"matched"`
+}
+
+type jarg struct{ Raw, Text string }
+
+func decodeLine(t *testing.T, line []byte) event {
+	t.Helper()
+	var e event
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		t.Fatalf("line %q does not parse: %v", line, err)
+	}
+	return e
+}
+
+func TestJSON(t *testing.T) {
+	var w countingWriter
+	j := NewJSON(&w)
+	enter := openat(kvm.Enter, 0, "")
+	enter.Process.Comm = "\x1b]0;x\x07\"q\"\xff"
+	for _, sc := range []*backend.Syscall{enter, openat(kvm.Exit, -2, "ENOENT")} {
+		if err := j.Write(sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(w.writes) != 2 {
+		t.Fatalf("%d writes, want 2", len(w.writes))
+	}
+	for _, l := range w.writes {
+		if strings.Count(l, "\n") != 1 || !strings.HasSuffix(l, "\n") {
+			t.Errorf("not one line: %q", l)
+		}
+		for i := 0; i < len(l)-1; i++ {
+			if l[i] < 0x20 || l[i] > 0x7e {
+				t.Errorf("byte %#x in %q", l[i], l)
+			}
+		}
+	}
+	e := decodeLine(t, []byte(w.writes[0]))
+	if e.Seq != 7 || e.Time != "2026-11-26T00:03:35.000000120Z" || e.VCPU != 1 || e.Direction != "enter" ||
+		e.Nr != 257 || e.Name != "openat" || e.PID != 42 || e.TID != 42 || e.PPID != 1 {
+		t.Errorf("enter decoded as %+v", e)
+	}
+	if e.Comm != `\x1b]0;x\x07\"q\"\xff` {
+		t.Errorf("comm = %q, want it escaped", e.Comm)
+	}
+	if len(e.Args) != 3 || e.Args[0] != (jarg{"0xffffffffffffff9c", "AT_FDCWD"}) || e.Args[1].Text != `"/etc/hostname"` {
+		t.Errorf("args = %+v", e.Args)
+	}
+	if e.Ret != nil || e.Errno != nil || e.Matched != nil {
+		t.Errorf("enter has exit fields: %+v", e)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil {
+		t.Errorf("time %q is not RFC 3339: %v", e.Time, err)
+	}
+	x := decodeLine(t, []byte(w.writes[1]))
+	if x.Direction != "exit" || x.Ret == nil || *x.Ret != -2 || x.Errno == nil || *x.Errno != "ENOENT" || x.Matched == nil || !*x.Matched {
+		t.Errorf("exit decoded as %+v", x)
+	}
+}
+
+type failingWriter struct{}
+
+var errDiskFull = errors.New("disk full")
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
+
+func TestWriteErrorsAndNew(t *testing.T) {
+	for _, f := range Formats {
+		w, err := New(f, failingWriter{}, nil)
+		if err != nil {
+			t.Fatalf("New(%q): %v", f, err)
+		}
+		if err := w.Write(openat(kvm.Exit, 3, "")); !errors.Is(err, errDiskFull) {
+			t.Errorf("%s: error %v, want it to wrap the writer's", f, err)
+		}
+	}
+	if _, err := New("xml", &bytes.Buffer{}, nil); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("New(xml) error = %v", err)
+	}
+}
+
+func FuzzJSON(f *testing.F) {
+	f.Add("cat", "openat", `"/etc/x"`, "ENOENT", int64(-2), uint64(1<<63), true)
+	f.Add("\x1b[2J\xff\x00", "\"bad\\name\n", "\x7f\u2028", "", int64(3), uint64(0), false)
+	f.Fuzz(func(t *testing.T, comm, name, text, errno string, ret int64, raw uint64, exit bool) {
+		sc := &backend.Syscall{Name: name, Process: backend.Process{Comm: comm}, Ret: ret, Errno: errno,
+			Args: []backend.Arg{{Raw: raw, Text: text}}, Time: stamp}
+		if exit {
+			sc.Direction = kvm.Exit
+		}
+		var buf bytes.Buffer
+		if err := NewJSON(&buf).Write(sc); err != nil {
+			t.Fatal(err)
+		}
+		e := decodeLine(t, buf.Bytes())
+		if len(e.Args) != 1 || e.Args[0].Raw == "" {
+			t.Fatalf("args lost: %+v", e)
+		}
+		buf.Reset()
+		if err := NewText(&buf, nil).Write(sc); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.Bytes()
+		if bytes.Count(out, []byte("\n")) != 1 || out[len(out)-1] != '\n' {
+			t.Fatalf("text is not one line: %q", out)
+		}
+		for _, c := range out[:len(out)-1] {
+			if c < 0x20 || c > 0x7e {
+				t.Fatalf("byte %#x in %q", c, out)
+			}
+		}
+	})
+}
