@@ -21,10 +21,13 @@
 // Text, strace's form with the process in front ("[pid comm]", or
 // "[pid/tid comm]" for a thread other than the group leader):
 //
-//	[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>    an entry
-//	[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3                an exit whose entry was seen
-//	[42 cat] <... read resumed>) = 18                                       an exit whose entry was not
+//	[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3                an entry and its exit
+//	[42 cat] read(0 <unfinished ...>                                        an entry, another task next
+//	[42 cat] <... read resumed>) = 18                                       its exit, later or unseen
 //	[42 cat] exit_group(0) = ?                                              an entry that never returns
+//
+// The text writer holds each entry back until the next event: if that is
+// the call's exit, the call takes one line; Flush writes a held entry.
 //
 // What follows " = " comes from a ResultFunc, which knows the guest OS's
 // conventions (strace.Result for Linux: "-1 ENOENT (No such file or

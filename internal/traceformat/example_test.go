@@ -39,7 +39,7 @@ func Example() {
 			panic(err)
 		}
 	}
+	// The entry waits for its exit: one call, one line.
 	// Output:
-	// [42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>
 	// [42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3
 }

@@ -23,6 +23,9 @@ type JSON struct {
 // NewJSON returns a JSON lines writer on w.
 func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
 
+// Flush does nothing: JSON lines are written at once.
+func (j *JSON) Flush() error { return nil }
+
 // Write writes sc as one line.
 func (j *JSON) Write(sc *backend.Syscall) error {
 	b := append(j.line[:0], `{"seq":`...)

@@ -10,11 +10,16 @@ import (
 )
 
 // Text writes events in strace's form (see the package documentation). It
-// is not safe for concurrent use.
+// holds an entry back until the next event: when that is the call's exit,
+// the call shows as one line; otherwise the entry shows as unfinished and
+// its exit as resumed, as strace -f does. It is not safe for concurrent use.
 type Text struct {
 	w      io.Writer
 	result ResultFunc
 	line   []byte
+
+	held       *backend.Syscall // the last entry, not written yet
+	unfinished map[int]bool     // threads whose entry was written unfinished
 }
 
 // NewText returns a Text writer on w; result nil means GenericResult.
@@ -22,15 +27,51 @@ func NewText(w io.Writer, result ResultFunc) *Text {
 	if result == nil {
 		result = GenericResult
 	}
-	return &Text{w: w, result: result}
+	return &Text{w: w, result: result, unfinished: make(map[int]bool)}
 }
 
-// Write writes sc as one line.
+// Write writes sc, or holds it back if it is an entry that may return.
 func (t *Text) Write(sc *backend.Syscall) error {
+	tid := sc.Process.TID
+	held := t.held
+	if held != nil && (held.Process.TID != tid || sc.Direction == kvm.Enter) {
+		if err := t.Flush(); err != nil {
+			return err
+		}
+		held = nil
+	}
+	if sc.Direction == kvm.Enter {
+		if t.result(sc) == "" {
+			entry := *sc
+			t.held = &entry
+			return nil
+		}
+		return t.write(sc, false)
+	}
+	t.held = nil
+	resumed := held == nil && (t.unfinished[tid] || !sc.Matched)
+	delete(t.unfinished, tid)
+	return t.write(sc, resumed)
+}
+
+// Flush writes the entry held back, as unfinished.
+func (t *Text) Flush() error {
+	if t.held == nil {
+		return nil
+	}
+	sc := t.held
+	t.held = nil
+	t.unfinished[sc.Process.TID] = true
+	return t.write(sc, false)
+}
+
+// write writes sc as one line; resumed shows an exit whose entry was
+// written before, or never seen.
+func (t *Text) write(sc *backend.Syscall, resumed bool) error {
 	b := appendProcess(t.line[:0], &sc.Process)
 	res := t.result(sc)
 	name := safe(sc.Name)
-	if sc.Direction == kvm.Exit && !sc.Matched {
+	if sc.Direction == kvm.Exit && resumed {
 		b = append(b, "<... "...)
 		b = append(b, name...)
 		b = append(b, " resumed>)"...)

@@ -10,9 +10,12 @@ import (
 	"nitro/core/kvm"
 )
 
-// Writer writes one event as one line.
+// Writer writes events, each as one line.
 type Writer interface {
 	Write(sc *backend.Syscall) error
+	// Flush writes what the writer holds back (the text form's last entry,
+	// waiting for its exit).
+	Flush() error
 }
 
 // ResultFunc returns the text shown after " = " for an event: for an exit

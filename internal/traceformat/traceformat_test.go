@@ -70,13 +70,51 @@ func TestText(t *testing.T) {
 				f.want = c.strace
 			}
 			var w countingWriter
-			if err := NewText(&w, f.result).Write(c.sc); err != nil {
+			tw := NewText(&w, f.result)
+			if err := tw.Write(c.sc); err != nil {
+				t.Fatal(err)
+			}
+			if err := tw.Flush(); err != nil {
 				t.Fatal(err)
 			}
 			if len(w.writes) != 1 || w.writes[0] != f.want+"\n" {
 				t.Errorf("got %q\nwant %q", w.writes, f.want+"\n")
 			}
 		}
+	}
+}
+
+// TestTextPairs checks that an entry followed by its exit makes one line,
+// and that calls of two threads interleaved show as unfinished and resumed.
+func TestTextPairs(t *testing.T) {
+	other := cat
+	other.PID, other.TID, other.Comm = 50, 50, "sh"
+	read := func(p backend.Process, dir kvm.Direction) *backend.Syscall {
+		return &backend.Syscall{Direction: dir, Nr: 0, Name: "read", Process: p, Ret: 5, Matched: dir == kvm.Exit,
+			Args: []backend.Arg{{Raw: 0, Text: "0"}}}
+	}
+	var out bytes.Buffer
+	tw := NewText(&out, strace.Result)
+	for _, sc := range []*backend.Syscall{
+		openat(kvm.Enter, 0, ""), openat(kvm.Exit, 3, ""), // one call, one line
+		read(cat, kvm.Enter), read(other, kvm.Enter), read(other, kvm.Exit), read(cat, kvm.Exit),
+		openat(kvm.Enter, 0, ""), // still waiting at the end
+	} {
+		if err := tw.Write(sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3
+[42 cat] read(0 <unfinished ...>
+[50 sh] read(0) = 5
+[42 cat] <... read resumed>) = 5
+[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>
+`
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
@@ -196,7 +234,11 @@ func FuzzJSON(f *testing.F) {
 			t.Fatalf("args lost: %+v", e)
 		}
 		buf.Reset()
-		if err := NewText(&buf, nil).Write(sc); err != nil {
+		tw := NewText(&buf, nil)
+		if err := tw.Write(sc); err != nil {
+			t.Fatal(err)
+		}
+		if err := tw.Flush(); err != nil {
 			t.Fatal(err)
 		}
 		out := buf.Bytes()
