@@ -59,8 +59,9 @@ func tgid(tid int) (int, error) {
 // socket in dir and returns the socket's path. The socket is never a TCP
 // port: on a shared host anyone could stop the guest through one. Once QEMU
 // has made the socket, dir (created 0700) is handed to root, so only root can
-// reach it. The parent of dir is made 0711.
-func (d *Domain) StartGDBServer(dir string) (string, error) {
+// reach it. The parent of dir is made 0711. A stub this domain already had
+// is replaced: its client, if any, is cut off.
+func (d *Domain) StartGDBServer(dir string) (sock string, err error) {
 	pid, err := d.QEMUPid()
 	if err != nil {
 		return "", err
@@ -79,11 +80,22 @@ func (d *Domain) StartGDBServer(dir string) (string, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("creating gdbstub directory: %w", err)
 	}
-	// QEMU runs unprivileged and must create the socket itself.
+	// QEMU runs unprivileged and must create the socket itself; then the
+	// directory goes back to root, whatever happened.
 	if err := os.Chown(dir, uid, gid); err != nil {
 		return "", fmt.Errorf("preparing gdbstub directory: %w", err)
 	}
-	sock := filepath.Join(dir, "gdb.sock")
+	defer func() {
+		if cerr := os.Chown(dir, 0, 0); cerr != nil && err == nil {
+			err = fmt.Errorf("locking gdbstub directory: %w", cerr)
+		}
+	}()
+	sock = filepath.Join(dir, "gdb.sock")
+	// A stub left from an earlier attach holds the chardev: QEMU refuses a
+	// second one ("duplicate yank instance") until it is disabled.
+	if _, err := d.HMP("gdbserver none"); err != nil {
+		return "", err
+	}
 	_ = os.Remove(sock)
 	out, err := d.HMP("gdbserver unix:" + sock + ",server=on,wait=off")
 	if err != nil {
@@ -91,9 +103,6 @@ func (d *Domain) StartGDBServer(dir string) (string, error) {
 	}
 	if _, err := os.Stat(sock); err != nil {
 		return "", fmt.Errorf("QEMU of %q did not open a gdbstub on %s: %s", d.name, sock, strings.TrimSpace(out))
-	}
-	if err := os.Chown(dir, 0, 0); err != nil {
-		return "", fmt.Errorf("locking gdbstub directory: %w", err)
 	}
 	return sock, nil
 }
