@@ -1,0 +1,227 @@
+package ksym
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"nitro/core/vmi"
+)
+
+// ErrNoLoadAddress is returned when the tables decode but the kernel
+// image's physical address cannot be established.
+var ErrNoLoadAddress = errors.New("kernel physical load address not found")
+
+const (
+	pageSize  = 4096
+	scanChunk = 4 << 20
+	// Around a candidate token table, a small window settles whether it is
+	// one before the big window (all the tables) is read.
+	peekBefore = 64 << 10
+	peekAfter  = 128 << 10
+	// maxTablesAfter bounds how far after the token table the tables end:
+	// the offsets of 2^21 symbols and the relative base.
+	maxTablesAfter = 16 << 20
+	// physAlign is x86-64's minimum CONFIG_PHYSICAL_ALIGN: KASLR places the
+	// image at a multiple of it, physically and virtually.
+	physAlign = 2 << 20
+	// maxImageSpan bounds the distance from _text to the kallsyms tables.
+	maxImageSpan = 256 << 20
+)
+
+// Scan searches guest-physical memory [0, size) for the kernel's kallsyms
+// tables and decodes them. The kernel image is physically contiguous, so
+// the tables are too; their addresses are run-time ones (KASLR applied,
+// see Table.Slide), and the table knows the image's physical address
+// (Table.PhysText, Table.Phys). Ranges the source reports as
+// vmi.ErrOutOfRange (holes) are skipped.
+func Scan(mem vmi.PhysMem, size uint64) (*Table, error) {
+	buf := make([]byte, scanChunk+len(digitTokens)-1)
+	var firstErr error
+	tables := 0
+	for pa := uint64(0); pa < size; pa += scanChunk {
+		n := min(uint64(len(buf)), size-pa)
+		chunk := buf[:n]
+		if err := readFill(mem, chunk, pa); err != nil {
+			return nil, fmt.Errorf("scanning guest memory: %w", err)
+		}
+		for from := 0; from < min(len(chunk), scanChunk); {
+			i := bytes.Index(chunk[from:], digitTokens)
+			if i < 0 || from+i >= scanChunk {
+				break
+			}
+			hit := from + i
+			from += i + 1
+			// Most runs of digit tokens are not in a token table; settle
+			// that in the chunk when it holds enough around the run.
+			if hit >= peekBefore && hit+peekAfter <= len(chunk) {
+				if _, ok := tokenTableAt(chunk, hit); !ok {
+					continue
+				}
+			}
+			t, err := tryHit(mem, size, pa+uint64(hit))
+			if errors.Is(err, errNoTokenTable) {
+				continue
+			}
+			if tables++; tables > maxTables {
+				return nil, errTooManyTables
+			}
+			if err == nil {
+				return t, nil
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return nil, ErrNotFound
+}
+
+var errNoTokenTable = errors.New("no token table here")
+
+// tryHit decodes the tables around digit tokens found at physical hit.
+func tryHit(mem vmi.PhysMem, size, hit uint64) (*Table, error) {
+	peek, peekAt, err := readWindow(mem, size, hit, peekBefore, peekAfter)
+	if err != nil {
+		return nil, err
+	}
+	tk, ok := tokenTableAt(peek, int(hit-peekAt))
+	if !ok {
+		return nil, errNoTokenTable
+	}
+	tablePA := peekAt + uint64(tk.start)
+	win, winAt, err := readWindow(mem, size, tablePA, maxTablesBefore, maxTablesAfter)
+	if err != nil {
+		return nil, err
+	}
+	tk, ok = tokenTableAt(win, int(hit-winAt))
+	if !ok {
+		return nil, errNoTokenTable
+	}
+	f, err := decodeAround(win, tk)
+	if err != nil {
+		return nil, fmt.Errorf("kallsyms at %#x: %w", tablePA, err)
+	}
+	t := newTable(f.syms)
+	t.layout = f.layout
+	if err := t.locateImage(mem, size, tablePA); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// readWindow reads [at-before, at+after) clipped to [0, size), starting on
+// an 8-byte boundary as the decoder needs; holes read as zeros.
+func readWindow(mem vmi.PhysMem, size, at uint64, before, after uint64) ([]byte, uint64, error) {
+	lo := uint64(0)
+	if at > before {
+		lo = (at - before) &^ 7
+	}
+	hi := min(at+after, size)
+	b := make([]byte, hi-lo)
+	for off := uint64(0); off < uint64(len(b)); off += scanChunk {
+		if err := readFill(mem, b[off:min(off+scanChunk, uint64(len(b)))], lo+off); err != nil {
+			return nil, 0, err
+		}
+	}
+	return b, lo, nil
+}
+
+// readFill reads p from pa; if part of the range is a hole, it reads page
+// by page and leaves the holes' pages zero.
+func readFill(mem vmi.PhysMem, p []byte, pa uint64) error {
+	err := mem.ReadPhys(p, pa)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, vmi.ErrOutOfRange) {
+		return fmt.Errorf("reading guest memory at %#x: %w", pa, err)
+	}
+	for off := 0; off < len(p); {
+		n := min(pageSize-int((pa+uint64(off))%pageSize), len(p)-off)
+		page := p[off : off+n]
+		if err := mem.ReadPhys(page, pa+uint64(off)); err != nil {
+			if !errors.Is(err, vmi.ErrOutOfRange) {
+				return fmt.Errorf("reading guest memory at %#x: %w", pa+uint64(off), err)
+			}
+			clear(page)
+		}
+		off += n
+	}
+	return nil
+}
+
+// bannerPrefix starts linux_banner, the string /proc/version prints.
+const bannerPrefix = "Linux version "
+
+// locateImage finds the physical address of _text from the physical
+// address of the token table. Kernels that list kallsyms_token_table
+// (6.12 does) give it directly; otherwise every physAlign-aligned address
+// below the table is tried, and the one where linux_banner reads as such
+// wins (with sys_call_table[0] == __x64_sys_read to break ties).
+func (t *Table) locateImage(mem vmi.PhysMem, size, tablePA uint64) error {
+	text, ok := t.Text()
+	if !ok {
+		return fmt.Errorf("%w: no _text symbol", ErrNoLoadAddress)
+	}
+	banner, ok := t.Lookup("linux_banner")
+	if !ok || banner < text {
+		return fmt.Errorf("%w: no linux_banner symbol", ErrNoLoadAddress)
+	}
+	var cands []uint64
+	if tt, ok := t.Lookup("kallsyms_token_table"); ok && tt > text && tt-text <= tablePA {
+		cands = []uint64{tablePA - (tt - text)}
+	} else {
+		for c := tablePA &^ (physAlign - 1); c+maxImageSpan > tablePA; c -= physAlign {
+			cands = append(cands, c)
+			if c == 0 {
+				break
+			}
+		}
+	}
+	var hits []uint64
+	for _, c := range cands {
+		if readsAs(mem, size, c+(banner-text), []byte(bannerPrefix)) {
+			hits = append(hits, c)
+		}
+	}
+	if len(hits) > 1 {
+		hits = t.bySyscallTable(mem, size, text, hits)
+	}
+	if len(hits) != 1 {
+		return fmt.Errorf("%w: %d places fit linux_banner below the tables at %#x", ErrNoLoadAddress, len(hits), tablePA)
+	}
+	t.physText, t.hasPhys = hits[0], true
+	return nil
+}
+
+// bySyscallTable keeps the candidates where sys_call_table's first entry
+// points at __x64_sys_read.
+func (t *Table) bySyscallTable(mem vmi.PhysMem, size, text uint64, cands []uint64) []uint64 {
+	sct, ok1 := t.Lookup("sys_call_table")
+	read, ok2 := t.Lookup("__x64_sys_read")
+	if !ok1 || !ok2 || sct < text {
+		return cands
+	}
+	var want [8]byte
+	binary.LittleEndian.PutUint64(want[:], read)
+	var keep []uint64
+	for _, c := range cands {
+		if readsAs(mem, size, c+(sct-text), want[:]) {
+			keep = append(keep, c)
+		}
+	}
+	return keep
+}
+
+func readsAs(mem vmi.PhysMem, size, pa uint64, want []byte) bool {
+	if pa+uint64(len(want)) > size {
+		return false
+	}
+	got := make([]byte, len(want))
+	return mem.ReadPhys(got, pa) == nil && bytes.Equal(got, want)
+}

@@ -1,0 +1,139 @@
+package ksym
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"nitro/core/vmi"
+)
+
+// ram is guest-physical memory backed by a byte slice; holes are ranges
+// that report vmi.ErrOutOfRange.
+type ram struct {
+	b     []byte
+	holes [][2]uint64
+	reads int
+}
+
+func (r *ram) ReadPhys(p []byte, pa uint64) error {
+	r.reads++
+	end := pa + uint64(len(p))
+	if end > uint64(len(r.b)) || end < pa {
+		return vmi.ErrOutOfRange
+	}
+	for _, h := range r.holes {
+		if pa < h[1] && end > h[0] {
+			return vmi.ErrOutOfRange
+		}
+	}
+	copy(p, r.b[pa:])
+	return nil
+}
+
+func (r *ram) WritePhys([]byte, uint64) error { return vmi.ErrReadOnly }
+
+// Where the synthetic kernel image puts things, relative to _text.
+const (
+	synthBanner = 0x180000
+	synthSCT    = 0x1c0000
+	synthRead   = 0x2000
+	synthTables = 0x400000
+)
+
+// synthGuest lays out a kernel image at physText: a banner, a syscall table
+// and the kallsyms tables. withTableSym lists kallsyms_token_table among the
+// symbols, as Linux 6.12 does.
+func synthGuest(t *testing.T, physText uint64, layout Layout, withTableSym bool) *ram {
+	t.Helper()
+	extra := map[string]uint64{
+		"linux_banner":   synthBanner,
+		"sys_call_table": synthSCT,
+		"__x64_sys_read": synthRead,
+	}
+	if withTableSym {
+		extra["kallsyms_token_table"] = 0 // fixed below, once the layout is known
+	}
+	opts := synthOpts{layout: layout, seqsWidth: 3}
+	syms := synthSymbols(600, synthText, extra)
+	tables, lay := buildKallsyms(syms, opts)
+	if withTableSym {
+		for i := range syms {
+			if syms[i].name == "kallsyms_token_table" {
+				syms[i].addr = synthText + synthTables + uint64(lay.tokenTable)
+			}
+		}
+		// The tables are sorted by address; the new address still sorts
+		// after the other symbols, so only the offsets change.
+		tables, _ = buildKallsyms(sortSynth(syms), opts)
+	}
+	m := &ram{b: make([]byte, 32<<20)}
+	copy(m.b[physText+synthBanner:], "Linux version 6.1.0-synthetic")
+	binary.LittleEndian.PutUint64(m.b[physText+synthSCT:], synthText+synthRead)
+	copy(m.b[physText+synthTables:], tables)
+	return m
+}
+
+func TestScanFindsImage(t *testing.T) {
+	const physText = 0xa00000
+	for _, tc := range []struct {
+		name         string
+		layout       Layout
+		withTableSym bool
+	}{
+		{"6.1-like", OffsetsFirst, false},
+		{"6.12-like", OffsetsLast, true},
+		{"offsets-last without table symbol", OffsetsLast, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := synthGuest(t, physText, tc.layout, tc.withTableSym)
+			// A decoy banner 2 MiB lower makes the syscall table decide.
+			copy(m.b[physText-physAlign+synthBanner:], bannerPrefix)
+			// A hole in the chunk that holds the image makes the scan read it page-wise.
+			m.holes = [][2]uint64{{physText - 0x100000, physText - 0x80000}}
+			tab, err := Scan(m, uint64(len(m.b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pa, ok := tab.PhysText(); !ok || pa != physText {
+				t.Fatalf("PhysText = %#x %v, want %#x", pa, ok, physText)
+			}
+			if pa, ok := tab.Phys(synthText + synthBanner); !ok || pa != physText+synthBanner {
+				t.Errorf("Phys(linux_banner) = %#x %v", pa, ok)
+			}
+			if _, ok := tab.Phys(synthText - 1); ok {
+				t.Error("Phys answered for an address below _text")
+			}
+			if slide, _ := tab.Slide(); slide != 0x2a00000 {
+				t.Errorf("slide %#x", slide)
+			}
+		})
+	}
+}
+
+func TestScanErrors(t *testing.T) {
+	t.Run("no kernel", func(t *testing.T) {
+		m := &ram{b: make([]byte, 8<<20)}
+		if _, err := Scan(m, uint64(len(m.b))); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("no banner", func(t *testing.T) {
+		m := synthGuest(t, 0xa00000, OffsetsFirst, false)
+		clear(m.b[0xa00000+synthBanner : 0xa00000+synthBanner+16])
+		if _, err := Scan(m, uint64(len(m.b))); !errors.Is(err, ErrNoLoadAddress) {
+			t.Fatalf("err = %v, want ErrNoLoadAddress", err)
+		}
+	})
+	t.Run("source failure", func(t *testing.T) {
+		boom := errors.New("boom")
+		if _, err := Scan(failing{boom}, 1<<20); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want the source's error", err)
+		}
+	})
+}
+
+type failing struct{ err error }
+
+func (f failing) ReadPhys([]byte, uint64) error  { return f.err }
+func (f failing) WritePhys([]byte, uint64) error { return f.err }

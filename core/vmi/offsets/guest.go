@@ -1,0 +1,170 @@
+package offsets
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"nitro/core/vmi"
+	"nitro/core/vmi/ksym"
+)
+
+const (
+	// maxBTFSize bounds the BTF read from a guest; Debian's is 4-5 MiB.
+	maxBTFSize = 64 << 20
+	// maxBannerLen bounds linux_banner.
+	maxBannerLen = 512
+)
+
+// ErrNoSymbol is returned when a symbol the offsets need is missing.
+var ErrNoSymbol = errors.New("kernel symbol missing")
+
+// parsed caches offsets by kernel build (see buildKey) for the life of the
+// process: parsing BTF costs a tenth of a second and more.
+var parsed sync.Map // string -> *Offsets
+
+// FromGuest returns the offsets of the kernel running in a guest, from the
+// BTF between __start_BTF and __stop_BTF in its memory. syms must know the
+// image's physical address (ksym.Scan). Results are cached in this process
+// and, if cacheDir is not empty, as profiles in cacheDir, keyed by the
+// kernel's linux_banner and BTF size; a cached profile is used without
+// reading the BTF. The caller gets its own copy.
+func FromGuest(mem vmi.PhysMem, syms *ksym.Table, cacheDir string) (*Offsets, error) {
+	start, stop, err := btfRange(syms)
+	if err != nil {
+		return nil, err
+	}
+	banner, err := readBanner(mem, syms)
+	if err != nil {
+		return nil, err
+	}
+	key := buildKey(banner, stop-start)
+	if o, ok := parsed.Load(key); ok {
+		return clone(o.(*Offsets)), nil
+	}
+	cachePath := ""
+	if cacheDir != "" {
+		cachePath = filepath.Join(cacheDir, key+".json")
+		if o, err := loadProfileFile(cachePath); err == nil {
+			parsed.Store(key, o)
+			return clone(o), nil
+		}
+	}
+	raw := make([]byte, stop-start)
+	if err := readVirt(mem, syms, start, raw); err != nil {
+		return nil, fmt.Errorf("reading guest BTF: %w", err)
+	}
+	o, err := FromBTF(raw)
+	if err != nil {
+		return nil, err
+	}
+	o.Kernel = banner
+	parsed.Store(key, o)
+	if cachePath != "" {
+		if err := writeProfileFile(cachePath, o); err != nil {
+			return nil, fmt.Errorf("caching offsets: %w", err)
+		}
+	}
+	return clone(o), nil
+}
+
+// CurrentTaskGS returns where the pointer to a CPU's running task is,
+// relative to that CPU's GS base (the per-cpu area; in kernel mode the GS
+// base, in user mode MSR_KERNEL_GS_BASE). The result is added to the GS
+// base as a virtual address.
+func (o *Offsets) CurrentTaskGS(syms *ksym.Table) (uint64, error) {
+	if o.Current.Symbol == "" || o.Current.Offset < 0 {
+		return 0, fmt.Errorf("%w: per_cpu_current", ErrIncomplete)
+	}
+	addr, ok := syms.Lookup(o.Current.Symbol)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s", ErrNoSymbol, o.Current.Symbol)
+	}
+	return addr + uint64(o.Current.Offset), nil
+}
+
+func btfRange(syms *ksym.Table) (start, stop uint64, err error) {
+	start, ok1 := syms.Lookup("__start_BTF")
+	stop, ok2 := syms.Lookup("__stop_BTF")
+	if !ok1 || !ok2 {
+		return 0, 0, ErrNoBTF
+	}
+	if stop <= start || stop-start > maxBTFSize {
+		return 0, 0, fmt.Errorf("%w: __start_BTF %#x, __stop_BTF %#x", ErrNoBTF, start, stop)
+	}
+	return start, stop, nil
+}
+
+// readBanner reads linux_banner ("Linux version ..."), which names the
+// build well enough to key caches.
+func readBanner(mem vmi.PhysMem, syms *ksym.Table) (string, error) {
+	addr, ok := syms.Lookup("linux_banner")
+	if !ok {
+		return "", fmt.Errorf("%w: linux_banner", ErrNoSymbol)
+	}
+	buf := make([]byte, maxBannerLen)
+	if err := readVirt(mem, syms, addr, buf); err != nil {
+		return "", fmt.Errorf("reading linux_banner: %w", err)
+	}
+	if i := bytes.IndexByte(buf, 0); i >= 0 {
+		buf = buf[:i]
+	}
+	return string(bytes.TrimSpace(buf)), nil
+}
+
+// readVirt reads kernel-image bytes through the image's physical address.
+func readVirt(mem vmi.PhysMem, syms *ksym.Table, virt uint64, p []byte) error {
+	pa, ok := syms.Phys(virt)
+	if !ok {
+		return fmt.Errorf("%#x is not in the kernel image, or its physical address is unknown", virt)
+	}
+	return mem.ReadPhys(p, pa)
+}
+
+func buildKey(banner string, btfSize uint64) string {
+	h := sha256.New()
+	h.Write([]byte(banner))
+	h.Write(binary.LittleEndian.AppendUint64(nil, btfSize))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func clone(o *Offsets) *Offsets {
+	c := *o
+	return &c
+}
+
+func loadProfileFile(path string) (*Offsets, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return LoadProfile(f)
+}
+
+// writeProfileFile writes atomically, so concurrent runs never read half a
+// profile.
+func writeProfileFile(path string, o *Offsets) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".offsets-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := o.WriteProfile(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,110 @@
+package offsets
+
+import (
+	"bytes"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"nitro/core/vmi"
+	"nitro/core/vmi/ksym"
+)
+
+// ram is guest-physical memory backed by a byte slice.
+type ram []byte
+
+func (r ram) ReadPhys(p []byte, pa uint64) error {
+	if pa > uint64(len(r)) || uint64(len(p)) > uint64(len(r))-pa {
+		return vmi.ErrOutOfRange
+	}
+	copy(p, r[pa:])
+	return nil
+}
+
+func (r ram) WritePhys([]byte, uint64) error { return vmi.ErrReadOnly }
+
+// loadedGuest places a vmlinux's segments in guest-physical memory as the
+// boot decompressor would, shifted by a physical KASLR offset.
+func loadedGuest(tb testing.TB, image []byte, shift uint64) ram {
+	tb.Helper()
+	ef, err := elf.NewFile(bytes.NewReader(image))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := make(ram, 128<<20)
+	for _, p := range ef.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		if _, err := p.ReadAt(m[p.Paddr+shift:p.Paddr+shift+p.Filesz], 0); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return m
+}
+
+func TestFromGuestCaches(t *testing.T) {
+	image := bootVmlinux(t, bootKernels[len(bootKernels)-1].glob)
+	want, err := FromVmlinux(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := loadedGuest(t, image, 0x2600000)
+	syms, err := ksym.Scan(mem, uint64(len(mem)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	parsed.Clear()
+
+	got, err := FromGuest(mem, syms, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kernel == "" || got.Kernel[:len("Linux version")] != "Linux version" {
+		t.Errorf("kernel = %q, want linux_banner", got.Kernel)
+	}
+	got.Kernel = ""
+	if *got != *want {
+		t.Fatalf("from guest memory %+v, from the vmlinux %+v", got, want)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v, want one", files)
+	}
+
+	// With the BTF gone from memory, the caches must answer.
+	start, _ := syms.Lookup("__start_BTF")
+	pa, _ := syms.Phys(start)
+	clear(mem[pa : pa+4096])
+	if _, err := FromGuest(mem, syms, dir); err != nil {
+		t.Errorf("process cache: %v", err)
+	}
+	parsed.Clear()
+	if _, err := FromGuest(mem, syms, dir); err != nil {
+		t.Errorf("disk cache: %v", err)
+	}
+	parsed.Clear()
+	os.Remove(files[0])
+	if _, err := FromGuest(mem, syms, dir); err == nil {
+		t.Error("no error for destroyed BTF and no cache")
+	}
+}
+
+func BenchmarkFromGuestCached(b *testing.B) {
+	image := bootVmlinux(b, bootKernels[len(bootKernels)-1].glob)
+	mem := loadedGuest(b, image, 0x2600000)
+	syms, err := ksym.Scan(mem, uint64(len(mem)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := FromGuest(mem, syms, ""); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := FromGuest(mem, syms, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
