@@ -1,0 +1,156 @@
+package linux
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"nitro/core/backend"
+	"nitro/core/vmi"
+	"nitro/core/vmi/offsets"
+)
+
+// Bounds on walks over guest lists: a hostile or corrupt guest can link its
+// task list into a loop or make it endless.
+const (
+	maxTasks   = 1 << 16
+	maxThreads = 1 << 14
+)
+
+// ErrTaskList means the guest's task list is corrupt: a loop, or longer
+// than any real system's.
+var ErrTaskList = errors.New("corrupt task list")
+
+// tasks reads task_structs in kernel memory.
+type tasks struct {
+	o        *offsets.Offsets
+	initTask uint64
+	// The fields process reads lie in [lo, hi) of task_struct, read at once.
+	lo, hi int
+}
+
+func newTasks(o *offsets.Offsets, initTask uint64) tasks {
+	t := tasks{o: o, initTask: initTask}
+	ot := &o.Task
+	commSize := max(ot.CommSize, 16)
+	t.lo, t.hi = ot.Pid, ot.Pid+4
+	for _, f := range [][2]int{{ot.Tgid, 4}, {ot.Comm, commSize}, {ot.RealParent, 8}, {ot.Cred, 8}} {
+		if f[0] != offsets.Absent {
+			t.lo, t.hi = min(t.lo, f[0]), max(t.hi, f[0]+f[1])
+		}
+	}
+	return t
+}
+
+// process reads the identity of one task.
+func (t *tasks) process(k vmi.Space, task uint64) (backend.Process, error) {
+	o := &t.o.Task
+	p := backend.Process{Task: task}
+	raw := make([]byte, t.hi-t.lo)
+	if err := k.Read(raw, task+uint64(t.lo)); err != nil {
+		return p, fmt.Errorf("reading task %#x: %w", task, err)
+	}
+	field := func(off, n int) []byte { return raw[off-t.lo : off-t.lo+n] }
+	p.TID = int(int32(binary.LittleEndian.Uint32(field(o.Pid, 4))))
+	p.PID = int(int32(binary.LittleEndian.Uint32(field(o.Tgid, 4))))
+	comm := field(o.Comm, max(o.CommSize, 16))
+	if i := bytes.IndexByte(comm, 0); i >= 0 {
+		comm = comm[:i]
+	}
+	p.Comm = string(comm)
+	parent := binary.LittleEndian.Uint64(field(o.RealParent, 8))
+	if ptgid, err := k.U32(parent + uint64(o.Tgid)); err == nil {
+		p.PPID = int(int32(ptgid))
+	}
+	if o.Cred != offsets.Absent && t.o.Cred.UID != offsets.Absent {
+		cred := binary.LittleEndian.Uint64(field(o.Cred, 8))
+		if uid, err := k.U32(cred + uint64(t.o.Cred.UID)); err == nil {
+			p.UID = uid
+		}
+	}
+	return p, nil
+}
+
+// list walks a kernel list_head ring starting at head and returns the
+// address of each entry's list_head, bounded by limit.
+func list(k vmi.Space, head uint64, limit int) ([]uint64, error) {
+	var nodes []uint64
+	seen := map[uint64]bool{head: true}
+	for node := head; ; {
+		next, err := k.Pointer(node)
+		if err != nil {
+			return nodes, fmt.Errorf("following list at %#x: %w", node, err)
+		}
+		if next == head {
+			return nodes, nil
+		}
+		if seen[next] || len(nodes) >= limit {
+			return nodes, fmt.Errorf("%w: list at %#x loops or exceeds %d entries", ErrTaskList, head, limit)
+		}
+		seen[next] = true
+		nodes = append(nodes, next)
+		node = next
+	}
+}
+
+// all returns every process and thread, walking the task list from
+// init_task (which itself, pid 0, is left out) and each leader's threads.
+func (t *tasks) all(k vmi.Space) ([]backend.Process, error) {
+	o := &t.o.Task
+	leaders, err := list(k, t.initTask+uint64(o.Tasks), maxTasks)
+	if err != nil {
+		return nil, fmt.Errorf("reading task list: %w", err)
+	}
+	var procs []backend.Process
+	for _, node := range leaders {
+		leader := node - uint64(o.Tasks)
+		threads, err := t.threads(k, leader)
+		if err != nil {
+			return procs, fmt.Errorf("reading threads of task %#x: %w", leader, err)
+		}
+		for _, task := range threads {
+			p, err := t.process(k, task)
+			if err != nil {
+				return procs, err
+			}
+			procs = append(procs, p)
+		}
+	}
+	slices.SortFunc(procs, func(a, b backend.Process) int { return a.TID - b.TID })
+	return procs, nil
+}
+
+// threads returns the tasks of leader's thread group, leader first. Linux
+// 6.6 moved the ring from task_struct.thread_group to signal->thread_head.
+func (t *tasks) threads(k vmi.Space, leader uint64) ([]uint64, error) {
+	o := t.o
+	var head, link int
+	switch {
+	case o.Task.ThreadNode != offsets.Absent && o.Task.Signal != offsets.Absent && o.Signal.ThreadHead != offsets.Absent:
+		sig, err := k.Pointer(leader + uint64(o.Task.Signal))
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := list(k, sig+uint64(o.Signal.ThreadHead), maxThreads)
+		return shift(nodes, o.Task.ThreadNode), err
+	case o.Task.ThreadGroup != offsets.Absent:
+		head, link = o.Task.ThreadGroup, o.Task.ThreadGroup
+	default:
+		return []uint64{leader}, nil
+	}
+	nodes, err := list(k, leader+uint64(head), maxThreads)
+	return append([]uint64{leader}, shift(nodes, link)...), err
+}
+
+// shift turns list_head addresses into the addresses of their containers.
+func shift(nodes []uint64, off int) []uint64 {
+	for i := range nodes {
+		nodes[i] -= uint64(off)
+	}
+	return nodes
+}
+
+// le64 decodes pt_regs-style arrays of little-endian words.
+func le64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
