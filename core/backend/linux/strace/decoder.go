@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"nitro/core/backend"
 	"nitro/core/kvm"
@@ -139,13 +140,25 @@ func (d *Decoder) decode(c *call, entry []backend.Arg) []backend.Arg {
 	out := make([]backend.Arg, n)
 	for i := range n {
 		k := kindAt(c.nr, e, i, &c.args)
-		if entry != nil && i < len(entry) && !k.out() && entry[i].Raw == c.args[i] {
+		if entry != nil && i < len(entry) && !k.out() && entry[i].Raw == c.args[i] && !unread(entry[i]) {
 			out[i] = entry[i]
 			continue
 		}
 		out[i] = backend.Arg{Raw: c.args[i], Text: d.argText(c, i, k)}
 	}
 	return out
+}
+
+// unread says whether an argument shows as its bare pointer, as when the
+// memory it points to was not mapped at entry: a fresh program's strings
+// are often paged in only by the call itself, so the exit tries again.
+func unread(a backend.Arg) bool {
+	hex, ok := strings.CutPrefix(a.Text, "0x")
+	if !ok || a.Raw == 0 {
+		return false
+	}
+	v, err := strconv.ParseUint(hex, 16, 64)
+	return err == nil && v == a.Raw
 }
 
 func lookup(nr uint64) *sysent {

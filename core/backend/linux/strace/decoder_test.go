@@ -76,6 +76,26 @@ func TestExitWithoutEntry(t *testing.T) {
 	}
 }
 
+// TestExitReadsWhatEntryCouldNot: a fresh program's string may be paged in
+// only by the call itself; the exit shows it once it is there.
+func TestExitReadsWhatEntryCouldNot(t *testing.T) {
+	mem := &fakeMem{}
+	const path = 0x4020a0
+	args := [6]uint64{0xffffffffffffff9c, path, 0} // AT_FDCWD, path, O_RDONLY
+	d := NewDecoder(Options{})
+	enter := backend.Syscall{Direction: kvm.Enter}
+	d.Enter(&enter, nrOpenat, args, mem)
+	if got := enter.Args[1].Text; got != "0x4020a0" {
+		t.Fatalf("unmapped path at entry shows %s, want the pointer", got)
+	}
+	mem.str(path, "/etc/nitro/probe-input")
+	exit := backend.Syscall{Direction: kvm.Exit}
+	d.Exit(&exit, nrOpenat, args, 3, mem, enter.Args)
+	if got, want := line(&exit), `openat(AT_FDCWD, "/etc/nitro/probe-input", O_RDONLY) = 3`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
 func TestExecve(t *testing.T) {
 	mem := &fakeMem{}
 	path := mem.str(0x1000, "/bin/ls")
