@@ -64,7 +64,7 @@ func checkGuest(t *testing.T, g lab.Guest) {
 		t.Fatalf("after iteration %d: %v", n, err)
 	}
 	t.Logf("workload progresses: %q after %q", strings.TrimSpace(next[0]), strings.TrimSpace(first[0]))
-	if _, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-probe: read 18 bytes: nitro probe input$`), 0, 30*time.Second); err != nil {
+	if _, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-probe: pid \d+ ppid 1 read 18 bytes: nitro probe input$`), 0, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 

@@ -10,6 +10,7 @@
 #   LAB_VCPUS     vCPU count                           (1)
 #   LAB_MEM_MB    memory in MiB                        (256)
 #   LAB_WORKLOAD  light: known programs once a second; busy: a tight syscall loop (light)
+#   LAB_CPU_VENDOR  AMD or Intel; the kernel turns on page-table isolation on Intel (AMD)
 #   LAB_URI       libvirt URI                          ($LIBVIRT_DEFAULT_URI or qemu:///system)
 #   LAB_STATE     where images and the serial log go   (/var/lib/nitro/lab)
 set -euo pipefail
@@ -19,6 +20,7 @@ LAB_KERNEL=${LAB_KERNEL:-6.1}
 LAB_VCPUS=${LAB_VCPUS:-1}
 LAB_MEM_MB=${LAB_MEM_MB:-256}
 LAB_WORKLOAD=${LAB_WORKLOAD:-light}
+LAB_CPU_VENDOR=${LAB_CPU_VENDOR:-AMD}
 LAB_URI=${LAB_URI:-${LIBVIRT_DEFAULT_URI:-qemu:///system}}
 LAB_STATE=${LAB_STATE:-/var/lib/nitro/lab}
 
@@ -36,7 +38,9 @@ kernel_image() {
 }
 
 config() {
-	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB workload=$LAB_WORKLOAD"
+	# The guest's sources count too: changing them rebuilds a running lab.
+	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB workload=$LAB_WORKLOAD vendor=$LAB_CPU_VENDOR" \
+		"guest=$(cat "$here"/guest/* | md5sum | cut -c1-12)"
 }
 
 build() {
@@ -63,13 +67,30 @@ build() {
 	rm -rf "$root"
 }
 
+# cpu_model picks a model QEMU's TCG emulates for the vendor: qemu64 says
+# AuthenticAMD, Nehalem GenuineIntel (and so gets page-table isolation).
+cpu_model() {
+	case $LAB_CPU_VENDOR in
+	AMD) echo qemu64 ;;
+	Intel) echo Nehalem ;;
+	*) die "LAB_CPU_VENDOR must be AMD or Intel, not $LAB_CPU_VENDOR" ;;
+	esac
+}
+
 domain_xml() {
 	cat <<XML
 <domain type='qemu'>
   <name>$LAB_NAME</name>
   <description>nitro lab guest: $(config)</description>
   <memory unit='MiB'>$LAB_MEM_MB</memory>
+  <memoryBacking>
+    <source type='memfd'/>
+    <access mode='shared'/>
+  </memoryBacking>
   <vcpu>$LAB_VCPUS</vcpu>
+  <cpu mode='custom' match='exact' check='none'>
+    <model fallback='forbid'>$(cpu_model)</model>
+  </cpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$dir/vmlinuz</kernel>

@@ -20,14 +20,15 @@ type Guest struct {
 	Kernel   string // kernel version prefix in /boot, e.g. "6.1" or "6.12"
 	VCPUs    int
 	Workload string // "light" or "busy"
+	Vendor   string // "AMD", or "Intel" for a kernel with page-table isolation
 }
 
 // The guests the end-to-end tests use.
 var (
 	// Default is what `make lab-up` boots: kernel 6.1, one vCPU.
-	Default = Guest{Name: "nitro-lab", Kernel: "6.1", VCPUs: 1, Workload: "light"}
-	// Newer runs the 6.12 kernel on two vCPUs.
-	Newer = Guest{Name: "nitro-lab-612", Kernel: "6.12", VCPUs: 2, Workload: "light"}
+	Default = Guest{Name: "nitro-lab", Kernel: "6.1", VCPUs: 1, Workload: "light", Vendor: "AMD"}
+	// Newer runs the 6.12 kernel on two Intel vCPUs, so with page-table isolation.
+	Newer = Guest{Name: "nitro-lab-612", Kernel: "6.12", VCPUs: 2, Workload: "light", Vendor: "Intel"}
 )
 
 // URI is the libvirt connection the lab uses.
@@ -45,6 +46,7 @@ func (g Guest) env() []string {
 		"LAB_KERNEL="+g.Kernel,
 		"LAB_VCPUS="+strconv.Itoa(g.VCPUs),
 		"LAB_WORKLOAD="+g.Workload,
+		"LAB_CPU_VENDOR="+g.Vendor,
 		"LAB_URI="+URI,
 	)
 }

@@ -2,6 +2,8 @@
  * nitro-probe: one run makes exactly this sequence of system calls, which the
  * end-to-end tests check traces against:
  *
+ *   getpid()                                                           = PID
+ *   getppid()                                                          = PPID
  *   openat(AT_FDCWD, "/etc/nitro/probe-input", O_RDONLY)              = 3
  *   read(3, "nitro probe input\n", 128)                                = 18
  *   close(3)                                                           = 0
@@ -10,11 +12,12 @@
  *   close(3)                                                           = 0
  *   openat(AT_FDCWD, "/nonexistent/nitro-probe", O_RDONLY)            = -2 (ENOENT)
  *   unlink("/tmp/nitro-probe-marker")                                  = 0
- *   write(1, "nitro-probe: read 18 bytes: nitro probe input\n", 46)  = 46
+ *   write(1, "nitro-probe: pid PID ppid PPID read 18 bytes: nitro probe input\n", N) = N
  *   exit_group(0)
  *
- * What it prints shows what it really read, so a tracer that rewrites the
- * path of the first openat can see the effect on the serial console.
+ * What it prints is the guest's own view of its pid and parent, and shows
+ * what it really read, so a tracer that rewrites the path of the first
+ * openat can see the effect on the serial console.
  */
 #include "sys.h"
 
@@ -29,6 +32,8 @@ void main_c(void)
 	char out[256];
 	unsigned long pos = 0;
 
+	long pid = sys1(SYS_getpid, 0);
+	long ppid = sys1(SYS_getppid, 0);
 	long fd = sys3(SYS_openat, AT_FDCWD, input_path, O_RDONLY);
 	long n = fd < 0 ? fd : sys3(SYS_read, fd, in, sizeof in);
 	if (fd >= 0)
@@ -42,12 +47,16 @@ void main_c(void)
 	sys3(SYS_openat, AT_FDCWD, missing_path, O_RDONLY);
 	sys1(SYS_unlink, marker_path);
 
+	pos = put_str(out, pos, sizeof out, "nitro-probe: pid ", 17);
+	pos = put_uint(out, pos, sizeof out, pid);
+	pos = put_str(out, pos, sizeof out, " ppid ", 6);
+	pos = put_uint(out, pos, sizeof out, ppid);
 	if (n < 0) {
-		pos = put_str(out, pos, sizeof out, "nitro-probe: open failed: ", 26);
+		pos = put_str(out, pos, sizeof out, " open failed: ", 14);
 		pos = put_uint(out, pos, sizeof out, -n);
 		pos = put_str(out, pos, sizeof out, "\n", 1);
 	} else {
-		pos = put_str(out, pos, sizeof out, "nitro-probe: read ", 18);
+		pos = put_str(out, pos, sizeof out, " read ", 6);
 		pos = put_uint(out, pos, sizeof out, n);
 		pos = put_str(out, pos, sizeof out, " bytes: ", 8);
 		pos = put_str(out, pos, sizeof out, in, n);

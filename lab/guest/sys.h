@@ -9,6 +9,7 @@
 #define SYS_read 0
 #define SYS_write 1
 #define SYS_close 3
+#define SYS_getpid 39
 #define SYS_getppid 110
 #define SYS_unlink 87
 #define SYS_clock_gettime 228
