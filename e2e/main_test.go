@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"nitro/core"
 	"nitro/internal/lab"
 )
 
@@ -18,6 +19,8 @@ var guests = []lab.Guest{lab.Default, lab.Newer}
 var nitroBin string
 
 func TestMain(m *testing.M) {
+	// core.Attach starts this test binary again as its detach guard.
+	core.RunGuardIfAsked()
 	os.Exit(run(m))
 }
 

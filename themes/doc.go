@@ -1,2 +1,3 @@
-// Package themes holds colour palettes; the UI derives its styles from one.
+// Package themes holds colour palettes (dark, light, and none for NO_COLOR);
+// the UI derives its styles from one.
 package themes

@@ -41,5 +41,8 @@ type Syscall struct {
 	Matched   bool   // exit only: the entry of this call was seen
 }
 
+// IsExit says whether the event is the call's exit (else its entry).
+func (s *Syscall) IsExit() bool { return s.Direction == kvm.Exit }
+
 // Failed says whether an exit returned an error.
 func (s *Syscall) Failed() bool { return s.Direction == kvm.Exit && s.Errno != "" }

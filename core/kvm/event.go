@@ -90,3 +90,24 @@ var (
 	// ErrNotSupported means the host or VM lacks what this listener needs.
 	ErrNotSupported = errors.New("not supported by this host or VM")
 )
+
+// RegNames are the general registers in the order Regs.Ref knows them.
+var RegNames = []string{
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags",
+}
+
+// Ref returns the register called name (as in RegNames), for reading or
+// changing it by name.
+func (r *Regs) Ref(name string) (*uint64, bool) {
+	refs := [...]*uint64{
+		&r.RAX, &r.RBX, &r.RCX, &r.RDX, &r.RSI, &r.RDI, &r.RBP, &r.RSP,
+		&r.R8, &r.R9, &r.R10, &r.R11, &r.R12, &r.R13, &r.R14, &r.R15, &r.RIP, &r.RFlags,
+	}
+	for i, n := range RegNames {
+		if n == name {
+			return refs[i], true
+		}
+	}
+	return nil, false
+}

@@ -15,6 +15,10 @@
  *   write(1, "nitro-probe: pid PID ppid PPID read 18 bytes: nitro probe input\n", N) = N
  *   exit_group(0)
  *
+ * The paths are copied to the stack first, as most programs build theirs:
+ * a path in a page the program never touched is not mapped when the call
+ * enters, and a tracer could neither show it then nor rewrite it.
+ *
  * What it prints is the guest's own view of its pid and parent, and shows
  * what it really read, so a tracer that rewrites the path of the first
  * openat can see the effect on the serial console.
@@ -26,26 +30,37 @@ static const char marker_path[] = "/tmp/nitro-probe-marker";
 static const char marker[] = "nitro-probe marker\n";
 static const char missing_path[] = "/nonexistent/nitro-probe";
 
+/* Copies the NUL-terminated s into buf (which must be large enough). */
+static const char *on_stack(char *buf, const char *s)
+{
+	unsigned long i = 0;
+	do
+		buf[i] = s[i];
+	while (s[i++]);
+	return buf;
+}
+
 void main_c(void)
 {
+	char input[sizeof input_path], marker_at[sizeof marker_path], missing[sizeof missing_path];
 	char in[128];
 	char out[256];
 	unsigned long pos = 0;
 
 	long pid = sys1(SYS_getpid, 0);
 	long ppid = sys1(SYS_getppid, 0);
-	long fd = sys3(SYS_openat, AT_FDCWD, input_path, O_RDONLY);
+	long fd = sys3(SYS_openat, AT_FDCWD, on_stack(input, input_path), O_RDONLY);
 	long n = fd < 0 ? fd : sys3(SYS_read, fd, in, sizeof in);
 	if (fd >= 0)
 		sys1(SYS_close, fd);
 
-	long mfd = sys4(SYS_openat, AT_FDCWD, marker_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	long mfd = sys4(SYS_openat, AT_FDCWD, on_stack(marker_at, marker_path), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (mfd >= 0) {
 		sys3(SYS_write, mfd, marker, sizeof marker - 1);
 		sys1(SYS_close, mfd);
 	}
-	sys3(SYS_openat, AT_FDCWD, missing_path, O_RDONLY);
-	sys1(SYS_unlink, marker_path);
+	sys3(SYS_openat, AT_FDCWD, on_stack(missing, missing_path), O_RDONLY);
+	sys1(SYS_unlink, marker_at);
 
 	pos = put_str(out, pos, sizeof out, "nitro-probe: pid ", 17);
 	pos = put_uint(out, pos, sizeof out, pid);

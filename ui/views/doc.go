@@ -1,3 +1,4 @@
 // Package views holds the TUI's panes (domains, syscalls, process tree,
-// inspector); each is a tea.Model with its own key help and size.
+// inspector), each a tea.Model with its own key help and size, plus the
+// status bar and the one-line prompt they share.
 package views

@@ -22,6 +22,8 @@ type userMem struct {
 	get  func(int) uint64
 }
 
+func (u userMem) space() vmi.Space { return u.user }
+
 func (u userMem) ReadBytes(i, n int) ([]byte, error) {
 	if n < 0 || n > maxArgBytes {
 		return nil, fmt.Errorf("reading %d bytes at argument %d: length out of range", n, i)

@@ -322,6 +322,32 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 // noSyscall stands for the number of a call whose entry was not seen.
 const noSyscall = ^uint64(0)
 
+// ErrForeignCall is returned by Redecode for a call this back end did not make.
+var ErrForeignCall = errors.New("not a call of this back end")
+
+// Redecode decodes an entry's arguments again, after they or the memory
+// they point to were changed while the call was held.
+func (b *Backend) Redecode(call *backend.Call) error {
+	m, ok := call.Arguments.(interface{ space() vmi.Space })
+	if !ok || call.Direction != kvm.Enter {
+		return ErrForeignCall
+	}
+	var args [6]uint64
+	for i := range args {
+		args[i] = call.Arguments.Get(i)
+	}
+	b.mem.Invalidate()
+	b.decoder.Enter(&call.Syscall, call.Nr, args, userMemory{m.space()})
+	if name := b.Name(call.Nr); name != "" {
+		call.Name = name
+	}
+	if p, ok := b.pending[call.Process.Task]; ok {
+		p.args, p.text = args, call.Args
+		b.pending[call.Process.Task] = p
+	}
+	return nil
+}
+
 func (b *Backend) remember(task uint64, p pending) {
 	if len(b.pending) >= maxPending {
 		clear(b.pending)

@@ -1,0 +1,139 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"nitro/core/backend"
+	"nitro/core/backend/linux"
+	"nitro/core/backend/linux/strace"
+	"nitro/core/kvm/domain"
+	"nitro/core/vmi"
+	"nitro/core/vmi/ksym"
+	"nitro/core/vmi/offsets"
+	"nitro/core/vmi/physmem"
+	"nitro/core/vmi/qemulayout"
+)
+
+// profileCache keeps the struct offsets learnt from each guest kernel's BTF,
+// so the next attach to the same kernel skips parsing it.
+var profileCache = filepath.Join(cacheHome(), "nitro", "profiles")
+
+func cacheHome() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return d
+	}
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, ".cache")
+	}
+	return os.TempDir()
+}
+
+// Guest is a running domain's memory read from its QEMU process, with the
+// kernel's symbols and structure layout found in that memory, and the back
+// end for its operating system. It reads the guest without stopping it.
+type Guest struct {
+	conn    *domain.Conn
+	dom     *domain.Domain
+	phys    *physmem.Source
+	mem     *vmi.Memory
+	syms    *ksym.Table
+	offsets *offsets.Offsets
+	backend *linux.Backend
+}
+
+// OpenGuest opens domain name on libvirt uri ("" for the default) and
+// finds its kernel. The domain must run on this host under QEMU.
+func OpenGuest(uri, name string) (*Guest, error) {
+	return openGuest(uri, name, strace.Options{})
+}
+
+func openGuest(uri, name string, decode strace.Options) (*Guest, error) {
+	conn, err := domain.Open(uri)
+	if err != nil {
+		return nil, err
+	}
+	g := &Guest{conn: conn}
+	if err := g.open(name, decode); err != nil {
+		g.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+func (g *Guest) open(name string, decode strace.Options) error {
+	dom, err := g.conn.Lookup(name)
+	if err != nil {
+		return err
+	}
+	g.dom = dom
+	info, err := dom.Info()
+	if err != nil {
+		return err
+	}
+	if !info.State.Active() {
+		return fmt.Errorf("%w: %s is %s", domain.ErrNotRunning, name, info.State)
+	}
+	pid, err := dom.QEMUPid()
+	if err != nil {
+		return err
+	}
+	ranges, err := qemulayout.Ranges(dom.HMP)
+	if err != nil {
+		return fmt.Errorf("learning the memory layout of %s: %w", name, err)
+	}
+	if g.phys, err = physmem.OpenProcess(pid, ranges); err != nil {
+		return fmt.Errorf("opening the memory of %s: %w", name, err)
+	}
+	g.mem = vmi.NewMemory(g.phys)
+	if g.syms, err = ksym.Scan(g.phys, ramEnd(ranges)); err != nil {
+		return fmt.Errorf("finding the kernel's symbols in %s: %w", name, err)
+	}
+	if g.offsets, err = offsets.FromGuest(g.phys, g.syms, profileCache); err != nil {
+		return fmt.Errorf("finding the kernel's structure layout in %s: %w", name, err)
+	}
+	g.backend, err = linux.New(linux.Config{Mem: g.mem, Symbols: g.syms, Offsets: g.offsets, Decode: decode})
+	if err != nil {
+		return fmt.Errorf("setting up the Linux back end for %s: %w", name, err)
+	}
+	return nil
+}
+
+// ramEnd is the highest guest-physical address with memory.
+func ramEnd(ranges []physmem.Range) uint64 {
+	var end uint64
+	for _, r := range ranges {
+		end = max(end, r.GPA+r.Size)
+	}
+	return end
+}
+
+// Name is the domain's name.
+func (g *Guest) Name() string { return g.dom.Name() }
+
+// Kernel is the guest kernel's banner (linux_banner), or "" when unknown.
+func (g *Guest) Kernel() string { return g.offsets.Kernel }
+
+// Symbol returns the run-time address (KASLR applied) of a kernel symbol.
+func (g *Guest) Symbol(name string) (uint64, bool) { return g.syms.Lookup(name) }
+
+// Processes lists the guest's processes and threads from its memory.
+func (g *Guest) Processes() ([]backend.Process, error) {
+	return g.backend.Processes()
+}
+
+// Close releases the guest's memory and the libvirt connection; the guest
+// itself is untouched.
+func (g *Guest) Close() error {
+	var errs []error
+	if g.phys != nil {
+		errs = append(errs, g.phys.Close())
+	}
+	if g.dom != nil {
+		errs = append(errs, g.dom.Close())
+	}
+	errs = append(errs, g.conn.Close())
+	return errors.Join(errs...)
+}

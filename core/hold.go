@@ -1,0 +1,156 @@
+package core
+
+import (
+	"context"
+	"errors"
+
+	"nitro/core/backend"
+	"nitro/core/kvm"
+)
+
+// ErrNotHeld is returned when editing or continuing while no call is held.
+var ErrNotHeld = errors.New("no system call is held")
+
+// Breakpoint holds every call of a system call, by name, at its entry; or
+// only one process's calls when PID is not 0.
+type Breakpoint struct {
+	Name string
+	PID  int
+}
+
+// Held is a system call stopped at its entry for the user: the guest stays
+// stopped until Continue. Regs are the vCPU's registers at the stop.
+type Held struct {
+	Call backend.Syscall
+	Regs kvm.Regs
+}
+
+// holdReq is work for the Run goroutine while it holds a call: the vCPU
+// state belongs to that goroutine.
+type holdReq struct {
+	edit func(regs *kvm.Regs, call *backend.Call) error // nil: continue
+	done chan error
+}
+
+// Break arms a breakpoint.
+func (s *Session) Break(b Breakpoint) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.breaks[b] = true
+}
+
+// ClearBreak disarms a breakpoint.
+func (s *Session) ClearBreak(b Breakpoint) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.breaks, b)
+}
+
+// Pause holds the guest at its next system call, as if a breakpoint
+// matched it; Continue or Resume lets it go.
+func (s *Session) Pause() {
+	s.pauseNext.Store(true)
+}
+
+// Resume undoes Pause and lets a held call go.
+func (s *Session) Resume(ctx context.Context) error {
+	s.pauseNext.Store(false)
+	if err := s.Continue(ctx); err != nil && !errors.Is(err, ErrNotHeld) {
+		return err
+	}
+	return nil
+}
+
+// Paused says whether a call is held or the guest will be at its next call.
+func (s *Session) Paused() bool { return s.pauseNext.Load() || s.isHolding() }
+
+// Holds delivers each call that a breakpoint or Pause holds.
+func (s *Session) Holds() <-chan Held { return s.holds }
+
+// Edit changes the held call: its registers or, through call.Arguments, its
+// arguments and the memory they point to. The arguments are decoded again
+// afterwards, and the call as it now stands is returned.
+func (s *Session) Edit(ctx context.Context, fn func(regs *kvm.Regs, call *backend.Call) error) (Held, error) {
+	var held Held
+	err := s.request(ctx, func(regs *kvm.Regs, call *backend.Call) error {
+		if err := fn(regs, call); err != nil {
+			return err
+		}
+		if err := s.backend.Redecode(call); err != nil {
+			return err
+		}
+		held = Held{Call: call.Syscall, Regs: *regs}
+		return nil
+	})
+	return held, err
+}
+
+// Continue lets the held call run, with the changes made to it.
+func (s *Session) Continue(ctx context.Context) error { return s.request(ctx, nil) }
+
+func (s *Session) request(ctx context.Context, edit func(*kvm.Regs, *backend.Call) error) error {
+	if !s.isHolding() {
+		return ErrNotHeld
+	}
+	r := holdReq{edit: edit, done: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Session) isHolding() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holding
+}
+
+func (s *Session) setHolding(v bool) {
+	s.mu.Lock()
+	s.holding = v
+	s.mu.Unlock()
+}
+
+// shouldHold says whether call stops for the user.
+func (s *Session) shouldHold(call *backend.Call) bool {
+	if call.Direction != kvm.Enter {
+		return false
+	}
+	if s.pauseNext.Load() {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.breaks[Breakpoint{Name: call.Name}] || s.breaks[Breakpoint{Name: call.Name, PID: call.Process.PID}]
+}
+
+// hold keeps ev's vCPU stopped and serves edits until Continue or ctx ends.
+func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) {
+	s.pauseNext.Store(false)
+	s.setHolding(true)
+	defer s.setHolding(false)
+	select { // the newest hold replaces one nobody took
+	case <-s.holds:
+	default:
+	}
+	s.holds <- Held{Call: call.Syscall, Regs: ev.Regs}
+	for {
+		select {
+		case r := <-s.reqs:
+			if r.edit == nil {
+				r.done <- nil
+				return
+			}
+			r.done <- r.edit(&ev.Regs, call)
+		case <-ctx.Done():
+			return
+		}
+	}
+}

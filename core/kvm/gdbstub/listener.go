@@ -1,0 +1,511 @@
+package gdbstub
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"nitro/core/kvm"
+	"nitro/core/kvm/rsp"
+)
+
+// Config says where to stop. The caller computes the addresses (from the
+// guest's kernel symbols): this package knows no guest OS.
+type Config struct {
+	// SyscallEntry is where system calls enter the kernel (Linux:
+	// entry_SYSCALL_64, the LSTAR target, where swapgs has not run yet).
+	// Required unless Handlers is set.
+	SyscallEntry uint64
+	// SyscallExit is an instruction on the return path where the return
+	// value is available; 0 means no exit events. Ignored with Handlers.
+	SyscallExit uint64
+	// Handlers, if set, are per-system-call handler addresses (Linux:
+	// __x64_sys_openat, ...) to stop at instead of SyscallEntry, so other
+	// system calls run at full speed. Exits are then caught at each
+	// handler's return address, read from [rsp] at the handler's entry,
+	// and matched to their task by the stack pointer.
+	Handlers []uint64
+	// Hardware uses hardware breakpoints (Z1): under KVM they leave guest
+	// memory untouched, but there are four at most. Under TCG both kinds
+	// behave the same.
+	Hardware bool
+	// AlwaysStep steps over breakpoints with single steps only, never by
+	// emulating the instruction (slower; for measurements).
+	AlwaysStep bool
+	// Timeout bounds a single step and stopping the VM in Close.
+	// Default 5s.
+	Timeout time.Duration
+}
+
+// Sentinel errors of the listener (besides kvm.ErrDetached and
+// kvm.ErrNotSupported).
+var (
+	// ErrNotContinued means Next was called before Continue for the
+	// previous event.
+	ErrNotContinued = errors.New("gdbstub: previous event not continued")
+	// ErrStaleEvent means SetRegs or Continue got an event that is not the
+	// current one.
+	ErrStaleEvent = errors.New("gdbstub: event is not the current stop")
+)
+
+// role is what a breakpoint is for.
+type role uint8
+
+const (
+	roleEntry role = iota + 1
+	roleExit
+	roleHandler
+	roleReturn
+)
+
+// maxReturns bounds the handler returns awaited at once; the oldest are
+// forgotten first (a task that never returns, e.g. from exit, leaves one).
+const maxReturns = 4096
+
+type returnKey struct{ addr, sp uint64 }
+
+// stop is the state of the current stop.
+type stop struct {
+	ev      *kvm.Event // nil when the stop is no event
+	thread  rsp.Thread
+	raw     []byte // `g` payload, kept up to date by SetRegs
+	trapped bool   // stopped by a breakpoint (SIGTRAP), not an interrupt
+}
+
+// Stats counts what the listener did, for measurements.
+type Stats struct {
+	Events    int // events returned by Next
+	Stops     int // stops seen, including those that were no event
+	Steps     int // step-overs by single step
+	Emulated  int // step-overs by emulating the instruction
+	Forgotten int // awaited handler returns dropped (over maxReturns)
+}
+
+// Listener is a kvm.Listener over a GDB stub.
+type Listener struct {
+	c      *rsp.Client
+	cfg    Config
+	kind   rsp.BreakpointKind
+	regs   *regMap
+	ctx    context.Context // ended by Close, to wake a blocked Next
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	vcpus   map[rsp.Thread]int
+	bps     map[uint64]role
+	plans   map[uint64]stepPlan
+	returns map[returnKey]bool
+	order   []returnKey // returns in the order they were added
+	cur     *stop
+	closed  bool
+	stats   Stats
+}
+
+var _ kvm.Listener = (*Listener)(nil)
+
+// Dial connects to QEMU's gdb stub on a unix socket and starts a Listener.
+func Dial(ctx context.Context, path string, cfg Config) (*Listener, error) {
+	c, err := rsp.Dial(ctx, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	return New(c, cfg)
+}
+
+// New starts a Listener on a connected client and sets its breakpoints.
+// The Listener owns c from then on: Close detaches and closes it, and so
+// does a failing New.
+func New(c *rsp.Client, cfg Config) (*Listener, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	l := &Listener{c: c, cfg: cfg, bps: make(map[uint64]role), plans: make(map[uint64]stepPlan), returns: make(map[returnKey]bool)}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	if cfg.Hardware {
+		l.kind = rsp.Hardware
+	}
+	if err := l.setup(); err != nil {
+		return nil, errors.Join(fmt.Errorf("starting gdbstub listener: %w", err), l.Close())
+	}
+	return l, nil
+}
+
+func (l *Listener) setup() error {
+	if l.cfg.SyscallEntry == 0 && len(l.cfg.Handlers) == 0 {
+		return errors.New("config needs SyscallEntry or Handlers")
+	}
+	var err error
+	if l.regs, err = newRegMap(l.c.Layout()); err != nil {
+		return err
+	}
+	if err := l.listThreads(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.cfg.Handlers) > 0 {
+		for _, a := range l.cfg.Handlers {
+			if err := l.insert(a, roleHandler); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := l.insert(l.cfg.SyscallEntry, roleEntry); err != nil {
+		return err
+	}
+	if l.cfg.SyscallExit != 0 {
+		return l.insert(l.cfg.SyscallExit, roleExit)
+	}
+	return nil
+}
+
+// listThreads maps the stub's threads to vCPU numbers: their order in the
+// thread list (QEMU: thread N is vCPU N-1).
+func (l *Listener) listThreads() error {
+	threads, err := l.c.Threads()
+	if err != nil {
+		return err
+	}
+	l.vcpus = make(map[rsp.Thread]int, len(threads))
+	for i, t := range threads {
+		l.vcpus[t] = i
+	}
+	return nil
+}
+
+func (l *Listener) insert(addr uint64, r role) error {
+	if err := l.c.InsertBreakpoint(l.kind, addr); err != nil {
+		return err
+	}
+	l.bps[addr] = r
+	return nil
+}
+
+func (l *Listener) remove(addr uint64) error {
+	delete(l.bps, addr)
+	return l.c.RemoveBreakpoint(l.kind, addr)
+}
+
+// Stats returns counters of the listener's work so far.
+func (l *Listener) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
+}
+
+// Next resumes the VM if needed and waits for the next event. If ctx ends
+// first, Next returns its error and the VM keeps running; a later Next
+// picks up where this one stopped waiting.
+func (l *Listener) Next(ctx context.Context) (*kvm.Event, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, kvm.ErrDetached
+	}
+	if l.cur != nil {
+		return nil, ErrNotContinued
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(l.ctx, cancel)()
+	for {
+		if !l.c.Running() {
+			if err := l.c.Continue(); err != nil {
+				return nil, fmt.Errorf("resuming the VM: %w", err)
+			}
+		}
+		s, err := l.c.Wait(ctx)
+		switch {
+		case l.ctx.Err() != nil:
+			return nil, kvm.ErrDetached
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, rsp.ErrClosed):
+			return nil, fmt.Errorf("%w: %w", kvm.ErrDetached, err)
+		case err != nil:
+			return nil, fmt.Errorf("waiting for a stop: %w", err)
+		case s.Gone():
+			return nil, fmt.Errorf("%w: the VM exited", kvm.ErrDetached)
+		}
+		st, err := l.inspect(s)
+		if err != nil {
+			return nil, err
+		}
+		if st.ev != nil {
+			l.cur = st
+			l.stats.Events++
+			return st.ev, nil
+		}
+		if err := l.stepOver(st); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// inspect reads the stopped vCPU's registers (QEMU selects the vCPU that
+// stopped) and decides whether the stop is an event.
+func (l *Listener) inspect(s rsp.Stop) (*stop, error) {
+	now := time.Now()
+	l.stats.Stops++
+	raw, err := l.c.ReadRegisters()
+	if err != nil {
+		return nil, err
+	}
+	rip := l.regs.rip.Uint(raw)
+	r, atBreakpoint := l.bps[rip]
+	st := &stop{thread: s.Thread, raw: raw, trapped: atBreakpoint && s.Signal == rsp.SIGTRAP}
+	if !st.trapped {
+		// An interrupt, or a stop that raced with one: resuming hits the
+		// breakpoint again if there is one.
+		return st, nil
+	}
+	ev := &kvm.Event{Direction: kvm.Enter, Mechanism: kvm.Syscall, Time: now}
+	if err := l.regs.decode(raw, ev); err != nil {
+		return nil, err
+	}
+	switch r {
+	case roleHandler:
+		if err := l.awaitReturn(ev.Regs.RSP); err != nil {
+			return nil, err
+		}
+	case roleExit:
+		ev.Direction = kvm.Exit
+	case roleReturn:
+		key := returnKey{rip, ev.Regs.RSP}
+		if !l.returns[key] {
+			return st, nil // another task's return through the same place
+		}
+		delete(l.returns, key)
+		ev.Direction = kvm.Exit
+	}
+	if ev.VCPU, err = l.vcpu(s.Thread); err != nil {
+		return nil, err
+	}
+	st.ev = ev
+	return st, nil
+}
+
+func (l *Listener) vcpu(t rsp.Thread) (int, error) {
+	if n, ok := l.vcpus[t]; ok {
+		return n, nil
+	}
+	if err := l.listThreads(); err != nil { // a vCPU was hot-plugged?
+		return 0, err
+	}
+	if n, ok := l.vcpus[t]; ok {
+		return n, nil
+	}
+	return 0, fmt.Errorf("%w: stop on unknown thread %v", rsp.ErrMalformed, t)
+}
+
+// awaitReturn arms a temporary breakpoint at the return address on the
+// stack of a handler that just started, and notes the stack pointer the
+// return will leave, which tells this task's return from others'.
+func (l *Listener) awaitReturn(sp uint64) error {
+	var b [8]byte
+	if err := l.c.ReadVirt(b[:], sp); err != nil {
+		return fmt.Errorf("reading a handler's return address: %w", err)
+	}
+	addr := binary.LittleEndian.Uint64(b[:])
+	if _, ok := l.bps[addr]; !ok {
+		if err := l.insert(addr, roleReturn); err != nil {
+			return err
+		}
+	} else if l.bps[addr] != roleReturn {
+		return nil // already a breakpoint of another kind: no exit event
+	}
+	key := returnKey{addr, sp + 8}
+	if !l.returns[key] {
+		l.returns[key] = true
+		l.order = append(l.order, key)
+	}
+	l.forgetOldReturns()
+	return nil
+}
+
+// forgetOldReturns keeps the awaited returns within maxReturns, and the
+// order list within twice that.
+func (l *Listener) forgetOldReturns() {
+	for len(l.returns) > maxReturns {
+		key := l.order[0]
+		l.order = l.order[1:]
+		if l.returns[key] {
+			delete(l.returns, key)
+			l.stats.Forgotten++
+		}
+	}
+	if len(l.order) > 2*maxReturns {
+		live := l.order[:0]
+		for _, k := range l.order {
+			if l.returns[k] {
+				live = append(live, k)
+			}
+		}
+		l.order = live
+	}
+}
+
+// SetRegs writes the general registers of ev that differ from the stopped
+// vCPU's, one `P` each. SRegs are not written.
+func (l *Listener) SetRegs(ev *kvm.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.current(ev); err != nil {
+		return err
+	}
+	for i, p := range gprs(&ev.Regs) {
+		r := l.regs.gpr[i]
+		if r.Uint(l.cur.raw) == *p {
+			continue
+		}
+		if err := l.c.WriteRegisterUint(r, *p); err != nil {
+			return err
+		}
+		r.PutUint(l.cur.raw, *p)
+	}
+	return nil
+}
+
+func (l *Listener) current(ev *kvm.Event) error {
+	if l.closed {
+		return kvm.ErrDetached
+	}
+	if l.cur == nil || l.cur.ev != ev {
+		return ErrStaleEvent
+	}
+	return nil
+}
+
+// Continue steps the vCPU over its breakpoint and resumes the VM.
+func (l *Listener) Continue(ev *kvm.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.current(ev); err != nil {
+		return err
+	}
+	st := l.cur
+	l.cur = nil
+	if err := l.stepOver(st); err != nil {
+		return err
+	}
+	if err := l.c.Continue(); err != nil {
+		return fmt.Errorf("resuming the VM: %w", err)
+	}
+	return nil
+}
+
+// stepOver moves a vCPU stopped by a breakpoint past the instruction
+// there (QEMU would stop again at once) and drops a handler-return
+// breakpoint nobody waits at any more.
+func (l *Listener) stepOver(st *stop) error {
+	rip := l.regs.rip.Uint(st.raw)
+	r, ok := l.bps[rip]
+	if !st.trapped || !ok {
+		return nil // moved away by SetRegs, or not at a breakpoint
+	}
+	if r == roleReturn && !l.awaited(rip) {
+		return l.remove(rip)
+	}
+	if plan := l.plan(rip); plan.kind != stepSingle {
+		ok, err := l.emulate(st, rip, plan)
+		if err != nil {
+			return err
+		}
+		if ok {
+			l.stats.Emulated++
+			return nil
+		}
+	}
+	l.stats.Steps++
+	if err := l.c.RemoveBreakpoint(l.kind, rip); err != nil {
+		return err
+	}
+	if err := l.c.Step(st.thread); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.Timeout)
+	defer cancel()
+	if _, err := l.c.Wait(ctx); err != nil {
+		return fmt.Errorf("single-stepping over %#x: %w", rip, err)
+	}
+	return l.c.InsertBreakpoint(l.kind, rip)
+}
+
+// awaited reports whether any task still waits to return through addr.
+func (l *Listener) awaited(addr uint64) bool {
+	for k := range l.returns {
+		if k.addr == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// plan decodes (once) the instruction at a breakpoint address.
+func (l *Listener) plan(addr uint64) stepPlan {
+	if l.cfg.AlwaysStep {
+		return stepPlan{kind: stepSingle}
+	}
+	if p, ok := l.plans[addr]; ok {
+		return p
+	}
+	code := make([]byte, 15)
+	p := stepPlan{kind: stepSingle}
+	if err := l.c.ReadVirt(code, addr); err == nil {
+		p = planStep(code)
+	}
+	l.plans[addr] = p
+	return p
+}
+
+// Close removes every breakpoint and detaches, leaving the VM running,
+// whatever state the listener is in; it wakes a Next blocked in another
+// goroutine. The connection is closed even if detaching fails.
+func (l *Listener) Close() error {
+	l.cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	var errs []error
+	if l.c.Running() {
+		if err := l.c.Interrupt(); err != nil {
+			errs = append(errs, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.Timeout)
+		if _, err := l.c.Wait(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the VM to detach: %w", err))
+		}
+		cancel()
+	}
+	for addr := range l.bps {
+		if err := l.remove(addr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := l.c.Detach(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := l.c.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Release detaches from a VM that a debugger left attached: a process
+// killed with -9 cannot detach, and QEMU then keeps the VM stopped with
+// its breakpoints. Connecting stops the VM (if it was not already);
+// detaching removes every gdb breakpoint and resumes it.
+func Release(ctx context.Context, path string) error {
+	c, err := rsp.Dial(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	return errors.Join(c.Detach(), c.Close())
+}

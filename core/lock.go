@@ -1,0 +1,34 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrAttached means another nitro is attached to the domain.
+var ErrAttached = errors.New("domain is already attached by another nitro")
+
+// lockDomain takes the attach lock of domain name: one nitro per domain,
+// since QEMU's gdbstub serves one client. The kernel drops the lock when
+// this process ends, however it ends.
+func lockDomain(name string) (*os.File, error) {
+	if err := os.MkdirAll(runDir, 0o711); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", runDir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(runDir, name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening attach lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s", ErrAttached, name)
+		}
+		return nil, fmt.Errorf("taking attach lock: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"nitro/core"
+	"nitro/core/backend"
+	"nitro/internal/escape"
+)
+
+// psEntry is one process of `nitro ps`, its threads grouped under it.
+type psEntry struct {
+	PID     int        `json:"pid"`
+	PPID    int        `json:"ppid"`
+	UID     uint32     `json:"uid"`
+	Comm    string     `json:"comm"`
+	Threads []psThread `json:"threads,omitempty"`
+}
+
+type psThread struct {
+	TID  int    `json:"tid"`
+	Comm string `json:"comm"`
+}
+
+func psCommand(uri string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("ps", flag.ContinueOnError)
+	tree := fs.Bool("tree", false, "show processes as a tree of parents and children")
+	asJSON := fs.Bool("json", false, "print JSON: one array of processes with their threads")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("ps needs one DOMAIN (%w)", errUsage)
+	}
+	g, err := core.OpenGuest(uri, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	tasks, err := g.Processes()
+	if err != nil {
+		return err
+	}
+	procs := groupThreads(tasks)
+	switch {
+	case *asJSON:
+		// encoding/json escapes control bytes; comm stays the guest's bytes.
+		return json.NewEncoder(stdout).Encode(procs)
+	case *tree:
+		return printTree(stdout, procs)
+	}
+	return printTable(stdout, procs)
+}
+
+// groupThreads turns a task list into processes, each leader with its threads.
+func groupThreads(tasks []backend.Process) []psEntry {
+	byPID := map[int]int{}
+	var procs []psEntry
+	for _, t := range tasks {
+		if t.TID != t.PID {
+			continue
+		}
+		byPID[t.PID] = len(procs)
+		procs = append(procs, psEntry{PID: t.PID, PPID: t.PPID, UID: t.UID, Comm: t.Comm})
+	}
+	for _, t := range tasks {
+		if i, ok := byPID[t.PID]; ok && t.TID != t.PID {
+			procs[i].Threads = append(procs[i].Threads, psThread{TID: t.TID, Comm: t.Comm})
+		}
+	}
+	return procs
+}
+
+func printTable(w io.Writer, procs []psEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "PID\tPPID\tUID\tTHREADS\tCOMM")
+	for _, p := range procs {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\n", p.PID, p.PPID, p.UID, 1+len(p.Threads), escape.String(p.Comm))
+	}
+	return tw.Flush()
+}
+
+func printTree(w io.Writer, procs []psEntry) error {
+	children := map[int][]psEntry{}
+	known := map[int]bool{}
+	for _, p := range procs {
+		known[p.PID] = true
+	}
+	var roots []psEntry
+	for _, p := range procs {
+		if known[p.PPID] && p.PPID != p.PID {
+			children[p.PPID] = append(children[p.PPID], p)
+		} else {
+			roots = append(roots, p)
+		}
+	}
+	seen := map[int]bool{} // a hostile guest can make parents loop
+	var walk func(p psEntry, depth int)
+	walk = func(p psEntry, depth int) {
+		if seen[p.PID] {
+			return
+		}
+		seen[p.PID] = true
+		fmt.Fprintf(w, "%s%d %s\n", strings.Repeat("  ", depth), p.PID, escape.String(p.Comm))
+		for _, t := range p.Threads {
+			fmt.Fprintf(w, "%s  {%d %s}\n", strings.Repeat("  ", depth), t.TID, escape.String(t.Comm))
+		}
+		kids := children[p.PID]
+		slices.SortFunc(kids, func(a, b psEntry) int { return a.PID - b.PID })
+		for _, c := range kids {
+			walk(c, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	return nil
+}

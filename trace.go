@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"nitro/core"
+	"nitro/core/backend"
+	"nitro/core/backend/linux/strace"
+	"nitro/internal/traceformat"
+)
+
+// traceFilter picks the calls `nitro trace` prints.
+type traceFilter struct {
+	pid  int
+	comm string
+}
+
+func (f traceFilter) match(sc *backend.Syscall) bool {
+	return (f.pid == 0 || sc.Process.PID == f.pid || sc.Process.TID == f.pid) &&
+		(f.comm == "" || sc.Process.Comm == f.comm)
+}
+
+func traceCommand(uri string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
+	syscalls := fs.String("syscalls", "", "trace only these system calls, comma-separated (the guest runs others at full speed)")
+	pid := fs.Int("pid", 0, "print only calls of this process or thread id")
+	comm := fs.String("comm", "", "print only calls of processes with this name")
+	count := fs.Int("count", 0, "stop after printing this many events")
+	duration := fs.Duration("duration", 0, "stop after this long")
+	format := fs.String("format", "json", "output: json (one object per line) or text (strace style)")
+	out := fs.String("o", "", "write to this file instead of standard output")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("trace needs one DOMAIN (%w)", errUsage)
+	}
+	var names []string
+	if *syscalls != "" {
+		names = strings.Split(*syscalls, ",")
+		if _, err := strace.ParseList(*syscalls); err != nil {
+			return err
+		}
+	}
+	dst := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		dst = f
+	}
+	w := bufio.NewWriter(dst)
+	tw, err := traceformat.New(*format, w, strace.Result)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	sess, err := core.Attach(ctx, uri, fs.Arg(0), core.Options{Syscalls: names})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	sub := sess.Subscribe(1<<16, false)
+	runCtx, endRun := context.WithCancel(ctx)
+	defer endRun()
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(runCtx) }()
+
+	filter := traceFilter{pid: *pid, comm: *comm}
+	printed := 0
+	var werr error
+	for batch := range sub.C {
+		if werr != nil || *count > 0 && printed >= *count {
+			continue // drain until the session ends
+		}
+		for i := range batch {
+			sc := &batch[i]
+			if !filter.match(sc) {
+				continue
+			}
+			if werr = tw.Write(sc); werr != nil {
+				break
+			}
+			if printed++; *count > 0 && printed >= *count {
+				endRun()
+				break
+			}
+		}
+		// Whole batches reach the file: a killed trace leaves valid lines.
+		if err := w.Flush(); err != nil && werr == nil {
+			werr = err
+		}
+		if werr != nil {
+			endRun()
+		}
+	}
+	runErr := <-done
+	if werr == nil {
+		werr = tw.Flush()
+	}
+	if werr == nil {
+		werr = w.Flush()
+	}
+	return errors.Join(runErr, werr, sess.Close())
+}

@@ -1,0 +1,402 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"nitro/core/backend"
+	"nitro/internal/escape"
+	"nitro/ui/calls"
+	"nitro/ui/common"
+	"nitro/ui/model"
+	"nitro/ui/views"
+)
+
+// maxDrain bounds how many waiting events one Update takes, so a flood
+// cannot starve key handling and redraws.
+const maxDrain = 50_000
+
+// Messages of the attached screen. Each carries its session so a message
+// from a session already detached is dropped.
+type (
+	batchMsg struct {
+		sess  model.Session
+		calls []backend.Syscall
+		end   bool // the session's batch channel closed
+	}
+	heldMsg struct {
+		sess model.Session
+		held model.Held
+	}
+	tickMsg struct {
+		sess model.Session
+		at   time.Time
+	}
+	snapMsg struct {
+		sess  model.Session
+		at    time.Time
+		stats model.Stats
+		procs []model.Process
+		err   error
+	}
+	// doneMsg is the result of a session command; apply runs in Update on
+	// success and changes only the model.
+	doneMsg struct {
+		sess  model.Session
+		note  string
+		err   error
+		apply func(*attached)
+	}
+)
+
+// attached is the screen of one session: syscall pane, process tree,
+// inspector, status.
+type attached struct {
+	c        *common.Common
+	sess     model.Session
+	info     model.Info
+	ctx      context.Context // ends when the screen is left: the waits stop
+	cancel   context.CancelFunc
+	syscalls *views.Syscalls
+	procs    *views.Processes
+	insp     *views.Inspector
+	panes    []paneView
+	focus    int
+	store    *calls.Store
+	snapshot []model.Process
+	stats    model.Stats
+	rate     float64
+	last     time.Time // when the previous snapshot was taken
+	breaks   []model.Breakpoint
+	query    string       // the filter bar's text
+	filter   calls.Filter // parsed from it
+	pid      int          // the process chosen in the tree
+	bottomH  int          // height of the process tree and inspector row
+}
+
+// paneView is a pane of the attached screen.
+type paneView interface {
+	common.Component
+	SetFocused(bool)
+}
+
+func newAttached(c *common.Common, s model.Session, history int) *attached {
+	ctx, cancel := context.WithCancel(c.Ctx)
+	store := calls.New(history)
+	a := &attached{
+		c: c, sess: s, info: s.Info(), ctx: ctx, cancel: cancel, store: store,
+		syscalls: views.NewSyscalls(c, store),
+		procs:    views.NewProcesses(c, store),
+		insp:     views.NewInspector(c),
+	}
+	a.panes = []paneView{a.syscalls, a.procs, a.insp}
+	a.setFocus(0)
+	return a
+}
+
+// start begins reading batches and held calls, and takes a first snapshot.
+func (a *attached) start(every time.Duration) tea.Cmd {
+	return tea.Batch(a.waitBatch(), a.waitHeld(), a.snapshotCmd(time.Time{}), a.tick(every))
+}
+
+func (a *attached) waitBatch() tea.Cmd {
+	ctx, s, ch := a.ctx, a.sess, a.sess.Batches()
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case b, ok := <-ch:
+			if !ok {
+				return batchMsg{sess: s, end: true}
+			}
+			// Take what else is already waiting: one Update per backlog.
+			for len(b) < maxDrain {
+				select {
+				case more, ok := <-ch:
+					if !ok {
+						return batchMsg{sess: s, calls: b}
+					}
+					b = append(b[:len(b):len(b)], more...) // copy: the session owns its slices
+				default:
+					return batchMsg{sess: s, calls: b}
+				}
+			}
+			return batchMsg{sess: s, calls: b}
+		}
+	}
+}
+
+func (a *attached) waitHeld() tea.Cmd {
+	ctx, s, ch := a.ctx, a.sess, a.sess.Held()
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case h := <-ch:
+			return heldMsg{s, h}
+		}
+	}
+}
+
+func (a *attached) tick(every time.Duration) tea.Cmd {
+	s := a.sess
+	return tea.Tick(every, func(at time.Time) tea.Msg { return tickMsg{s, at} })
+}
+
+func (a *attached) snapshotCmd(at time.Time) tea.Cmd {
+	ctx, s := a.ctx, a.sess
+	return func() tea.Msg {
+		procs, err := s.Processes(ctx)
+		return snapMsg{sess: s, at: at, stats: s.Stats(), procs: procs, err: err}
+	}
+}
+
+// run wraps a session command: I/O in the Cmd, apply in Update.
+func (a *attached) run(note string, op func(context.Context, model.Session) error, apply func(*attached)) tea.Cmd {
+	ctx, s := a.ctx, a.sess
+	return func() tea.Msg {
+		return doneMsg{sess: s, note: note, err: op(ctx, s), apply: apply}
+	}
+}
+
+func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case batchMsg:
+		if msg.sess != a.sess {
+			return nil
+		}
+		if msg.end {
+			return m.detach("the session ended: "+views.Plain(a.info.Domain)+" went away or detached", true)
+		}
+		a.syscalls.Add(msg.calls)
+		return a.waitBatch()
+	case heldMsg:
+		if msg.sess != a.sess {
+			return nil
+		}
+		h := msg.held
+		a.insp.SetHeld(&h)
+		a.setFocus(2)
+		m.setNote(fmt.Sprintf("break: %s held in %s[%d]; e edits, c continues",
+			escape.String(h.Call.Name), escape.String(h.Call.Process.Comm), h.Call.Process.PID), false)
+		return a.waitHeld()
+	case tickMsg:
+		if msg.sess != a.sess {
+			return nil
+		}
+		return a.snapshotCmd(msg.at)
+	case snapMsg:
+		if msg.sess != a.sess {
+			return nil
+		}
+		a.snap(msg)
+		if msg.at.IsZero() { // the first snapshot, taken at attach, starts no tick
+			return nil
+		}
+		return a.tick(m.opts.Refresh)
+	case doneMsg:
+		if msg.sess != a.sess {
+			return nil
+		}
+		if msg.err != nil {
+			m.setNote(msg.err.Error(), true)
+			return nil
+		}
+		if msg.apply != nil {
+			msg.apply(a)
+		}
+		m.setNote(msg.note, false)
+	case views.ProcessFilterMsg:
+		a.pid = msg.PID
+		a.refilter()
+	}
+	return nil
+}
+
+func (a *attached) snap(msg snapMsg) {
+	if !msg.at.IsZero() && !a.last.IsZero() {
+		if dt := msg.at.Sub(a.last).Seconds(); dt > 0 && msg.stats.Total >= a.stats.Total {
+			a.rate = float64(msg.stats.Total-a.stats.Total) / dt
+		}
+	}
+	if !msg.at.IsZero() {
+		a.last = msg.at
+	}
+	a.stats = msg.stats
+	if msg.err == nil {
+		a.snapshot = msg.procs
+	}
+	a.procs.Set(a.snapshot)
+}
+
+func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
+	keys := m.c.Keys
+	m.note = ""
+	switch {
+	case key.Matches(k, keys.Quit):
+		return m.detach("detached from "+views.Plain(a.info.Domain), false)
+	case key.Matches(k, keys.NextPane):
+		a.setFocus((a.focus + 1) % len(a.panes))
+	case key.Matches(k, keys.PrevPane):
+		a.setFocus((a.focus + len(a.panes) - 1) % len(a.panes))
+	case key.Matches(k, keys.Filter):
+		m.prompt.Open("/", a.query, filterPurpose{})
+	case key.Matches(k, keys.Clear):
+		a.query, a.filter, a.pid = "", calls.Filter{}, 0
+		a.procs.Unchoose()
+		a.refilter()
+		m.setNote("filter cleared", false)
+	case key.Matches(k, keys.Follow):
+		a.syscalls.SetFollow(!a.syscalls.Following())
+	case key.Matches(k, keys.Break):
+		return a.toggleBreak(m, false)
+	case key.Matches(k, keys.BreakPID):
+		return a.toggleBreak(m, true)
+	case key.Matches(k, keys.Edit):
+		return a.startEdit(m)
+	case key.Matches(k, keys.Continue):
+		if a.insp.Held() == nil {
+			m.setNote("no call is held", true)
+			return nil
+		}
+		return a.run("continued", func(ctx context.Context, s model.Session) error { return s.Continue(ctx) },
+			func(a *attached) { a.insp.SetHeld(nil) })
+	case key.Matches(k, keys.Pause):
+		if a.stats.Paused {
+			return a.run("VM resumed", func(ctx context.Context, s model.Session) error { return s.Resume(ctx) },
+				func(a *attached) { a.stats.Paused = false })
+		}
+		return a.run("VM paused", func(ctx context.Context, s model.Session) error { return s.Pause(ctx) },
+			func(a *attached) { a.stats.Paused = true })
+	default:
+		_, cmd := a.panes[a.focus].Update(k)
+		return cmd
+	}
+	return nil
+}
+
+// toggleBreak arms a break on the selected call's name (in its process
+// only, with perProcess), or clears it when it is armed.
+func (a *attached) toggleBreak(m *Model, perProcess bool) tea.Cmd {
+	r, ok := a.syscalls.Selected()
+	if !ok {
+		m.setNote("no call selected to break on", true)
+		return nil
+	}
+	b := model.Breakpoint{Name: r.Call.Name}
+	if perProcess {
+		b.PID = r.Call.Process.PID
+	}
+	label := escape.String(b.Name)
+	if b.PID != 0 {
+		label += fmt.Sprintf(" in pid %d", b.PID)
+	}
+	for i, have := range a.breaks {
+		if have == b {
+			return a.run("break cleared: "+label, func(ctx context.Context, s model.Session) error { return s.ClearBreak(ctx, b) },
+				func(a *attached) { a.breaks = append(a.breaks[:i:i], a.breaks[i+1:]...) })
+		}
+	}
+	return a.run("break armed: "+label, func(ctx context.Context, s model.Session) error { return s.Break(ctx, b) },
+		func(a *attached) { a.breaks = append(a.breaks, b) })
+}
+
+func (a *attached) startEdit(m *Model) tea.Cmd {
+	target, label, current, ok := a.insp.Target()
+	if !ok {
+		m.setNote("nothing to edit: no call is held (arm a break with b)", true)
+		return nil
+	}
+	a.setFocus(2)
+	m.prompt.Open("edit "+label+" (number or \"string\"): ", current, editPurpose{target})
+	return nil
+}
+
+func (a *attached) edit(m *Model, target model.Edit, input string) tea.Cmd {
+	e, err := views.ParseEdit(target, input)
+	if err != nil {
+		m.setNote(err.Error(), true)
+		return nil
+	}
+	ctx, s := a.ctx, a.sess
+	return func() tea.Msg {
+		h, err := s.Edit(ctx, e)
+		return doneMsg{sess: s, note: "edited", err: err, apply: func(a *attached) { a.insp.SetHeld(&h) }}
+	}
+}
+
+func (a *attached) setQuery(m *Model, q string) tea.Cmd {
+	f, err := calls.Parse(q)
+	if err != nil {
+		m.setNote(err.Error(), true)
+		return nil
+	}
+	a.query, a.filter = q, f
+	a.refilter()
+	return nil
+}
+
+// refilter applies the filter bar's filter narrowed to the chosen process.
+func (a *attached) refilter() {
+	f := a.filter
+	if a.pid != 0 {
+		f = f.WithPID(a.pid)
+	}
+	a.syscalls.Refilter(f)
+}
+
+func (a *attached) setFocus(i int) {
+	a.focus = i
+	for j, p := range a.panes {
+		p.SetFocused(j == i)
+	}
+}
+
+func (a *attached) focused() help.KeyMap { return a.panes[a.focus] }
+
+// syncInspector shows the selected call unless one is held.
+func (a *attached) syncInspector() {
+	r, _ := a.syscalls.Selected()
+	a.insp.Show(r)
+}
+
+// layout: the syscall pane on top, the process tree and inspector below.
+func (a *attached) layout(w, h int) {
+	top := max(h*3/5, 3)
+	a.bottomH = max(h-top, 1)
+	left := w * 2 / 5
+	a.syscalls.SetSize(w, top)
+	a.procs.SetSize(left, a.bottomH)
+	a.insp.SetSize(max(w-left-1, 1), a.bottomH)
+}
+
+func (a *attached) view() string {
+	sep := a.c.Styles.Muted.Render(vbar(a.bottomH))
+	bottom := lipgloss.JoinHorizontal(lipgloss.Top, a.procs.View(), sep, a.insp.View())
+	return lipgloss.JoinVertical(lipgloss.Left, a.syscalls.View(), bottom)
+}
+
+func vbar(h int) string {
+	b := make([]byte, 0, h*4)
+	for i := 0; i < h; i++ {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, "│"...)
+	}
+	return string(b)
+}
+
+func (a *attached) status() views.Status {
+	return views.Status{Info: a.info, Stats: a.stats, Rate: a.rate, Held: a.insp.Held() != nil, Breaks: a.breaks}
+}
+
+// cutLine fits a message to the screen's width.
+func cutLine(s string, w int) string { return ansi.Truncate(s, w, "…") }

@@ -1,0 +1,65 @@
+package common
+
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+
+	"nitro/themes"
+)
+
+// Styles are the lipgloss styles of every view, all derived from one palette.
+type Styles struct {
+	Text         lipgloss.Style
+	Muted        lipgloss.Style
+	Title        lipgloss.Style // a pane's title
+	TitleFocused lipgloss.Style
+	Header       lipgloss.Style // column headers
+	Selected     lipgloss.Style
+	Failed       lipgloss.Style // a call that returned an error
+	Unfinished   lipgloss.Style // a call whose exit has not arrived
+	Error        lipgloss.Style
+	Warn         lipgloss.Style
+	Bar          lipgloss.Style
+	BarOK        lipgloss.Style
+	BarWarn      lipgloss.Style
+	Help         help.Styles
+}
+
+// NewStyles derives the styles from p. Emphasis that must survive a palette
+// without colour (selection, focus, failures) also uses reverse, bold or
+// underline.
+func NewStyles(p themes.Palette) *Styles {
+	base := lipgloss.NewStyle()
+	s := &Styles{
+		Text:         base.Foreground(p.Text),
+		Muted:        base.Foreground(p.Muted),
+		Title:        base.Foreground(p.Muted).Bold(true),
+		TitleFocused: base.Foreground(p.Accent).Bold(true).Underline(true),
+		Header:       base.Foreground(p.Muted).Bold(true),
+		Selected:     base.Foreground(p.SelectedFg).Background(p.SelectedBg),
+		Failed:       base.Foreground(p.Error),
+		Unfinished:   base.Foreground(p.Warn),
+		Error:        base.Foreground(p.Error).Bold(true),
+		Warn:         base.Foreground(p.Warn).Bold(true),
+		Bar:          base.Foreground(p.BarFg).Background(p.BarBg),
+		BarOK:        base.Foreground(p.OK).Background(p.BarBg).Bold(true),
+		BarWarn:      base.Foreground(p.Warn).Background(p.BarBg).Bold(true),
+	}
+	if p.Colorless() {
+		s.Selected = s.Selected.Reverse(true)
+		s.Failed = s.Failed.Bold(true)
+	}
+	key := base.Foreground(p.Accent)
+	desc := base.Foreground(p.Muted)
+	sep := base.Foreground(p.Muted)
+	s.Help = help.Styles{
+		Ellipsis:       sep,
+		ShortKey:       key,
+		ShortDesc:      desc,
+		ShortSeparator: sep,
+		FullKey:        key,
+		FullDesc:       desc,
+		FullSeparator:  sep,
+	}
+	return s
+}

@@ -1,0 +1,343 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"nitro/themes"
+	"nitro/ui/common"
+	"nitro/ui/model"
+	"nitro/ui/views"
+)
+
+// Options configure the UI.
+type Options struct {
+	Hypervisor model.Hypervisor
+	Domain     string // attach to this domain at start; "" opens the domain list
+	Palette    themes.Palette
+	Keys       common.KeyMap
+	History    int           // rows the syscall pane keeps (calls.DefaultLimit when 0)
+	Refresh    time.Duration // domain list and status refresh (time.Second when 0)
+}
+
+// ErrNoQuitKey is a key map in which no key quits: the terminal would be
+// stuck in the UI.
+var ErrNoQuitKey = errors.New("the key map binds neither quit nor force_quit")
+
+// Run shows the UI until the user quits or ctx ends, then detaches from any
+// domain still attached, whatever way the program ended.
+func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error {
+	if !opts.Keys.Quit.Enabled() && !opts.Keys.ForceQuit.Enabled() {
+		return ErrNoQuitKey
+	}
+	if opts.Palette.Colorless() && lipgloss.ColorProfile() == termenv.Ascii &&
+		termenv.NewOutput(os.Stdout).ColorProfile() != termenv.Ascii {
+		// NO_COLOR makes lipgloss drop every attribute, selection included;
+		// a palette without colour uses only reverse and bold, which NO_COLOR allows.
+		lipgloss.SetColorProfile(termenv.ANSI)
+	}
+	m := New(ctx, opts)
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}, progOpts...)...)
+	_, err := p.Run()
+	if cerr := m.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("detaching: %w", cerr)
+	}
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // a signal or the caller ended it: not a failure
+	}
+	return err
+}
+
+// Model is the root: it owns the screen, handles global keys and forwards
+// the rest to the focused view. Update does no I/O: sessions and libvirt are
+// reached through tea.Cmds only.
+type Model struct {
+	c        *common.Common
+	opts     Options
+	help     help.Model
+	showHelp bool
+	domains  *views.Domains
+	prompt   *views.Prompt
+	note     string // the message line
+	noteErr  bool
+	att      *attached // nil on the domain list
+	closing  []model.Session
+}
+
+// New builds the root model; Run runs it, tests drive it directly.
+func New(ctx context.Context, opts Options) *Model {
+	if opts.Refresh <= 0 {
+		opts.Refresh = time.Second
+	}
+	keys := opts.Keys
+	c := &common.Common{Ctx: ctx, Styles: common.NewStyles(opts.Palette), Keys: &keys}
+	h := help.New()
+	h.Styles = c.Styles.Help
+	return &Model{
+		c:       c,
+		opts:    opts,
+		help:    h,
+		domains: views.NewDomains(c, opts.Hypervisor, opts.Refresh),
+		prompt:  views.NewPrompt(c),
+	}
+}
+
+// Close detaches from every session the model still holds.
+func (m *Model) Close() error {
+	var errs []error
+	if m.att != nil {
+		m.att.cancel()
+		errs = append(errs, m.att.sess.Close())
+	}
+	for _, s := range m.closing {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd {
+	if m.opts.Domain == "" {
+		return m.domains.Init()
+	}
+	name, ctx, hv := m.opts.Domain, m.c.Ctx, m.opts.Hypervisor
+	m.setNote("attaching to "+views.Plain(name)+"...", false)
+	return func() tea.Msg {
+		s, err := hv.Attach(ctx, name)
+		return views.AttachMsg{Name: name, Session: s, Err: err}
+	}
+}
+
+// detachedMsg says a session's Close returned.
+type detachedMsg struct {
+	sess model.Session
+	err  error
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	if m.att != nil {
+		m.att.syncInspector()
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.SetSize(msg.Width, msg.Height)
+		m.layout()
+		return nil
+	case tea.KeyMsg:
+		return m.key(msg)
+	case views.AttachMsg:
+		return m.attachDone(msg)
+	case detachedMsg:
+		m.dropClosing(msg.sess)
+		if msg.err != nil {
+			m.setNote("detaching: "+msg.err.Error(), true)
+		}
+		return nil
+	case views.PromptMsg:
+		return m.promptDone(msg)
+	}
+	if m.att != nil {
+		return m.att.update(m, msg)
+	}
+	_, cmd := m.domains.Update(msg)
+	return cmd
+}
+
+func (m *Model) key(k tea.KeyMsg) tea.Cmd {
+	keys := m.c.Keys
+	switch {
+	case key.Matches(k, keys.ForceQuit):
+		return tea.Quit
+	case m.prompt.Opened():
+		_, cmd := m.prompt.Update(k)
+		return cmd
+	case key.Matches(k, keys.Help):
+		m.showHelp = !m.showHelp
+		m.layout()
+		return nil
+	case m.showHelp && key.Matches(k, keys.Clear):
+		m.showHelp = false
+		m.layout()
+		return nil
+	}
+	if m.att != nil {
+		return m.att.key(m, k)
+	}
+	if key.Matches(k, keys.Quit) {
+		return tea.Quit
+	}
+	m.note = ""
+	_, cmd := m.domains.Update(k)
+	return cmd
+}
+
+func (m *Model) attachDone(msg views.AttachMsg) tea.Cmd {
+	if msg.Err != nil {
+		m.note = ""
+		m.domains.SetStatus(msg.Err.Error(), true)
+		if m.opts.Domain != "" {
+			m.opts.Domain = "" // --domain failed: fall back to the list, showing why
+			return m.domains.Init()
+		}
+		return nil
+	}
+	if m.att != nil { // a second attach raced the first: keep the first
+		return m.closeSession(msg.Session)
+	}
+	m.note = ""
+	m.att = newAttached(m.c, msg.Session, m.opts.History)
+	m.layout()
+	return m.att.start(m.opts.Refresh)
+}
+
+// detach leaves the attached screen: back to the domain list, or out of the
+// program when it was started attached.
+func (m *Model) detach(why string, isErr bool) tea.Cmd {
+	s := m.att.sess
+	m.att.cancel()
+	m.att = nil
+	m.domains.SetStatus(why, isErr)
+	if m.opts.Domain != "" {
+		m.closing = append(m.closing, s) // Run closes it once the program is gone
+		return tea.Quit
+	}
+	m.layout()
+	return tea.Batch(m.closeSession(s), m.domains.Init())
+}
+
+func (m *Model) closeSession(s model.Session) tea.Cmd {
+	m.closing = append(m.closing, s)
+	return func() tea.Msg { return detachedMsg{s, s.Close()} }
+}
+
+func (m *Model) dropClosing(s model.Session) {
+	for i, have := range m.closing {
+		if have == s {
+			m.closing = append(m.closing[:i], m.closing[i+1:]...)
+			return
+		}
+	}
+}
+
+// filterPurpose and editPurpose tell PromptMsgs apart.
+type (
+	filterPurpose struct{}
+	editPurpose   struct{ target model.Edit }
+)
+
+func (m *Model) promptDone(msg views.PromptMsg) tea.Cmd {
+	if m.att == nil {
+		return nil
+	}
+	switch p := msg.For.(type) {
+	case filterPurpose:
+		return m.att.setQuery(m, msg.Value)
+	case editPurpose:
+		return m.att.edit(m, p.target, msg.Value)
+	}
+	return nil
+}
+
+func (m *Model) setNote(s string, isErr bool) { m.note, m.noteErr = views.Plain(s), isErr }
+
+// The fixed lines: status bar, message or prompt, short help.
+const attachedChrome = 3
+
+// layout hands every view its share of the screen.
+func (m *Model) layout() {
+	w, h := m.c.Width, m.c.Height
+	m.help.Width = w
+	m.prompt.SetSize(w, 1)
+	m.domains.SetSize(w, max(h-1, 1))
+	if m.att != nil {
+		m.att.layout(w, max(h-attachedChrome, 3))
+	}
+}
+
+// View implements tea.Model.
+func (m *Model) View() string {
+	if m.c.Width == 0 {
+		return "" // no size yet
+	}
+	if m.att == nil {
+		body := m.domains.View()
+		if m.showHelp {
+			body = m.fullHelp(m.domains, m.c.Height-1)
+		}
+		return body + "\n" + m.shortHelp(m.domains)
+	}
+	a := m.att
+	body := a.view()
+	if m.showHelp {
+		body = m.fullHelp(a.focused(), m.c.Height-attachedChrome)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left,
+		body,
+		views.StatusBar(m.c.Styles, m.c.Width, a.status()),
+		m.noteLine(),
+		m.shortHelp(a.focused()),
+	)
+}
+
+func (m *Model) noteLine() string {
+	switch {
+	case m.prompt.Opened():
+		return m.prompt.View()
+	case m.noteErr:
+		return m.c.Styles.Error.Render(cutLine(m.note, m.c.Width))
+	}
+	return m.c.Styles.Muted.Render(cutLine(m.note, m.c.Width))
+}
+
+func (m *Model) globals() []key.Binding {
+	k := m.c.Keys
+	if m.att != nil {
+		return []key.Binding{k.NextPane, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Help, k.Quit}
+}
+
+func (m *Model) shortHelp(v help.KeyMap) string {
+	if m.prompt.Opened() {
+		v = m.prompt
+	}
+	return cutLine(m.help.ShortHelpView(append(v.ShortHelp(), m.globals()...)), m.c.Width)
+}
+
+// fullHelp flows the help's columns into as many rows as the width needs
+// (bubbles/help would drop the columns that do not fit).
+func (m *Model) fullHelp(v help.KeyMap, height int) string {
+	k := m.c.Keys
+	groups := append(v.FullHelp(), []key.Binding{k.NextPane, k.PrevPane, k.Help, k.Quit, k.ForceQuit})
+	const gap = "   "
+	var rows, row []string
+	width := 0
+	for _, g := range groups {
+		col := m.help.FullHelpView([][]key.Binding{g})
+		w := lipgloss.Width(col) + len(gap)
+		if width+w > m.c.Width && len(row) > 0 {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...), "")
+			row, width = nil, 0
+		}
+		row = append(row, col, gap)
+		width += w
+	}
+	rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	return lipgloss.NewStyle().Height(height).MaxHeight(height).MaxWidth(m.c.Width).Render(strings.Join(rows, "\n"))
+}

@@ -1,0 +1,234 @@
+package views
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"nitro/internal/escape"
+	"nitro/ui/calls"
+	"nitro/ui/common"
+	"nitro/ui/model"
+)
+
+// ErrBadValue is an edit the inspector cannot read.
+var ErrBadValue = errors.New(`want a number (42, -1, 0x1f) or a quoted string ("text\n")`)
+
+// Inspector shows one call in full: the selected one, or the held one while
+// a break holds it, when the cursor picks the argument or register to edit.
+type Inspector struct {
+	c       *common.Common
+	width   int
+	height  int
+	focused bool
+	row     calls.Row // a copy: the ring reuses its slots
+	has     bool
+	held    *model.Held
+	field   int // held: index into the editable fields (arguments, then registers)
+	top     int // first line shown
+}
+
+// NewInspector shows nothing until Show or SetHeld.
+func NewInspector(c *common.Common) *Inspector { return &Inspector{c: c} }
+
+// SetSize implements common.Component.
+func (v *Inspector) SetSize(width, height int) { v.width, v.height = width, height }
+
+// SetFocused marks the pane as the one keys go to.
+func (v *Inspector) SetFocused(f bool) { v.focused = f }
+
+// Show inspects a row of the syscall pane; ignored while a call is held.
+func (v *Inspector) Show(r *calls.Row) {
+	if r == nil {
+		v.has = false
+		return
+	}
+	if !v.has || r.Call.Seq != v.row.Call.Seq {
+		v.top = 0
+	}
+	v.row, v.has = *r, true
+}
+
+// SetHeld shows a held call (nil: none is held any more).
+func (v *Inspector) SetHeld(h *model.Held) {
+	if h == nil || v.held == nil || h.Call.Seq != v.held.Call.Seq {
+		v.field, v.top = 0, 0
+	}
+	v.held = h
+}
+
+// Held is the held call, if any.
+func (v *Inspector) Held() *model.Held { return v.held }
+
+func (v *Inspector) fields() int {
+	if v.held == nil {
+		return 0
+	}
+	return len(v.held.Call.Args) + len(v.held.Regs)
+}
+
+// Target is the field under the cursor as an edit (its Value the current
+// one), with its label and current value in the edit prompt's syntax.
+func (v *Inspector) Target() (e model.Edit, label, current string, ok bool) {
+	if v.fields() == 0 {
+		return model.Edit{}, "", "", false
+	}
+	h := v.held
+	if v.field < len(h.Call.Args) {
+		a := h.Call.Args[v.field]
+		return model.Edit{Arg: v.field, Value: a.Raw}, fmt.Sprintf("arg%d", v.field), fmt.Sprintf("%#x", a.Raw), true
+	}
+	r := h.Regs[v.field-len(h.Call.Args)]
+	return model.Edit{Reg: r.Name, Value: r.Value}, r.Name, fmt.Sprintf("%#x", r.Value), true
+}
+
+// ParseEdit reads the edit prompt's text into target: a number sets the
+// value; a Go-quoted string (arguments only) is written to guest memory at
+// the address the argument holds.
+func ParseEdit(target model.Edit, input string) (model.Edit, error) {
+	input = strings.TrimSpace(input)
+	if strings.HasPrefix(input, `"`) {
+		if target.Reg != "" {
+			return model.Edit{}, fmt.Errorf("%s is a register: %w", target.Reg, ErrBadValue)
+		}
+		s, err := strconv.Unquote(input)
+		if err != nil {
+			return model.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
+		}
+		target.Data = []byte(s)
+		return target, nil
+	}
+	if u, err := strconv.ParseUint(input, 0, 64); err == nil {
+		target.Value = u
+		return target, nil
+	}
+	if i, err := strconv.ParseInt(input, 0, 64); err == nil {
+		target.Value = uint64(i)
+		return target, nil
+	}
+	return model.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
+}
+
+// Init implements tea.Model.
+func (v *Inspector) Init() tea.Cmd { return nil }
+
+// Update implements tea.Model: up and down pick a field while a call is
+// held, and scroll otherwise.
+func (v *Inspector) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return v, nil
+	}
+	delta := 0
+	switch {
+	case key.Matches(k, v.c.Keys.Up):
+		delta = -1
+	case key.Matches(k, v.c.Keys.Down):
+		delta = 1
+	}
+	if n := v.fields(); n > 0 {
+		v.field = max(0, min(v.field+delta, n-1))
+	} else {
+		v.top = max(0, v.top+delta)
+	}
+	return v, nil
+}
+
+// View implements tea.Model.
+func (v *Inspector) View() string {
+	st := v.c.Styles
+	text := "Inspector"
+	if v.held != nil {
+		text += "  HELD"
+	}
+	lines := []string{title(st, v.focused, text, v.width)}
+	body, cursor := v.body()
+	shown := max(v.height-1, 1)
+	top := min(v.top, max(len(body)-shown, 0))
+	if cursor >= top+shown { // keep the picked field on screen
+		top = cursor - shown + 1
+	}
+	for i := top; i < min(top+shown, len(body)); i++ {
+		line := fit(body[i], v.width)
+		switch {
+		case i == cursor:
+			line = st.Selected.Render(line)
+		case v.held != nil && i == 0:
+			line = st.Warn.Render(line)
+		default:
+			line = st.Text.Render(line)
+		}
+		lines = append(lines, line)
+	}
+	return pad(lines, v.height)
+}
+
+// body is the inspector's text, and the line of the picked field (-1: none).
+func (v *Inspector) body() ([]string, int) {
+	var r calls.Row
+	switch {
+	case v.held != nil:
+		r = calls.Row{Call: v.held.Call, Done: v.held.Call.IsExit()}
+	case v.has:
+		r = v.row
+	default:
+		return []string{"no call selected"}, -1
+	}
+	c := &r.Call
+	var out []string
+	if v.held != nil {
+		out = append(out, fmt.Sprintf("held at %s: e edit, c continue", c.Direction))
+	}
+	p := c.Process
+	out = append(out,
+		fmt.Sprintf("%s  nr %d  seq %d  vCPU %d  %s", escape.String(c.Name), c.Nr, c.Seq, c.VCPU, c.Time.Format(timeLayout)),
+		fmt.Sprintf("pid %d  tid %d  ppid %d  uid %d  comm \"%s\"", p.PID, p.TID, p.PPID, p.UID, escape.String(p.Comm)))
+	cursor := -1
+	for i, a := range c.Args {
+		if v.held != nil && i == v.field {
+			cursor = len(out)
+		}
+		out = append(out, fmt.Sprintf("arg%d %#18x  %s", i, a.Raw, a.Text))
+	}
+	switch {
+	case !r.Done && v.held == nil:
+		out = append(out, "ret  (unfinished)")
+	case r.Done:
+		ret := "ret  " + retText(c)
+		if c.Errno != "" {
+			ret += fmt.Sprintf("  (raw %d)", c.Ret)
+		}
+		if !r.ExitTime.IsZero() && !r.Orphan {
+			ret += fmt.Sprintf("  in %s", r.ExitTime.Sub(c.Time))
+		}
+		out = append(out, ret)
+	}
+	if v.held != nil {
+		for i, reg := range v.held.Regs {
+			if len(c.Args)+i == v.field {
+				cursor = len(out)
+			}
+			out = append(out, fmt.Sprintf("%-4s %#18x", reg.Name, reg.Value))
+		}
+	}
+	return out, cursor
+}
+
+// ShortHelp implements help.KeyMap.
+func (v *Inspector) ShortHelp() []key.Binding {
+	k := v.c.Keys
+	if v.held != nil {
+		return []key.Binding{k.Up, k.Down, k.Edit, k.Continue}
+	}
+	return []key.Binding{k.Break, k.Pause}
+}
+
+// FullHelp implements help.KeyMap.
+func (v *Inspector) FullHelp() [][]key.Binding {
+	k := v.c.Keys
+	return [][]key.Binding{{k.Up, k.Down}, {k.Break, k.BreakPID, k.Edit, k.Continue, k.Pause}}
+}

@@ -1,0 +1,53 @@
+package views
+
+import (
+	"fmt"
+	"strings"
+
+	"nitro/internal/escape"
+	"nitro/ui/common"
+	"nitro/ui/model"
+)
+
+// Status is what the status bar shows.
+type Status struct {
+	Info   model.Info
+	Stats  model.Stats
+	Rate   float64 // events per second over the last refresh
+	Held   bool
+	Breaks []model.Breakpoint
+}
+
+// StatusBar renders the attached screen's status line: domain, listener,
+// guest kernel, events/s, totals, drops, and whether the VM runs.
+func StatusBar(st *common.Styles, width int, s Status) string {
+	state, stateStyle := " running ", st.BarOK
+	switch {
+	case s.Held:
+		state, stateStyle = " HELD ", st.BarWarn
+	case s.Stats.Paused:
+		state, stateStyle = " paused ", st.BarWarn
+	}
+	left := fmt.Sprintf(" %s | %s | %s | %.0f ev/s | total %d | dropped %d",
+		Plain(s.Info.Domain), Plain(s.Info.Listener), escape.String(s.Info.Kernel),
+		s.Rate, s.Stats.Total, s.Stats.Dropped)
+	if len(s.Breaks) > 0 {
+		left += " | break " + breaks(s.Breaks)
+	}
+	room := width - len(state)
+	if room < 0 {
+		return stateStyle.Render(cut(state, width))
+	}
+	return st.Bar.Render(fit(left, room)) + stateStyle.Render(state)
+}
+
+func breaks(bs []model.Breakpoint) string {
+	parts := make([]string, len(bs))
+	for i, b := range bs {
+		parts[i] = escape.String(b.Name)
+		if b.PID != 0 {
+			parts[i] += fmt.Sprintf("[%d]", b.PID)
+		}
+	}
+	return strings.Join(parts, ",")
+}
