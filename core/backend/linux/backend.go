@@ -3,6 +3,7 @@ package linux
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"nitro/core/backend"
@@ -164,7 +165,8 @@ func (b *Backend) findKernelSpace(need func(string) (uint64, error)) error {
 const cr4LA57 = 1 << 12
 
 // readSyscallTable names each system call number after the handler the
-// guest's sys_call_table points to (__x64_sys_openat -> openat).
+// guest's sys_call_table points to (__x64_sys_openat -> openat), and notes
+// the handlers for filters.
 func (b *Backend) readSyscallTable(need func(string) (uint64, error)) error {
 	table, err := need("sys_call_table")
 	if err != nil {
@@ -182,7 +184,12 @@ func (b *Backend) readSyscallTable(need func(string) (uint64, error)) error {
 		if !ok || off != 0 {
 			break
 		}
+		// SYSCALL_DEFINE0 handlers carry two names, __x64_sys_X and
+		// __do_sys_X, and kallsyms may list either first.
 		call, ok := strings.CutPrefix(name, "__x64_sys_")
+		if !ok {
+			call, ok = strings.CutPrefix(name, "__do_sys_")
+		}
 		if !ok {
 			break
 		}
@@ -197,6 +204,17 @@ func (b *Backend) readSyscallTable(need func(string) (uint64, error)) error {
 		return fmt.Errorf("%w: sys_call_table holds no __x64_sys_ handlers", ErrSymbol)
 	}
 	return nil
+}
+
+// nameUnknown names a call the built-in table does not know after the
+// guest's handler. Known calls keep strace's names: the kernel's handlers
+// say newstat and newuname where strace says stat and uname.
+func (b *Backend) nameUnknown(sc *backend.Syscall) {
+	if strace.Name(sc.Nr) == "syscall_"+strconv.FormatUint(sc.Nr, 10) {
+		if name := b.Name(sc.Nr); name != "" {
+			sc.Name = name
+		}
+	}
 }
 
 // EntryPoint is where system calls enter the kernel (entry_SYSCALL_64, the
@@ -313,9 +331,7 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 		}
 		b.decoder.Exit(sc, sc.Nr, args, ret, mem, entry)
 	}
-	if name := b.Name(sc.Nr); name != "" {
-		sc.Name = name // the guest's own name wins over the built-in table
-	}
+	b.nameUnknown(sc)
 	return call, nil
 }
 
@@ -338,9 +354,7 @@ func (b *Backend) Redecode(call *backend.Call) error {
 	}
 	b.mem.Invalidate()
 	b.decoder.Enter(&call.Syscall, call.Nr, args, userMemory{m.space()})
-	if name := b.Name(call.Nr); name != "" {
-		call.Name = name
-	}
+	b.nameUnknown(&call.Syscall)
 	if p, ok := b.pending[call.Process.Task]; ok {
 		p.args, p.text = args, call.Args
 		b.pending[call.Process.Task] = p
