@@ -44,8 +44,9 @@ lab-down:
 lab-status:
 	@$(LAB) status
 
+# The main job: everything installed, the lab guest up, the TUI attached to it.
 demo: build lab-up
-	./$(BIN) domains
+	./$(BIN) --domain $${LAB_NAME:-nitro-lab}
 
 clean:
 	rm -rf bin
