@@ -203,10 +203,10 @@ func (a *session) Edit(ctx context.Context, e model.Edit) (model.Held, error) {
 
 func (a *session) Continue(ctx context.Context) error { return a.s.Continue(ctx) }
 
-func (a *session) Pause(context.Context) error {
-	a.s.Pause()
+func (a *session) Pause(context.Context) error { return a.s.Pause() }
+
+func (a *session) Resume(context.Context) error {
+	a.s.Resume()
 	return nil
 }
-
-func (a *session) Resume(ctx context.Context) error { return a.s.Resume(ctx) }
-func (a *session) Close() error                     { return a.s.Close() }
+func (a *session) Close() error { return a.s.Close() }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"nitro/core/backend"
 	"nitro/core/kvm"
@@ -46,23 +47,37 @@ func (s *Session) ClearBreak(b Breakpoint) {
 	delete(s.breaks, b)
 }
 
-// Pause holds the guest at its next system call, as if a breakpoint
-// matched it; Continue or Resume lets it go.
-func (s *Session) Pause() {
-	s.pauseNext.Store(true)
+// pauser is a listener that can stop the whole VM at will.
+type pauser interface {
+	Pause() error
+	Resume()
+	Paused() bool
 }
 
-// Resume undoes Pause and lets a held call go.
-func (s *Session) Resume(ctx context.Context) error {
-	s.pauseNext.Store(false)
-	if err := s.Continue(ctx); err != nil && !errors.Is(err, ErrNotHeld) {
-		return err
+// Pause stops the whole guest, wherever it is, until Resume. A held call
+// stays held; Continue then lets it run only once the guest is resumed.
+func (s *Session) Pause() error {
+	p, ok := s.listener.(pauser)
+	if !ok {
+		return fmt.Errorf("pausing: %w", kvm.ErrNotSupported)
 	}
-	return nil
+	return p.Pause()
 }
 
-// Paused says whether a call is held or the guest will be at its next call.
-func (s *Session) Paused() bool { return s.pauseNext.Load() || s.isHolding() }
+// Resume ends a Pause.
+func (s *Session) Resume() {
+	if p, ok := s.listener.(pauser); ok {
+		p.Resume()
+	}
+}
+
+// Paused says whether the guest is stopped for the user: a held call, a
+// Pause, or a pause made outside nitro (virsh suspend), which nitro leaves
+// in place until it is resumed there.
+func (s *Session) Paused() bool {
+	p, ok := s.listener.(pauser)
+	return s.isHolding() || ok && p.Paused()
+}
 
 // Holds delivers each call that a breakpoint or Pause holds.
 func (s *Session) Holds() <-chan Held { return s.holds }
@@ -123,9 +138,6 @@ func (s *Session) shouldHold(call *backend.Call) bool {
 	if call.Direction != kvm.Enter {
 		return false
 	}
-	if s.pauseNext.Load() {
-		return true
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.breaks[Breakpoint{Name: call.Name}] || s.breaks[Breakpoint{Name: call.Name, PID: call.Process.PID}]
@@ -133,7 +145,6 @@ func (s *Session) shouldHold(call *backend.Call) bool {
 
 // hold keeps ev's vCPU stopped and serves edits until Continue or ctx ends.
 func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) {
-	s.pauseNext.Store(false)
 	s.setHolding(true)
 	defer s.setHolding(false)
 	select { // the newest hold replaces one nobody took

@@ -52,9 +52,8 @@ type Session struct {
 	holding bool
 	stopRun context.CancelFunc
 
-	pauseNext atomic.Bool
-	holds     chan Held
-	reqs      chan holdReq
+	holds chan Held
+	reqs  chan holdReq
 
 	stats struct {
 		events, hookErrors, decodeErrors atomic.Uint64

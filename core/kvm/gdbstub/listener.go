@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"nitro/core/kvm"
@@ -82,6 +83,9 @@ type Stats struct {
 	Steps     int // step-overs by single step
 	Emulated  int // step-overs by emulating the instruction
 	Forgotten int // awaited handler returns dropped (over maxReturns)
+	// ExternalPauses counts the times someone else paused the VM (QEMU's
+	// monitor, `virsh suspend`): the listener leaves it paused.
+	ExternalPauses int
 }
 
 // Listener is a kvm.Listener over a GDB stub.
@@ -102,6 +106,10 @@ type Listener struct {
 	cur     *stop
 	closed  bool
 	stats   Stats
+
+	pause  atomic.Bool   // Pause asked for the VM to stay stopped
+	paused atomic.Bool   // the VM is stopped by Pause or by someone else
+	resume chan struct{} // Resume wakes a Next waiting out a Pause
 }
 
 var _ kvm.Listener = (*Listener)(nil)
@@ -122,7 +130,10 @@ func New(c *rsp.Client, cfg Config) (*Listener, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
 	}
-	l := &Listener{c: c, cfg: cfg, bps: make(map[uint64]role), plans: make(map[uint64]stepPlan), returns: make(map[returnKey]bool)}
+	l := &Listener{
+		c: c, cfg: cfg, bps: make(map[uint64]role), plans: make(map[uint64]stepPlan), returns: make(map[returnKey]bool),
+		resume: make(chan struct{}, 1),
+	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	if cfg.Hardware {
 		l.kind = rsp.Hardware
@@ -214,11 +225,15 @@ func (l *Listener) Next(ctx context.Context) (*kvm.Event, error) {
 	defer context.AfterFunc(l.ctx, cancel)()
 	for {
 		if !l.c.Running() {
+			if err := l.waitPause(ctx); err != nil {
+				return nil, err
+			}
 			if err := l.c.Continue(); err != nil {
 				return nil, fmt.Errorf("resuming the VM: %w", err)
 			}
 		}
 		s, err := l.c.Wait(ctx)
+		l.paused.Store(false)
 		switch {
 		case l.ctx.Err() != nil:
 			return nil, kvm.ErrDetached
@@ -239,6 +254,14 @@ func (l *Listener) Next(ctx context.Context) (*kvm.Event, error) {
 			l.cur = st
 			l.stats.Events++
 			return st.ev, nil
+		}
+		if !st.trapped && s.Signal == rsp.SIGINT && !l.pause.Load() {
+			// Paused by someone else: leave it paused. Its next stop
+			// comes when they resume it and it reaches a breakpoint.
+			l.stats.ExternalPauses++
+			l.paused.Store(true)
+			l.c.ExpectStop()
+			continue
 		}
 		if err := l.stepOver(st); err != nil {
 			return nil, err
@@ -392,8 +415,50 @@ func (l *Listener) Continue(ev *kvm.Event) error {
 	if err := l.stepOver(st); err != nil {
 		return err
 	}
+	if l.pause.Load() {
+		return nil // the next Next waits out the pause
+	}
 	if err := l.c.Continue(); err != nil {
 		return fmt.Errorf("resuming the VM: %w", err)
+	}
+	return nil
+}
+
+// Pause stops the whole VM now, or keeps it stopped when an event holds
+// it, until Resume. It may be called from any goroutine.
+func (l *Listener) Pause() error {
+	l.pause.Store(true)
+	return l.c.Interrupt() // stops a running VM; Next then waits in waitPause
+}
+
+// Resume ends a Pause.
+func (l *Listener) Resume() {
+	l.pause.Store(false)
+	select {
+	case l.resume <- struct{}{}:
+	default:
+	}
+}
+
+// Paused says whether the VM is stopped by Pause or by someone else (QEMU's
+// monitor), rather than running or stopped at an event.
+func (l *Listener) Paused() bool { return l.paused.Load() }
+
+// waitPause blocks while a Pause holds the stopped VM.
+func (l *Listener) waitPause(ctx context.Context) error {
+	if !l.pause.Load() {
+		return nil
+	}
+	l.paused.Store(true)
+	defer l.paused.Store(false)
+	for l.pause.Load() {
+		select {
+		case <-l.resume:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.ctx.Done():
+			return kvm.ErrDetached
+		}
 	}
 	return nil
 }

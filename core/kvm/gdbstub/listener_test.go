@@ -422,3 +422,73 @@ func TestReleaseAfterCrash(t *testing.T) {
 		t.Errorf("after release: running %v, breakpoints %x", f.Running(), f.Breakpoints())
 	}
 }
+
+// TestPauseResume pauses a VM that runs without hitting anything and one
+// held at an event; each stays stopped until Resume.
+func TestPauseResume(t *testing.T) {
+	f, g := newGuest(t, 1)
+	f.MaxSteps = 50 // nothing hits: the fake idles as a running VM
+	l := startListener(t, f, Config{SyscallEntry: 0x1234})
+	events := make(chan error, 1)
+	go func() {
+		_, err := l.Next(context.Background())
+		events <- err
+	}()
+	waitFor(t, "the VM running", f.Running)
+	if err := l.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the pause", l.Paused)
+	time.Sleep(20 * time.Millisecond)
+	if f.Running() {
+		t.Fatal("paused VM runs")
+	}
+	l.Resume()
+	waitFor(t, "the VM running again", func() bool { return f.Running() && !l.Paused() })
+	closeAndCheck(t, l, f, g)
+	if err := <-events; !errors.Is(err, kvm.ErrDetached) {
+		t.Errorf("Next: %v", err)
+	}
+
+	// Paused while an event holds the VM: Continue leaves it stopped.
+	f, g = newGuest(t, 1)
+	l = startListener(t, f, Config{SyscallEntry: entry, SyscallExit: exitSite})
+	ev, err := l.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Continue(ev); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := l.Next(context.Background())
+		events <- err
+	}()
+	waitFor(t, "the pause", l.Paused)
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case err := <-events:
+		t.Fatalf("Next returned while paused: %v", err)
+	default:
+	}
+	if f.Running() {
+		t.Fatal("paused VM runs")
+	}
+	l.Resume()
+	if err := <-events; err != nil {
+		t.Fatalf("Next after Resume: %v", err)
+	}
+	closeAndCheck(t, l, f, g)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}

@@ -211,6 +211,15 @@ func (c *Client) Wait(ctx context.Context) (Stop, error) {
 	}
 }
 
+// ExpectStop marks the target running without resuming it, for a target
+// that someone else stopped (QEMU's monitor: `virsh suspend`) and will
+// resume: Wait then returns its next stop.
+func (c *Client) ExpectStop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running = true
+}
+
 // Interrupt asks a running target to stop (the 0x03 byte); Wait returns
 // the stop. It does nothing if the target is stopped. A stop that raced
 // with the interrupt is reported instead: there is one stop per resume.
