@@ -144,8 +144,12 @@ func (d *Domain) QMP(cmd string) (string, error) {
 func (d *Domain) monitor(cmd string, flags libvirt.DomainQemuMonitorCommandFlags) (string, error) {
 	out, err := d.virt.QemuMonitorCommand(cmd, flags)
 	if err != nil {
+		err = wrap(err)
+		if errors.Is(err, ErrNotQEMU) {
+			return "", fmt.Errorf("%s: %w", d.name, ErrNotQEMU)
+		}
 		verb, _, _ := strings.Cut(cmd, " ")
-		return "", fmt.Errorf("QEMU monitor command %q on %q: %w", verb, d.name, wrap(err))
+		return "", fmt.Errorf("QEMU monitor command %q on %q: %w", verb, d.name, err)
 	}
 	return out, nil
 }
@@ -160,7 +164,7 @@ func wrap(err error) error {
 	msg := verr.Message
 	switch verr.Code {
 	case libvirt.ERR_NO_DOMAIN:
-		return fmt.Errorf("%w: %s", ErrNotFound, msg)
+		return ErrNotFound // libvirt's message says no more
 	case libvirt.ERR_OPERATION_INVALID:
 		if verr.Domain == libvirt.FROM_DOMAIN || strings.Contains(msg, "not running") {
 			return fmt.Errorf("%w: %s", ErrNotRunning, msg)
