@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"nitro/core"
 	"nitro/core/backend"
@@ -83,6 +84,7 @@ func traceCommand(uri string, args []string, stdout io.Writer) error {
 	defer endRun()
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(runCtx) }()
+	go reportPauses(runCtx, sess, fs.Arg(0))
 
 	filter := traceFilter{pid: *pid, comm: *comm}
 	printed := 0
@@ -120,4 +122,27 @@ func traceCommand(uri string, args []string, stdout io.Writer) error {
 		werr = w.Flush()
 	}
 	return errors.Join(runErr, werr, sess.Close())
+}
+
+// reportPauses says on stderr when the guest is paused from outside (virsh
+// suspend) and when it runs again: a quiet trace should not look hung.
+func reportPauses(ctx context.Context, sess *core.Session, name string) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	paused := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if p := sess.Paused(); p != paused {
+			paused = p
+			if p {
+				fmt.Fprintf(os.Stderr, "nitro: %s is paused; tracing goes on when it is resumed\n", name)
+			} else {
+				fmt.Fprintf(os.Stderr, "nitro: %s runs again\n", name)
+			}
+		}
+	}
 }

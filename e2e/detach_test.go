@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"io"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -11,11 +12,11 @@ import (
 	"nitro/internal/lab"
 )
 
-// TestKillNineDetaches kills `nitro trace` with SIGKILL at several moments
-// while it traces; each time the guest must run again, with no breakpoint
-// left (a breakpoint with no debugger attached would stop the guest at its
-// next system call), within two seconds.
-func TestKillNineDetaches(t *testing.T) {
+// TestSignalsDetach stops `nitro trace` with SIGKILL at several moments
+// while it traces, and with SIGTERM and SIGINT; each time the guest must run
+// again, with no breakpoint left (a breakpoint with no debugger attached
+// would stop the guest at its next system call), within two seconds.
+func TestSignalsDetach(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
 	conn, err := domain.Open(lab.URI)
@@ -29,7 +30,10 @@ func TestKillNineDetaches(t *testing.T) {
 	}
 	defer dom.Close()
 
-	for _, after := range []int{1, 40, 300} { // events seen before the kill
+	for _, c := range []struct {
+		sig   syscall.Signal
+		after int // events seen before the signal
+	}{{syscall.SIGKILL, 1}, {syscall.SIGKILL, 40}, {syscall.SIGKILL, 300}, {syscall.SIGTERM, 40}, {syscall.SIGINT, 40}} {
 		cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--format", "json", g.Name)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -39,12 +43,16 @@ func TestKillNineDetaches(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := bufio.NewScanner(out)
-		for n := 0; n < after && lines.Scan(); n++ {
+		for n := 0; n < c.after && lines.Scan(); n++ {
 		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		if err := cmd.Process.Signal(c.sig); err != nil {
 			t.Fatal(err)
 		}
-		cmd.Wait()
+		go io.Copy(io.Discard, out) // a clean stop writes its last lines
+		err = cmd.Wait()
+		if c.sig != syscall.SIGKILL && err != nil {
+			t.Errorf("%v: nitro trace did not stop cleanly: %v", c.sig, err)
+		}
 		killed := time.Now()
 		for {
 			info, err := dom.Info()
@@ -55,11 +63,11 @@ func TestKillNineDetaches(t *testing.T) {
 				break
 			}
 			if time.Since(killed) > 2*time.Second {
-				t.Fatalf("killed after %d events: guest still %s 2 s later", after, info.State)
+				t.Fatalf("%v after %d events: guest still %s 2 s later", c.sig, c.after, info.State)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		requireRunning(t, g)
-		t.Logf("killed after %d events: running again %v later", after, time.Since(killed).Round(time.Millisecond))
+		t.Logf("%v after %d events: running again %v later", c.sig, c.after, time.Since(killed).Round(time.Millisecond))
 	}
 }

@@ -201,3 +201,28 @@ func TestTraceExecveFiltered(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsFromEveryVCPU checks that entries and exits arrive from every
+// vCPU of each guest.
+func TestEventsFromEveryVCPU(t *testing.T) {
+	lab.RequireRoot(t)
+	for _, g := range guests {
+		t.Run(g.Name, func(t *testing.T) {
+			events := runTrace(t, g, "--count", "600", "--duration", "2m")
+			seen := map[string]int{}
+			for _, e := range events {
+				seen[fmt.Sprintf("vCPU %d %s", e.VCPU, e.Direction)]++
+			}
+			for cpu := range g.VCPUs {
+				for _, dir := range []string{"enter", "exit"} {
+					if k := fmt.Sprintf("vCPU %d %s", cpu, dir); seen[k] == 0 {
+						t.Errorf("no %s events from vCPU %d in %d events: %v", dir, cpu, len(events), seen)
+					}
+				}
+			}
+			if len(seen) != 2*g.VCPUs {
+				t.Errorf("events from vCPUs the guest does not have: %v", seen)
+			}
+		})
+	}
+}
