@@ -11,7 +11,7 @@ import (
 // synthBTF marshals a small kernel-like type graph: task_struct with some
 // fields inside an anonymous struct (as randomize_layout wrappers do),
 // mm_struct, and a per-cpu variable locating the current task.
-func synthBTF(t *testing.T, pcpuHot bool) []byte {
+func synthBTF(t testing.TB, pcpuHot bool) []byte {
 	t.Helper()
 	u32 := &btf.Int{Name: "unsigned int", Size: 4}
 	u64 := &btf.Int{Name: "long unsigned int", Size: 8}
@@ -196,6 +196,22 @@ func FuzzLoadProfile(f *testing.F) {
 		if err == nil {
 			if err := o.Validate(); err != nil {
 				t.Fatalf("loaded an invalid profile: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzFromBTF feeds hostile bytes, as a guest can put between __start_BTF
+// and __stop_BTF, to the BTF loader: an error, never a panic or a hang.
+func FuzzFromBTF(f *testing.F) {
+	f.Add(synthBTF(f, false))
+	f.Add(synthBTF(f, true))
+	f.Add([]byte{0x9f, 0xeb, 1, 0})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		o, err := FromBTF(raw)
+		if err == nil {
+			if verr := o.Validate(); verr != nil {
+				t.Fatalf("FromBTF accepted offsets that do not validate: %v", verr)
 			}
 		}
 	})
