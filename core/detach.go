@@ -20,8 +20,9 @@ func gdbDir(name string) string { return filepath.Join(runDir, name) }
 
 // Detach frees a domain that a nitro may have left behind, whatever happened
 // to that nitro: it detaches from the domain's gdbstub, which makes QEMU drop
-// every breakpoint and run the VM, and resumes the domain if it is still
-// paused. A domain with nothing to undo is left as it is.
+// every breakpoint and run the VM. A domain with nothing to undo is left as
+// it is (nitro never pauses a domain through libvirt, so a domain paused
+// there was paused by someone else).
 func Detach(ctx context.Context, uri, name string) error {
 	conn, err := domain.Open(uri)
 	if err != nil {
@@ -47,15 +48,6 @@ func detach(ctx context.Context, dom *domain.Domain) error {
 		// QEMU serves one client at a time: a nitro still attached keeps
 		// the stub from answering.
 		return fmt.Errorf("detaching from %s (is another nitro attached?): %w", dom.Name(), err)
-	}
-	info, err := dom.Info()
-	if err != nil {
-		return err
-	}
-	if info.State == domain.Paused {
-		if err := dom.Resume(); err != nil && !errors.Is(err, domain.ErrNotRunning) {
-			return err
-		}
 	}
 	return nil
 }

@@ -119,6 +119,12 @@ func (g *Guest) Kernel() string { return g.offsets.Kernel }
 // Symbol returns the run-time address (KASLR applied) of a kernel symbol.
 func (g *Guest) Symbol(name string) (uint64, bool) { return g.syms.Lookup(name) }
 
+// SyscallPoints are where the guest's system calls enter the kernel
+// (entry_SYSCALL_64) and return to its entry code: where a listener stops.
+func (g *Guest) SyscallPoints() (entry, exit uint64) {
+	return g.backend.EntryPoint(), g.backend.ExitPoint()
+}
+
 // Processes lists the guest's processes and threads from its memory.
 func (g *Guest) Processes() ([]backend.Process, error) {
 	return g.backend.Processes()

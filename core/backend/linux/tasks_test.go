@@ -30,19 +30,20 @@ const (
 
 // kernel is guest memory with tasks at kva + i*taskSize.
 type kernel struct {
-	phys  *vmitest.Phys
-	space vmi.Space
-	t     tasks
+	phys   *vmitest.Phys
+	tables *vmitest.Tables
+	space  vmi.Space
+	t      tasks
 }
 
-func newKernel(t *testing.T) *kernel {
+func newKernel(t testing.TB) *kernel {
 	t.Helper()
 	phys := vmitest.NewPhys(1 << 20)
 	tables := vmitest.NewTables(phys, false, 0x1000, 0x2000)
 	for off := uint64(0); off < 0x40000; off += 0x1000 {
 		tables.Map(kva+off, 0x80000+off, vmitest.Page4K)
 	}
-	k := &kernel{phys: phys, space: vmi.NewMemory(phys).Space(tables.Root, 0)}
+	k := &kernel{phys: phys, tables: tables, space: vmi.NewMemory(phys).Space(tables.Root, 0)}
 	k.t = newTasks(testOffsets(), task(0))
 	return k
 }

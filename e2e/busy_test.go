@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"nitro/core"
+	"nitro/core/kvm/domain"
+	"nitro/internal/lab"
+)
+
+// busy makes system calls as fast as it can (lab/guest/busy.c) and prints
+// its rate each second: the benchmarks' guest. Tests never use it.
+var busy = lab.Guest{Name: "nitro-lab-busy", Kernel: "6.1", VCPUs: 1, Workload: "busy", Vendor: "AMD"}
+
+// busyUp boots the busy guest on the first benchmark that needs it. If the
+// run booted it, TestMain takes it down at the end: it eats a host CPU.
+var busyUp struct {
+	once   sync.Once
+	booted bool
+	err    error
+}
+
+func busyGuest(tb testing.TB) lab.Guest {
+	tb.Helper()
+	lab.RequireRoot(tb)
+	busyUp.once.Do(func() {
+		running, err := isRunning(busy.Name)
+		if err == nil && !running {
+			busyUp.booted = true
+			err = busy.Up()
+		}
+		busyUp.err = err
+	})
+	if busyUp.err != nil {
+		tb.Fatal(busyUp.err)
+	}
+	return busy
+}
+
+func isRunning(name string) (bool, error) {
+	conn, err := domain.Open(lab.URI)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	dom, err := conn.Lookup(name)
+	if errors.Is(err, domain.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer dom.Close()
+	info, err := dom.Info()
+	return err == nil && info.State == domain.Running, err
+}
+
+// takeBusyDown takes the busy guest down if this run booted it.
+func takeBusyDown() error {
+	if !busyUp.booted {
+		return nil
+	}
+	return busy.Down()
+}
+
+var busyLine = regexp.MustCompile(`^nitro-busy: (\d+) syscalls/s`)
+
+// busyRates returns the busy guest's next n per-second rates, skipping the
+// second under way.
+func busyRates(tb testing.TB, n int) []float64 {
+	tb.Helper()
+	pos, err := busy.SerialSize()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var rates []float64
+	for len(rates) < n+1 {
+		var m []string
+		if m, pos, err = busy.WaitSerial(busyLine, pos, 30*time.Second); err != nil {
+			tb.Fatal(err)
+		}
+		r, _ := strconv.ParseFloat(m[1], 64)
+		rates = append(rates, r)
+	}
+	return rates[1:]
+}
+
+// tracedRates attaches nitro to the busy guest, stopping only at openat,
+// which the guest never calls, and returns its next n per-second rates.
+func tracedRates(tb testing.TB, n int) []float64 {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sess, err := core.Attach(ctx, lab.URI, busy.Name, core.Options{Syscalls: []string{"openat"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer sess.Close()
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(ctx) }()
+	rates := busyRates(tb, n)
+	cancel()
+	if err := <-done; err != nil {
+		tb.Fatal(err)
+	}
+	if err := sess.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if st := sess.Stats(); st.Events != 0 {
+		tb.Fatalf("the busy guest called openat %d times while traced", st.Events)
+	}
+	return rates
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s) == 0 {
+		return 0
+	}
+	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
+}

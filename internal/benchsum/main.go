@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// goals are the ratios with a target: at least this much.
+var goals = []struct {
+	unit string
+	min  float64
+}{
+	{"listener/raw", 0.9},    // gdbstub listener against a minimal stop loop
+	{"traced/untraced", 0.9}, // a guest's own speed with nitro attached
+}
+
+// metric is one "value unit" pair of a result line.
+type metric struct {
+	value float64
+	unit  string
+}
+
+// result is one benchmark's line.
+type result struct {
+	pkg, name string
+	metrics   []metric
+}
+
+// report is what the output holds.
+type report struct {
+	results []result
+	fails   []string // FAIL and panic lines
+}
+
+// parse reads `go test -bench` output; lines it does not know are skipped.
+func parse(r io.Reader) (report, error) {
+	var rep report
+	pkg := ""
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "pkg: "):
+			pkg = strings.TrimPrefix(line, "pkg: ")
+		case strings.HasPrefix(line, "--- FAIL"), strings.HasPrefix(line, "FAIL"), strings.HasPrefix(line, "panic:"):
+			rep.fails = append(rep.fails, line)
+		case strings.HasPrefix(line, "Benchmark"):
+			if res, ok := parseResult(line); ok {
+				res.pkg = pkg
+				rep.results = append(rep.results, res)
+			}
+		}
+	}
+	return rep, sc.Err()
+}
+
+// parseResult reads "BenchmarkName-2  N  v unit  v unit ...".
+func parseResult(line string) (result, bool) {
+	f := strings.Fields(line)
+	if len(f) < 4 || len(f)%2 != 0 {
+		return result{}, false // a log line, or a name alone before its result
+	}
+	if _, err := strconv.Atoi(f[1]); err != nil {
+		return result{}, false
+	}
+	name := strings.TrimPrefix(f[0], "Benchmark")
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+	}
+	res := result{name: name}
+	for i := 2; i < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return result{}, false
+		}
+		res.metrics = append(res.metrics, metric{v, f[i+1]})
+	}
+	return res, true
+}
+
+// write prints the report.
+func (rep report) write(w io.Writer) {
+	pkg := ""
+	for _, r := range rep.results {
+		if r.pkg != pkg {
+			pkg = r.pkg
+			fmt.Fprintln(w, strings.TrimPrefix(pkg, "nitro/"))
+		}
+		var own, mem []string // the benchmark's own figures first
+		perOp := ""
+		for _, m := range r.metrics {
+			switch m.unit {
+			case "ns/op":
+				perOp = duration(m.value)
+			case "B/op", "allocs/op":
+				mem = append(mem, number(m.value)+" "+m.unit)
+			default:
+				own = append(own, m.unit+" "+number(m.value))
+			}
+		}
+		fmt.Fprintf(w, "  %-34s %10s/op  %s\n", r.name, perOp, strings.Join(append(own, mem...), "  "))
+	}
+	fmt.Fprintln(w, "goals")
+	for _, g := range goals {
+		found := false
+		for _, r := range rep.results {
+			for _, m := range r.metrics {
+				if m.unit != g.unit {
+					continue
+				}
+				found = true
+				verdict := "met"
+				if m.value < g.min {
+					verdict = "MISSED"
+				}
+				fmt.Fprintf(w, "  %-34s %-16s %6.2f (goal >= %.2f) %s\n", r.name, g.unit, m.value, g.min, verdict)
+			}
+		}
+		if !found {
+			fmt.Fprintf(w, "  %-34s %-16s not measured\n", "", g.unit)
+		}
+	}
+	for _, f := range rep.fails {
+		fmt.Fprintln(w, f)
+	}
+}
+
+// duration prints nanoseconds with a unit that keeps three digits or so.
+func duration(ns float64) string {
+	for _, u := range []struct {
+		name string
+		size float64
+	}{{"s", 1e9}, {"ms", 1e6}, {"µs", 1e3}} {
+		if ns >= u.size {
+			return strconv.FormatFloat(ns/u.size, 'f', 1, 64) + " " + u.name
+		}
+	}
+	return strconv.FormatFloat(ns, 'f', 1, 64) + " ns"
+}
+
+// number prints a figure with k/M/G for large ones and about three
+// significant digits.
+func number(v float64) string {
+	for _, u := range []struct {
+		name string
+		size float64
+	}{{"G", 1e9}, {"M", 1e6}, {"k", 1e3}} {
+		if v >= u.size {
+			return strconv.FormatFloat(v/u.size, 'f', 1, 64) + u.name
+		}
+	}
+	switch {
+	case v == float64(int64(v)) || v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: benchsum FILE (the output of go test -bench)")
+		os.Exit(2)
+	}
+	f, err := os.Open(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchsum:", err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	rep, err := parse(f)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchsum:", err)
+		os.Exit(1)
+	}
+	rep.write(os.Stdout)
+	if len(rep.fails) > 0 {
+		os.Exit(1)
+	}
+}
