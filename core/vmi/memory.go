@@ -6,28 +6,40 @@ import (
 	"sync"
 )
 
-// maxCachedPages and maxCachedTables bound the caches: a guest that
+// maxCachedPages and maxCachedEntries bound the caches: a guest that
 // touches many pages between two invalidations costs a refill, not
 // unbounded memory.
 const (
-	maxCachedPages  = 1 << 16
-	maxCachedTables = 1 << 10 // 4 MiB of page-table pages
+	maxCachedPages   = 1 << 16
+	maxCachedEntries = 1 << 16
 )
 
 // Memory is guest memory read through x86-64 paging. It caches
 // translations keyed by (page-table root, virtual page), and the
-// page-table pages the walks read, so walks that share tables (all of the
-// kernel half, neighbouring user pages) read each table once. Page tables
+// page-table entries the walks read, so walks that share tables (all of
+// the kernel half, neighbouring user pages) read each entry once. Page tables
 // change while the guest runs, so the caller calls Invalidate on every new
-// stop. It is safe for concurrent use.
+// stop; translations in ranges declared stable (SetStable) outlive it. It
+// is safe for concurrent use.
 type Memory struct {
 	phys PhysMem
 
-	mu     sync.Mutex
-	pages  map[pageKey]uint64         // guest-physical page of each translated virtual page
-	tables map[uint64]*[pageSize]byte // page-table pages by guest-physical address
-	spare  []*[pageSize]byte          // table buffers kept from the last Invalidate
+	mu      sync.Mutex
+	gen     uint64 // Invalidate starts a new generation: older entries are stale
+	pages   map[pageKey]cached
+	entries map[uint64]cached // page-table entries by guest-physical address
+	stable  []Range
 }
+
+// cached is a translation (the guest-physical page of a virtual page) or
+// a page-table entry, read in generation gen.
+type cached struct {
+	pa  uint64
+	gen uint64
+}
+
+// Range is a span of virtual addresses, [Start, End).
+type Range struct{ Start, End uint64 }
 
 type pageKey struct {
 	root uint64 // CR3 frame, with bit 0 set for 5-level paging
@@ -36,27 +48,38 @@ type pageKey struct {
 
 // NewMemory reads guest-virtual memory through phys.
 func NewMemory(phys PhysMem) *Memory {
-	return &Memory{phys: phys, pages: make(map[pageKey]uint64), tables: make(map[uint64]*[pageSize]byte)}
+	return &Memory{phys: phys, pages: make(map[pageKey]cached), entries: make(map[uint64]cached)}
 }
 
 // Phys returns the physical memory source.
 func (m *Memory) Phys() PhysMem { return m.phys }
 
-// Invalidate drops every cached translation.
+// Invalidate drops every cached translation but those of stable ranges, and
+// every cached page-table entry. It costs nothing now: stale entries are
+// refreshed as they are used.
 func (m *Memory) Invalidate() {
 	m.mu.Lock()
-	clear(m.pages)
-	m.dropTables()
+	m.gen++
 	m.mu.Unlock()
 }
 
-// dropTables empties the table cache, keeping the buffers for reuse: a
-// fresh stop refills it, and fresh buffers would cost page faults.
-func (m *Memory) dropTables() {
-	for _, t := range m.tables {
-		m.spare = append(m.spare, t)
+// SetStable declares virtual ranges whose translations never change while
+// the guest runs, so that they outlive Invalidate: an OS back end knows
+// them (Linux: the kernel image and the direct map of physical memory). A
+// wrong declaration makes reads there stale.
+func (m *Memory) SetStable(ranges ...Range) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stable = append(m.stable[:0], ranges...)
+}
+
+func (m *Memory) isStable(va uint64) bool {
+	for _, r := range m.stable {
+		if va >= r.Start && va < r.End {
+			return true
+		}
 	}
-	clear(m.tables)
+	return false
 }
 
 // Space returns the address space whose page tables are rooted at cr3 (PCID
@@ -73,10 +96,11 @@ func (m *Memory) translate(cr3 uint64, la57 bool, va uint64) (uint64, error) {
 		key.root |= 1
 	}
 	m.mu.Lock()
-	pa, ok := m.pages[key]
+	c, ok := m.pages[key]
+	ok = ok && (c.gen == m.gen || m.isStable(va))
 	m.mu.Unlock()
 	if ok {
-		return pa | va&pageMask, nil
+		return c.pa | va&pageMask, nil
 	}
 	pa, err := walk(m.entry, cr3, la57, va)
 	if err != nil {
@@ -86,51 +110,34 @@ func (m *Memory) translate(cr3 uint64, la57 bool, va uint64) (uint64, error) {
 	if len(m.pages) >= maxCachedPages {
 		clear(m.pages)
 	}
-	m.pages[key] = pa &^ pageMask
+	m.pages[key] = cached{pa: pa &^ pageMask, gen: m.gen}
 	m.mu.Unlock()
 	return pa, nil
 }
 
-// entry reads a page-table entry, reading and caching its whole table page
-// on a miss: one read of the source costs about the same for 8 bytes as for
-// a page. Where the page cannot be read whole, only the entry is read.
+// entry reads a page-table entry, from the cache when this generation
+// has read it: walks that share tables (the kernel half, neighbouring
+// pages) read each entry once per stop.
 func (m *Memory) entry(pa uint64) (uint64, error) {
-	base, off := pa&^pageMask, pa&pageMask
 	m.mu.Lock()
-	table := m.tables[base]
+	e, ok := m.entries[pa]
+	gen := m.gen
 	m.mu.Unlock()
-	if table == nil {
-		table = m.buffer()
-		if err := m.phys.ReadPhys(table[:], base); err != nil {
-			m.mu.Lock()
-			m.spare = append(m.spare, table)
-			m.mu.Unlock()
-			var b [8]byte
-			if err := m.phys.ReadPhys(b[:], pa); err != nil {
-				return 0, err
-			}
-			return binary.LittleEndian.Uint64(b[:]), nil
-		}
-		m.mu.Lock()
-		if len(m.tables) >= maxCachedTables {
-			m.dropTables()
-		}
-		m.tables[base] = table
-		m.mu.Unlock()
+	if ok && e.gen == gen {
+		return e.pa, nil
 	}
-	return binary.LittleEndian.Uint64(table[off:]), nil
-}
-
-// buffer returns a spare table buffer, or a new one.
-func (m *Memory) buffer() *[pageSize]byte {
+	var b [8]byte
+	if err := m.phys.ReadPhys(b[:], pa); err != nil {
+		return 0, err
+	}
+	v := binary.LittleEndian.Uint64(b[:])
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if n := len(m.spare); n > 0 {
-		t := m.spare[n-1]
-		m.spare = m.spare[:n-1]
-		return t
+	if len(m.entries) >= maxCachedEntries {
+		clear(m.entries)
 	}
-	return new([pageSize]byte)
+	m.entries[pa] = cached{pa: v, gen: gen}
+	m.mu.Unlock()
+	return v, nil
 }
 
 // Space is one guest address space: a page-table root and paging depth.

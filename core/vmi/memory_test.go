@@ -243,7 +243,7 @@ func TestCacheInvalidation(t *testing.T) {
 	if v, _ := s.U64(va); v == first {
 		t.Errorf("after Invalidate: still %#x", v)
 	}
-	// A walk for a neighbouring page reuses the table pages already read.
+	// A walk for a neighbouring page reuses the upper entries already read.
 	g.pt.Map(va+0x1000, 0x21000, vmitest.Page4K)
 	g.mem.Invalidate()
 	if _, err := s.Translate(va); err != nil {
@@ -253,8 +253,8 @@ func TestCacheInvalidation(t *testing.T) {
 	if pa, err := s.Translate(va + 0x1000); err != nil || pa != 0x21000 {
 		t.Fatalf("neighbour: %#x, %v", pa, err)
 	}
-	if n := g.phys.Reads.Load() - before; n != 0 {
-		t.Errorf("walk through cached tables read memory %d times", n)
+	if n := g.phys.Reads.Load() - before; n != 1 {
+		t.Errorf("walk through cached tables read memory %d times, want once (its own leaf entry)", n)
 	}
 	// Another CR3 is another cache key.
 	other := vmitest.NewTables(g.phys, false, 0x700000, 0x800000)
@@ -356,5 +356,34 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestStableRanges: translations in a stable range outlive Invalidate,
+// others do not.
+func TestStableRanges(t *testing.T) {
+	g := newGuest(t, false)
+	const stable, moving = 0x1000_0000, 0x2000_0000
+	g.pt.Map(stable, 0x10000, vmitest.Page4K)
+	g.pt.Map(moving, 0x11000, vmitest.Page4K)
+	g.mem.SetStable(vmi.Range{Start: stable, End: stable + 0x1000})
+	s := g.mem.Space(kernelRoot, 0)
+	for _, va := range []uint64{stable, moving} {
+		if _, err := s.Translate(va); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.pt.Map(stable, 0x20000, vmitest.Page4K)
+	g.pt.Map(moving, 0x21000, vmitest.Page4K)
+	g.mem.Invalidate()
+	before := g.phys.Reads.Load()
+	if pa, err := s.Translate(stable); err != nil || pa != 0x10000 {
+		t.Errorf("stable page after Invalidate: %#x, %v; want the cached 0x10000", pa, err)
+	}
+	if n := g.phys.Reads.Load() - before; n != 0 {
+		t.Errorf("stable translation read memory %d times", n)
+	}
+	if pa, err := s.Translate(moving); err != nil || pa != 0x21000 {
+		t.Errorf("other page after Invalidate: %#x, %v; want the new 0x21000", pa, err)
 	}
 }

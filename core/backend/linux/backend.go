@@ -130,7 +130,34 @@ func New(cfg Config) (*Backend, error) {
 	if err := b.readSyscallTable(need); err != nil {
 		return nil, err
 	}
+	b.mem.SetStable(b.stableRanges()...)
 	return b, nil
+}
+
+// Defaults of x86-64 Linux's memory layout (Documentation/arch/x86/x86_64/mm.rst).
+const (
+	directMapBase = 0xffff888000000000 // page_offset_base without KASLR
+	directMapSize = 1 << 46            // 64 TiB with 4-level paging
+)
+
+// stableRanges are the kernel's mappings whose targets never change, so
+// their translations can outlive a stop: the kernel image, and the direct
+// map of physical memory, where task structures, credentials and per-cpu
+// data live. Kernel stacks (vmalloc) are not among them.
+func (b *Backend) stableRanges() []vmi.Range {
+	var ranges []vmi.Range
+	text, ok1 := b.syms.Lookup("_text")
+	end, ok2 := b.syms.Lookup("_end")
+	if ok1 && ok2 && end > text {
+		ranges = append(ranges, vmi.Range{Start: text, End: end})
+	}
+	base := uint64(directMapBase)
+	if v, ok := b.syms.Lookup("page_offset_base"); ok { // randomized by KASLR
+		if got, err := b.kernel.U64(v); err == nil && kernelAddr(got) {
+			base = got
+		}
+	}
+	return append(ranges, vmi.Range{Start: base, End: base + directMapSize})
 }
 
 // findKernelSpace sets up reads through the kernel's own page tables

@@ -36,6 +36,7 @@ func snapshot(tb testing.TB) (*Backend, []kvm.Event) {
 		entry: entryPoint, exit: exitPoint, pending: make(map[uint64]pending),
 		decoder: strace.NewDecoder(strace.Options{}),
 	}
+	b.mem.SetStable(vmi.Range{Start: kva, End: kva + directMapSize})
 	sregs := kvm.SRegs{CR3: k.tables.Root, KernelGSBase: perCPU, GSBase: 0x7f0000001000}
 	enter := kvm.Event{Direction: kvm.Enter, SRegs: sregs,
 		Regs: kvm.Regs{RIP: entryPoint, RAX: 257, RDI: ^uint64(99), RSI: userPath}}
