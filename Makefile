@@ -41,6 +41,7 @@ E2E_BENCHTIME ?= 5s
 bench: deps
 	@{ $(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS); \
 	   $(GO) test $(E2E_FLAGS) -run '^$$' -bench . -benchmem -benchtime $(E2E_BENCHTIME) ./e2e/; \
+	   $(GO) run ./ui/uitest/flood -for 30s -benchfmt || echo "FAIL	nitro/ui/uitest/flood"; \
 	 } 2>&1 | tee $(BENCH_OUT)
 	@echo; $(GO) run ./internal/benchsum $(BENCH_OUT)
 
