@@ -19,16 +19,7 @@ import (
 func TestSignalsDetach(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
-	conn, err := domain.Open(lab.URI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	dom, err := conn.Lookup(g.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dom.Close()
+	dom := labDomain(t, g)
 
 	for _, c := range []struct {
 		sig   syscall.Signal

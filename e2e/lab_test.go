@@ -22,17 +22,24 @@ func TestLabGuests(t *testing.T) {
 	}
 }
 
-func checkGuest(t *testing.T, g lab.Guest) {
+// labDomain opens g's libvirt domain for the rest of the test.
+func labDomain(tb testing.TB, g lab.Guest) *domain.Domain {
+	tb.Helper()
 	conn, err := domain.Open(lab.URI)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer conn.Close()
+	tb.Cleanup(func() { conn.Close() })
 	dom, err := conn.Lookup(g.Name)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer dom.Close()
+	tb.Cleanup(func() { dom.Close() })
+	return dom
+}
+
+func checkGuest(t *testing.T, g lab.Guest) {
+	dom := labDomain(t, g)
 	info, err := dom.Info()
 	if err != nil {
 		t.Fatal(err)

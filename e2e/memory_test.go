@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"nitro/core/kvm/domain"
 	"nitro/core/vmi/ksym"
 	"nitro/core/vmi/physmem"
 	"nitro/core/vmi/qemulayout"
@@ -25,16 +24,7 @@ import (
 func TestDumpsMatchProcess(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
-	conn, err := domain.Open(lab.URI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	dom, err := conn.Lookup(g.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dom.Close()
+	dom := labDomain(t, g)
 	pid, err := dom.QEMUPid()
 	if err != nil {
 		t.Fatal(err)

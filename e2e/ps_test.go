@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"nitro/core/kvm/domain"
 	"nitro/internal/lab"
 )
 
@@ -49,16 +48,7 @@ func TestPSMatchesGuest(t *testing.T) {
 }
 
 func checkPS(t *testing.T, g lab.Guest) {
-	conn, err := domain.Open(lab.URI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	dom, err := conn.Lookup(g.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dom.Close()
+	dom := labDomain(t, g)
 
 	start, err := g.SerialSize()
 	if err != nil {

@@ -16,16 +16,7 @@ import (
 func TestRunControl(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
-	conn, err := domain.Open(lab.URI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	dom, err := conn.Lookup(g.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dom.Close()
+	dom := labDomain(t, g)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"nitro/core"
-	"nitro/core/kvm/domain"
 	"nitro/core/kvm/gdbstub"
 	"nitro/core/kvm/rsp"
 	"nitro/internal/lab"
@@ -33,16 +32,7 @@ func syscallPoints(tb testing.TB, g lab.Guest) (entry, exit uint64) {
 // detach` does, running with no breakpoint.
 func gdbStub(tb testing.TB, g lab.Guest) string {
 	tb.Helper()
-	conn, err := domain.Open(lab.URI)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close()
-	dom, err := conn.Lookup(g.Name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer dom.Close()
+	dom := labDomain(tb, g)
 	tb.Cleanup(func() {
 		if !tb.Failed() {
 			return // the test closed its clients, which detached
