@@ -125,11 +125,13 @@ func traceCommand(uri string, args []string, stdout io.Writer) error {
 }
 
 // reportPauses says on stderr when the guest is paused from outside (virsh
-// suspend) and when it runs again: a quiet trace should not look hung.
+// suspend) and when it runs again, so that a quiet trace does not look hung,
+// and when it was resumed from outside while nitro held it.
 func reportPauses(ctx context.Context, sess *core.Session, name string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	paused := false
+	var resumed uint64
 	for {
 		select {
 		case <-ctx.Done():
@@ -143,6 +145,10 @@ func reportPauses(ctx context.Context, sess *core.Session, name string) {
 			} else {
 				fmt.Fprintf(os.Stderr, "nitro: %s runs again\n", name)
 			}
+		}
+		if r := sess.Stats().ResumedOutside; r != resumed {
+			resumed = r
+			fmt.Fprintf(os.Stderr, "nitro: %s was resumed outside nitro while a call was held; the call ran unchanged\n", name)
 		}
 	}
 }

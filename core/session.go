@@ -56,7 +56,7 @@ type Session struct {
 	reqs  chan holdReq
 
 	stats struct {
-		events, hookErrors, decodeErrors atomic.Uint64
+		events, hookErrors, decodeErrors, resumedOutside atomic.Uint64
 	}
 }
 
@@ -150,13 +150,20 @@ func (s *Session) Run(ctx context.Context) error {
 				herr = s.listener.SetRegs(ev)
 			}
 		}
-		if err := s.listener.Continue(ev); err != nil {
-			if s.isClosed() {
-				return nil
-			}
-			return fmt.Errorf("continuing vCPU %d: %w", ev.VCPU, err)
+		cerr := herr
+		if !errors.Is(herr, kvm.ErrResumedOutside) {
+			cerr = s.listener.Continue(ev)
 		}
-		if herr != nil {
+		switch {
+		case errors.Is(cerr, kvm.ErrResumedOutside):
+			// The call ran unchanged; the listener goes on from there.
+			s.stats.resumedOutside.Add(1)
+			continue
+		case cerr != nil && s.isClosed():
+			return nil
+		case cerr != nil:
+			return fmt.Errorf("continuing vCPU %d: %w", ev.VCPU, cerr)
+		case herr != nil:
 			s.stats.decodeErrors.Add(1) // one unreadable event does not end the trace
 			continue
 		}
@@ -188,14 +195,18 @@ type Stats struct {
 	DecodeErrors uint64 // events the back end could not read
 	HookErrors   uint64
 	Dropped      uint64 // system calls lossy subscribers had no room for
+	// ResumedOutside counts held calls that ran unchanged because the VM
+	// was resumed outside nitro (virsh resume).
+	ResumedOutside uint64
 }
 
 // Stats returns the counters so far.
 func (s *Session) Stats() Stats {
 	st := Stats{
-		Events:       s.stats.events.Load(),
-		DecodeErrors: s.stats.decodeErrors.Load(),
-		HookErrors:   s.stats.hookErrors.Load(),
+		Events:         s.stats.events.Load(),
+		DecodeErrors:   s.stats.decodeErrors.Load(),
+		HookErrors:     s.stats.hookErrors.Load(),
+		ResumedOutside: s.stats.resumedOutside.Load(),
 	}
 	s.mu.Lock()
 	for _, sub := range s.subs {

@@ -48,12 +48,13 @@ func checkGuest(t *testing.T, g lab.Guest) {
 		t.Fatalf("libvirt reports %+v, want running with %d vCPUs and 256 MiB", info, g.VCPUs)
 	}
 
-	boot, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-lab: boot kernel=(\S+) vcpus=(\d+) workload=(\w+)`), 0, time.Minute)
+	boot, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-lab: boot kernel=(\S+) vcpus=(\d+) workload=(\w+) pti=(\w+)`), 0, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(boot[1], g.Kernel+".") || boot[2] != strconv.Itoa(g.VCPUs) || boot[3] != g.Workload {
-		t.Fatalf("guest booted %q, want kernel %s.*, %d vCPUs, workload %s", boot[0], g.Kernel, g.VCPUs, g.Workload)
+	pti := map[string]string{"AMD": "off", "Intel": "on"}[g.Vendor]
+	if !strings.HasPrefix(boot[1], g.Kernel+".") || boot[2] != strconv.Itoa(g.VCPUs) || boot[3] != g.Workload || boot[4] != pti {
+		t.Fatalf("guest booted %q, want kernel %s.*, %d vCPUs, workload %s, pti %s", boot[0], g.Kernel, g.VCPUs, g.Workload, pti)
 	}
 
 	// The workload iterates: two successive iterations appear, in order.

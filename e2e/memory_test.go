@@ -9,18 +9,19 @@ import (
 	"strings"
 	"testing"
 
+	"nitro/core/vmi"
 	"nitro/core/vmi/ksym"
 	"nitro/core/vmi/physmem"
 	"nitro/core/vmi/qemulayout"
 	"nitro/internal/lab"
 )
 
-// TestDumpsMatchProcess reads the 6.1 guest's memory three ways: in place
-// in QEMU's process, as nitro does; from an ELF core written by `virsh dump
-// --memory-only` (QEMU pauses the guest while dumping and resumes it); and
-// from a raw image of low RAM written by HMP pmemsave. Pages of kernel text
-// and read-only data, which do not change while the guest runs, must be the
-// same in all three.
+// TestDumpsMatchProcess reads the 6.1 guest's memory four ways: in place in
+// QEMU's process, as nitro does; from an ELF core written by `virsh dump
+// --memory-only` (QEMU pauses the guest while dumping and resumes it); from
+// a raw image of low RAM written by HMP pmemsave; and through libvirt's
+// memory peek. Pages of kernel text and read-only data, which do not change
+// while the guest runs, must be the same in all four.
 func TestDumpsMatchProcess(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
@@ -87,7 +88,7 @@ func TestDumpsMatchProcess(t *testing.T) {
 		if bytes.Count(want, []byte{0}) == len(want) {
 			t.Fatalf("%s: QEMU's memory holds a page of zeros at %#x", name, pa)
 		}
-		for what, dump := range map[string]*physmem.Source{"ELF core": elfCore, "raw image": raw} {
+		for what, dump := range map[string]vmi.PhysMem{"ELF core": elfCore, "raw image": raw, "libvirt peek": dom.PhysPeek()} {
 			got := make([]byte, 4096)
 			if err := dump.ReadPhys(got, pa); err != nil {
 				t.Fatalf("%s: %v", what, err)

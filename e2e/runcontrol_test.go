@@ -1,7 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,8 +79,73 @@ func TestRunControl(t *testing.T) {
 	s.Resume()
 	progress("Resume")
 
+	// A held call, and virsh resume behind nitro's back: the call runs on
+	// unchanged, nitro says so, and tracing goes on.
+	s.Break(core.Breakpoint{Name: "openat"})
+	select {
+	case <-s.Holds():
+	case <-time.After(time.Minute):
+		t.Fatal("no openat held")
+	}
+	s.ClearBreak(core.Breakpoint{Name: "openat"})
+	if err := dom.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if err := s.Continue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	progress("virsh resume while held")
+	if n := s.Stats().ResumedOutside; n != 1 {
+		t.Errorf("ResumedOutside = %d, want 1", n)
+	}
+
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	requireRunning(t, g)
+}
+
+// TestAttachNeedsNoSetup attaches to a domain defined with no gdb option;
+// the gdbstub nitro opens is a unix socket only root can reach, never a TCP
+// port.
+func TestAttachNeedsNoSetup(t *testing.T) {
+	lab.RequireRoot(t)
+	g := lab.Default
+	dom := labDomain(t, g)
+	xml, err := exec.Command("virsh", "-c", lab.URI, "dumpxml", g.Name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(xml, []byte("gdb")) {
+		t.Fatalf("the lab domain is defined with a gdb option:\n%s", xml)
+	}
+	s, err := core.Attach(context.Background(), lab.URI, g.Name, core.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := filepath.Join("/run/nitro", g.Name)
+	sock, err := os.Stat(filepath.Join(dir, "gdb.sock"))
+	if err != nil || sock.Mode()&fs.ModeSocket == 0 {
+		t.Fatalf("no unix socket in %s: %v", dir, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); fi.Mode().Perm() != 0o700 || st.Uid != 0 {
+		t.Errorf("%s is %v owned by uid %d, want 0700 root", dir, fi.Mode().Perm(), st.Uid)
+	}
+	pid, err := dom.QEMUPid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listeners, err := exec.Command("ss", "-Hltnp").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(listeners, []byte(fmt.Sprintf("pid=%d,", pid))) {
+		t.Errorf("QEMU (pid %d) listens on TCP:\n%s", pid, listeners)
+	}
 }

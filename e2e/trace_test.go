@@ -173,32 +173,35 @@ func checkProbeRun(t *testing.T, g lab.Guest, pid int, enters, exits []traceEven
 	}
 }
 
-// TestTraceExecveFiltered stops only at execve (the guest runs every other
+// TestTraceExecveFiltered stops only at execve (each guest runs every other
 // call at full speed) and sees the programs the shell runs, with argv.
 func TestTraceExecveFiltered(t *testing.T) {
 	lab.RequireRoot(t)
-	g := lab.Default
-	events := runTrace(t, g, "--syscalls", "execve", "--duration", "12s")
-	seen := map[string]bool{}
-	for _, e := range events {
-		if e.Name != "execve" {
-			t.Fatalf("--syscalls execve let through %s", e.Name)
-		}
-		if e.Direction == "enter" {
-			seen[e.arg(0)+" "+e.arg(1)] = true
-		} else if e.Matched && e.Ret != 0 {
-			t.Errorf("execve returned %d %s", e.Ret, e.Errno)
-		}
-	}
-	for _, want := range []string{
-		`"/bin/cat" ["/bin/cat", "/etc/nitro/probe-input"]`,
-		`"/bin/ls" ["/bin/ls", "/"]`,
-		`"/bin/nitro-probe" ["/bin/nitro-probe"]`,
-		`"/bin/sleep" ["/bin/sleep", "1"]`,
-	} {
-		if !seen[want] {
-			t.Errorf("no execve(%s) among %v", want, seen)
-		}
+	for _, g := range guests {
+		t.Run(g.Name, func(t *testing.T) {
+			events := runTrace(t, g, "--syscalls", "execve", "--duration", "12s")
+			seen := map[string]bool{}
+			for _, e := range events {
+				if e.Name != "execve" {
+					t.Fatalf("--syscalls execve let through %s", e.Name)
+				}
+				if e.Direction == "enter" {
+					seen[e.arg(0)+" "+e.arg(1)] = true
+				} else if e.Matched && e.Ret != 0 {
+					t.Errorf("execve returned %d %s", e.Ret, e.Errno)
+				}
+			}
+			for _, want := range []string{
+				`"/bin/cat" ["/bin/cat", "/etc/nitro/probe-input"]`,
+				`"/bin/ls" ["/bin/ls", "/"]`,
+				`"/bin/nitro-probe" ["/bin/nitro-probe"]`,
+				`"/bin/sleep" ["/bin/sleep", "1"]`,
+			} {
+				if !seen[want] {
+					t.Errorf("no execve(%s) among %v", want, seen)
+				}
+			}
+		})
 	}
 }
 

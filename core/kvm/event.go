@@ -89,6 +89,11 @@ var (
 	ErrDetached = errors.New("listener detached")
 	// ErrNotSupported means the host or VM lacks what this listener needs.
 	ErrNotSupported = errors.New("not supported by this host or VM")
+	// ErrResumedOutside, from SetRegs or Continue, means the VM was resumed
+	// from outside (QEMU's monitor: virsh resume) while the event held it:
+	// the call ran on unchanged and the event is gone; Next goes on from
+	// where the VM stopped since.
+	ErrResumedOutside = errors.New("the VM was resumed outside nitro while a call was held")
 )
 
 // RegNames are the general registers in the order Regs.Ref knows them.

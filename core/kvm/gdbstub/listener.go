@@ -41,8 +41,8 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// Sentinel errors of the listener (besides kvm.ErrDetached and
-// kvm.ErrNotSupported).
+// Sentinel errors of the listener (besides kvm.ErrDetached,
+// kvm.ErrNotSupported and kvm.ErrResumedOutside).
 var (
 	// ErrNotContinued means Next was called before Continue for the
 	// previous event.
@@ -50,6 +50,7 @@ var (
 	// ErrStaleEvent means SetRegs or Continue got an event that is not the
 	// current one.
 	ErrStaleEvent = errors.New("gdbstub: event is not the current stop")
+
 )
 
 // role is what a breakpoint is for.
@@ -86,6 +87,8 @@ type Stats struct {
 	// ExternalPauses counts the times someone else paused the VM (QEMU's
 	// monitor, `virsh suspend`): the listener leaves it paused.
 	ExternalPauses int
+	// ResumedOutside counts events lost to a resume from outside.
+	ResumedOutside int
 }
 
 // Listener is a kvm.Listener over a GDB stub.
@@ -104,6 +107,7 @@ type Listener struct {
 	returns map[returnKey]bool
 	order   []returnKey // returns in the order they were added
 	cur     *stop
+	stray   *rsp.Stop // a stop that came while an event held the VM
 	closed  bool
 	stats   Stats
 
@@ -224,15 +228,21 @@ func (l *Listener) Next(ctx context.Context) (*kvm.Event, error) {
 	defer cancel()
 	defer context.AfterFunc(l.ctx, cancel)()
 	for {
-		if !l.c.Running() {
-			if err := l.waitPause(ctx); err != nil {
-				return nil, err
+		var s rsp.Stop
+		var err error
+		if l.stray != nil { // already stopped again, elsewhere
+			s, l.stray = *l.stray, nil
+		} else {
+			if !l.c.Running() {
+				if err := l.waitPause(ctx); err != nil {
+					return nil, err
+				}
+				if err := l.c.Continue(); err != nil {
+					return nil, fmt.Errorf("resuming the VM: %w", err)
+				}
 			}
-			if err := l.c.Continue(); err != nil {
-				return nil, fmt.Errorf("resuming the VM: %w", err)
-			}
+			s, err = l.c.Wait(ctx)
 		}
-		s, err := l.c.Wait(ctx)
 		l.paused.Store(false)
 		switch {
 		case l.ctx.Err() != nil:
@@ -399,6 +409,13 @@ func (l *Listener) current(ev *kvm.Event) error {
 	}
 	if l.cur == nil || l.cur.ev != ev {
 		return ErrStaleEvent
+	}
+	if s, ok := l.c.TakeStray(); ok {
+		// Writing the held registers now would corrupt a vCPU that
+		// has moved on.
+		l.cur, l.stray = nil, &s
+		l.stats.ResumedOutside++
+		return kvm.ErrResumedOutside
 	}
 	return nil
 }

@@ -50,6 +50,7 @@ type Client struct {
 	vCont    string // the stub's `vCont?` reply, "" without vCont
 	layout   *Layout
 	lastStop Stop
+	stray    *Stop // a trap reported while the target was held stopped
 }
 
 // errDone is recv's answer when its done channel closes.
@@ -309,9 +310,7 @@ func (c *Client) recv(timeout <-chan time.Time, done <-chan struct{}) ([]byte, e
 // left over from a request that timed out are dropped first, so one slow
 // answer does not shift every later reply by one.
 func (c *Client) exchange(data []byte) ([]byte, error) {
-	for len(c.frames) > 0 {
-		<-c.frames
-	}
+	c.drain()
 	if err := c.send(data); err != nil {
 		return nil, err
 	}
@@ -321,7 +320,7 @@ func (c *Client) exchange(data []byte) ([]byte, error) {
 	for err == nil && data[0] != '?' && isStopReply(reply) {
 		// QEMU announces the stop it makes when a debugger connects
 		// (T02), at a time of its choosing: it is no answer to data.
-		c.lastStop, _ = parseStop(reply)
+		c.noteStray(reply)
 		reply, err = c.recv(t.C, nil)
 	}
 	if err != nil {
@@ -333,6 +332,46 @@ func (c *Client) exchange(data []byte) ([]byte, error) {
 		}
 	}
 	return reply, nil
+}
+
+// drain drops replies left over from a request that timed out, noting
+// stray stops; c.mu is held.
+func (c *Client) drain() {
+	for len(c.frames) > 0 {
+		if r := <-c.frames; r.err == nil && isStopReply(r.data) {
+			c.noteStray(r.data)
+		}
+	}
+}
+
+// noteStray records a stop reply nobody asked for; c.mu is held. A trap
+// (SIGTRAP) means the target ran although this client had it stopped:
+// QEMU's monitor resumed it (virsh resume) and it stopped again.
+func (c *Client) noteStray(reply []byte) {
+	stop, err := parseStop(reply)
+	if err != nil {
+		return
+	}
+	c.lastStop = stop
+	if stop.Kind == Stopped && stop.Signal == SIGTRAP {
+		c.stray = &stop
+	}
+}
+
+// TakeStray returns the stop of a target that ran and stopped again while
+// this client held it stopped (see noteStray), and forgets it.
+func (c *Client) TakeStray() (Stop, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.running {
+		c.drain()
+	}
+	s := c.stray
+	c.stray = nil
+	if s == nil {
+		return Stop{}, false
+	}
+	return *s, true
 }
 
 // exchangeOK is exchange for requests whose success reply is "OK".

@@ -159,9 +159,7 @@ func (c *Client) resume(send func() error) error {
 	if c.lastStop.Gone() {
 		return fmt.Errorf("%w: the target has exited", ErrClosed)
 	}
-	for len(c.frames) > 0 {
-		<-c.frames
-	}
+	c.drain()
 	if err := send(); err != nil {
 		return fmt.Errorf("resuming: %w", err)
 	}
