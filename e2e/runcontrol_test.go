@@ -63,8 +63,17 @@ func TestRunControl(t *testing.T) {
 	}
 
 	progress("attached")
-	if err := dom.Suspend(); err != nil {
-		t.Fatal(err)
+	// A suspend that lands while the guest is stopped at a call is a no-op
+	// in QEMU (and libvirt reports success): only one that QEMU carries out
+	// pauses anything. Try until one lands while the guest runs.
+	for try := 0; !s.Paused(); try++ {
+		if try == 20 {
+			t.Fatal("virsh suspend never paused the traced guest")
+		}
+		if err := dom.Suspend(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	stays("virsh suspend")
 	if err := dom.Resume(); err != nil {
