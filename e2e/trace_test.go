@@ -125,7 +125,11 @@ func checkProbeRun(t *testing.T, g lab.Guest, pid int, enters, exits []traceEven
 		}
 	}
 	if len(exits) != len(probeCalls)-1 {
-		t.Fatalf("pid %d: %d exits, want %d", pid, len(exits), len(probeCalls)-1)
+		var names []string
+		for _, x := range exits {
+			names = append(names, fmt.Sprintf("%s=%d(vcpu %d, matched %v)", x.Name, x.Ret, x.VCPU, x.Matched))
+		}
+		t.Fatalf("pid %d: %d exits, want %d: %v", pid, len(exits), len(probeCalls)-1, names)
 	}
 	type want struct {
 		args  []string

@@ -506,16 +506,31 @@ func (l *Listener) stepOver(st *stop) error {
 	if err := l.c.RemoveBreakpoint(l.kind, rip); err != nil {
 		return err
 	}
-	if err := l.c.Step(st.thread); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.Timeout)
 	defer cancel()
-	if _, err := l.c.Wait(ctx); err != nil {
-		return fmt.Errorf("single-stepping over %#x: %w", rip, err)
+	// QEMU may answer the step with another vCPU's pending breakpoint stop
+	// before the step ran; that vCPU, still before its breakpoint, reports
+	// it again later. Only the stepping vCPU's stop ends the step.
+	for tries := 0; ; tries++ {
+		if err := l.c.Step(st.thread); err != nil {
+			return err
+		}
+		s, err := l.c.Wait(ctx)
+		if err != nil {
+			return fmt.Errorf("single-stepping over %#x: %w", rip, err)
+		}
+		if !s.HasThread || s.Thread == st.thread {
+			break
+		}
+		if tries == maxStepTries {
+			return fmt.Errorf("single-stepping over %#x: %w: other vCPUs kept stopping", rip, rsp.ErrMalformed)
+		}
 	}
 	return l.c.InsertBreakpoint(l.kind, rip)
 }
+
+// maxStepTries bounds the steps retried while other vCPUs report stops.
+const maxStepTries = 8
 
 // awaited reports whether any task still waits to return through addr.
 func (l *Listener) awaited(addr uint64) bool {
