@@ -20,8 +20,12 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) .
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 vet: deps
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 unit: deps
 	$(GO) test -count=1 $(UNIT_PKGS)

@@ -19,7 +19,7 @@ const maxArgBytes = 1 << 20
 // process's address space.
 type userMem struct {
 	user vmi.Space
-	get  func(int) uint64
+	args interface{ Get(int) uint64 } // the map that embeds this one
 }
 
 func (u userMem) space() vmi.Space { return u.user }
@@ -29,14 +29,14 @@ func (u userMem) ReadBytes(i, n int) ([]byte, error) {
 		return nil, fmt.Errorf("reading %d bytes at argument %d: length out of range", n, i)
 	}
 	b := make([]byte, n)
-	if err := u.user.Read(b, u.get(i)); err != nil {
+	if err := u.user.Read(b, u.args.Get(i)); err != nil {
 		return nil, fmt.Errorf("reading argument %d's memory: %w", i, err)
 	}
 	return b, nil
 }
 
 func (u userMem) WriteBytes(i int, b []byte) error {
-	if err := u.user.Write(b, u.get(i)); err != nil {
+	if err := u.user.Write(b, u.args.Get(i)); err != nil {
 		return fmt.Errorf("writing argument %d's memory: %w", i, err)
 	}
 	return nil
@@ -51,7 +51,7 @@ type regArgs struct {
 
 func newRegArgs(ev *kvm.Event, user vmi.Space) *regArgs {
 	a := &regArgs{regs: &ev.Regs}
-	a.userMem = userMem{user: user, get: a.Get}
+	a.userMem = userMem{user: user, args: a}
 	return a
 }
 
@@ -110,7 +110,7 @@ func readPtRegs(kern, user vmi.Space, addr uint64, exit bool) (*ptRegs, error) {
 	for i := range r.words {
 		r.words[i] = le64(raw[:], i)
 	}
-	r.userMem = userMem{user: user, get: r.Get}
+	r.userMem = userMem{user: user, args: r}
 	return r, nil
 }
 
@@ -146,7 +146,7 @@ type savedArgs struct {
 
 func newSavedArgs(vals [6]uint64, user vmi.Space) *savedArgs {
 	a := &savedArgs{vals: vals}
-	a.userMem = userMem{user: user, get: a.Get}
+	a.userMem = userMem{user: user, args: a}
 	return a
 }
 

@@ -3,7 +3,6 @@ package linux
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"nitro/core/backend"
@@ -237,7 +236,7 @@ func (b *Backend) readSyscallTable(need func(string) (uint64, error)) error {
 // guest's handler. Known calls keep strace's names: the kernel's handlers
 // say newstat and newuname where strace says stat and uname.
 func (b *Backend) nameUnknown(sc *backend.Syscall) {
-	if strace.Name(sc.Nr) == "syscall_"+strconv.FormatUint(sc.Nr, 10) {
+	if !strace.Known(sc.Nr) {
 		if name := b.Name(sc.Nr); name != "" {
 			sc.Name = name
 		}

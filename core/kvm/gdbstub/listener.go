@@ -50,7 +50,6 @@ var (
 	// ErrStaleEvent means SetRegs or Continue got an event that is not the
 	// current one.
 	ErrStaleEvent = errors.New("gdbstub: event is not the current stop")
-
 )
 
 // role is what a breakpoint is for.

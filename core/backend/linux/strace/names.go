@@ -23,6 +23,9 @@ var byName = func() map[string]uint64 {
 	return m
 }()
 
+// Known says whether the built-in table has system call nr.
+func Known(nr uint64) bool { return lookup(nr) != nil }
+
 // Name returns the name of system call nr, or "syscall_N" for a number no
 // call has.
 func Name(nr uint64) string {
