@@ -5,6 +5,7 @@
 //	nitro [-c URI] domains            list libvirt domains
 //	nitro [-c URI] ps [--tree] [--json] DOMAIN   list a guest's processes from its memory
 //	nitro [-c URI] trace [flags] DOMAIN  print the guest's system calls as JSON lines or strace text
+//	nitro [-c URI] symbols|profile DOMAIN  print what nitro found of the kernel
 //	nitro [-c URI] detach DOMAIN      free a domain a crashed nitro left stopped
 package main
 
@@ -36,6 +37,10 @@ Commands:
   trace [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D]
         [--format json|text] [-o FILE] DOMAIN
              print the guest's system calls (see nitro trace -h)
+  symbols DOMAIN
+             print the kernel's symbols found in guest memory (/proc/kallsyms form)
+  profile DOMAIN
+             print the kernel's structure offsets found in its BTF (JSON profile)
   detach DOMAIN
              remove nitro's breakpoints and resume a domain left behind
 
@@ -44,6 +49,9 @@ Options:
   --domain NAME   open the interface attached to NAME
   --theme NAME    dark (default), light or none; NO_COLOR selects none
   --history N     system calls the interface keeps (default 100000)
+  --symbols FILE  kernel symbols from FILE (/proc/kallsyms of this boot, "nitro symbols"
+                  output; System.map, vmlinux or vmlinuz of a kernel without KASLR)
+  --profile FILE  structure offsets from FILE ("nitro profile" output) instead of BTF
 `
 
 func main() {
@@ -63,6 +71,9 @@ func run(args []string, stdout io.Writer) error {
 	dom := fs.String("domain", "", "open the interface attached to this domain")
 	theme := fs.String("theme", "", "colour theme: dark, light or none (default dark; none with NO_COLOR)")
 	history := fs.Int("history", 0, "system calls the interface keeps (default 100000)")
+	var k core.Kernel
+	fs.StringVar(&k.Symbols, "symbols", "", "kernel symbols from this file instead of guest memory")
+	fs.StringVar(&k.Profile, "profile", "", "structure offsets from this JSON profile instead of the guest's BTF")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -73,9 +84,11 @@ func run(args []string, stdout io.Writer) error {
 	case "domains":
 		return listDomains(*uri, stdout)
 	case "ps":
-		return psCommand(*uri, fs.Args()[1:], stdout)
+		return psCommand(*uri, k, fs.Args()[1:], stdout)
+	case "symbols", "profile":
+		return kernelCommand(*uri, k, fs.Arg(0), fs.Args()[1:], stdout)
 	case "trace":
-		return traceCommand(*uri, fs.Args()[1:], stdout)
+		return traceCommand(*uri, k, fs.Args()[1:], stdout)
 	case "detach":
 		if fs.NArg() != 2 {
 			return fmt.Errorf("detach needs one DOMAIN (%w)", errUsage)
@@ -84,7 +97,7 @@ func run(args []string, stdout io.Writer) error {
 		defer cancel()
 		return core.Detach(ctx, *uri, fs.Arg(1))
 	case "":
-		return runTUI(tuiOptions{uri: *uri, domain: *dom, theme: *theme, history: *history})
+		return runTUI(tuiOptions{uri: *uri, kernel: k, domain: *dom, theme: *theme, history: *history})
 	default:
 		return fmt.Errorf("unknown command %q (%w)", fs.Arg(0), errUsage)
 	}

@@ -28,7 +28,7 @@ type psThread struct {
 	Comm string `json:"comm"`
 }
 
-func psCommand(uri string, args []string, stdout io.Writer) error {
+func psCommand(uri string, k core.Kernel, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("ps", flag.ContinueOnError)
 	tree := fs.Bool("tree", false, "show processes as a tree of parents and children")
 	asJSON := fs.Bool("json", false, "print JSON: one array of processes with their threads")
@@ -38,7 +38,7 @@ func psCommand(uri string, args []string, stdout io.Writer) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("ps needs one DOMAIN (%w)", errUsage)
 	}
-	g, err := core.OpenGuest(uri, fs.Arg(0))
+	g, err := core.OpenGuest(uri, fs.Arg(0), k)
 	if err != nil {
 		return err
 	}
@@ -121,4 +121,22 @@ func printTree(w io.Writer, procs []psEntry) error {
 		walk(r, 0)
 	}
 	return nil
+}
+
+// kernelCommand prints what nitro found of the guest's kernel, in the forms
+// --symbols and --profile read back: for a guest whose memory changes, or
+// to keep with a trace.
+func kernelCommand(uri string, k core.Kernel, what string, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%s needs one DOMAIN (%w)", what, errUsage)
+	}
+	g, err := core.OpenGuest(uri, args[0], k)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if what == "symbols" {
+		return g.WriteSymbols(stdout)
+	}
+	return g.WriteProfile(stdout)
 }

@@ -30,7 +30,7 @@ func (f traceFilter) match(sc *backend.Syscall) bool {
 		(f.comm == "" || sc.Process.Comm == f.comm)
 }
 
-func traceCommand(uri string, args []string, stdout io.Writer) error {
+func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	syscalls := fs.String("syscalls", "", "trace only these system calls, comma-separated (the guest runs others at full speed)")
 	pid := fs.Int("pid", 0, "print only calls of this process or thread id")
@@ -74,7 +74,7 @@ func traceCommand(uri string, args []string, stdout io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	sess, err := core.Attach(ctx, uri, fs.Arg(0), core.Options{Syscalls: names})
+	sess, err := core.Attach(ctx, uri, fs.Arg(0), core.Options{Syscalls: names, Kernel: k})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 // tuiOptions are the flags of the interactive mode.
 type tuiOptions struct {
 	uri, domain, theme string
+	kernel             core.Kernel
 	history            int
 }
 
@@ -39,7 +40,7 @@ func runTUI(o tuiOptions) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return ui.Run(ctx, ui.Options{
-		Hypervisor: &hypervisor{uri: o.uri, history: o.history},
+		Hypervisor: &hypervisor{uri: o.uri, kernel: o.kernel, history: o.history},
 		Domain:     o.domain,
 		Palette:    pal,
 		Keys:       keys,
@@ -50,6 +51,7 @@ func runTUI(o tuiOptions) error {
 // hypervisor is the UI's view of libvirt and the core frontend.
 type hypervisor struct {
 	uri     string
+	kernel  core.Kernel
 	history int
 }
 
@@ -95,7 +97,7 @@ func (h *hypervisor) Control(_ context.Context, name string, a model.Action) err
 }
 
 func (h *hypervisor) Attach(ctx context.Context, name string) (model.Session, error) {
-	s, err := core.Attach(ctx, h.uri, name, core.Options{})
+	s, err := core.Attach(ctx, h.uri, name, core.Options{Kernel: h.kernel})
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,10 @@
 package core
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -12,6 +14,7 @@ import (
 	"nitro/core/kvm/domain"
 	"nitro/core/vmi"
 	"nitro/core/vmi/ksym"
+	"nitro/core/vmi/ksym/bzimage"
 	"nitro/core/vmi/offsets"
 	"nitro/core/vmi/physmem"
 	"nitro/core/vmi/qemulayout"
@@ -44,26 +47,38 @@ type Guest struct {
 	backend *linux.Backend
 }
 
-// OpenGuest opens domain name on libvirt uri ("" for the default) and
-// finds its kernel. The domain must run on this host under QEMU.
-func OpenGuest(uri, name string) (*Guest, error) {
-	return openGuest(uri, name, strace.Options{})
+// Kernel says where the guest's kernel symbols and structure layouts come
+// from. The zero value finds both in the guest's own memory.
+type Kernel struct {
+	// Symbols is a file of kernel symbols to use instead: /proc/kallsyms of
+	// this boot (or `nitro symbols` output), or a System.map, vmlinux or
+	// vmlinuz of a kernel booted without KASLR.
+	Symbols string
+	// Profile is a JSON offsets profile (`nitro profile` output, or see
+	// package offsets) to use instead of the kernel's BTF.
+	Profile string
 }
 
-func openGuest(uri, name string, decode strace.Options) (*Guest, error) {
+// OpenGuest opens domain name on libvirt uri ("" for the default) and
+// finds its kernel. The domain must run on this host under QEMU.
+func OpenGuest(uri, name string, k Kernel) (*Guest, error) {
+	return openGuest(uri, name, k, strace.Options{})
+}
+
+func openGuest(uri, name string, k Kernel, decode strace.Options) (*Guest, error) {
 	conn, err := domain.Open(uri)
 	if err != nil {
 		return nil, err
 	}
 	g := &Guest{conn: conn}
-	if err := g.open(name, decode); err != nil {
+	if err := g.open(name, k, decode); err != nil {
 		g.Close()
 		return nil, err
 	}
 	return g, nil
 }
 
-func (g *Guest) open(name string, decode strace.Options) error {
+func (g *Guest) open(name string, k Kernel, decode strace.Options) error {
 	dom, err := g.conn.Lookup(name)
 	if err != nil {
 		return err
@@ -88,10 +103,10 @@ func (g *Guest) open(name string, decode strace.Options) error {
 		return fmt.Errorf("opening the memory of %s: %w", name, err)
 	}
 	g.mem = vmi.NewMemory(g.phys)
-	if g.syms, err = ksym.Scan(g.phys, ramEnd(ranges)); err != nil {
+	if g.syms, err = kernelSymbols(g.phys, ramEnd(ranges), k.Symbols); err != nil {
 		return fmt.Errorf("finding the kernel's symbols in %s: %w", name, err)
 	}
-	if g.offsets, err = offsets.FromGuest(g.phys, g.syms, profileCache); err != nil {
+	if g.offsets, err = kernelOffsets(g.phys, g.syms, k.Profile); err != nil {
 		return fmt.Errorf("finding the kernel's structure layout in %s: %w", name, err)
 	}
 	g.backend, err = linux.New(linux.Config{Mem: g.mem, Symbols: g.syms, Offsets: g.offsets, Decode: decode})
@@ -99,6 +114,55 @@ func (g *Guest) open(name string, decode strace.Options) error {
 		return fmt.Errorf("setting up the Linux back end for %s: %w", name, err)
 	}
 	return nil
+}
+
+// kernelSymbols scans memory for the kernel's symbol table, or reads the
+// one in file and finds where that kernel lies in memory.
+func kernelSymbols(mem vmi.PhysMem, size uint64, file string) (*ksym.Table, error) {
+	if file == "" {
+		return ksym.Scan(mem, size)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var t *ksym.Table
+	switch {
+	case bytes.HasPrefix(raw, []byte("\x7fELF")):
+		t, err = ksym.FromVmlinux(raw)
+	case len(raw) > 0x206 && string(raw[0x202:0x206]) == "HdrS": // a bzImage
+		var image []byte
+		if image, err = bzimage.Extract(raw); err == nil {
+			t, err = ksym.FromVmlinux(image)
+		}
+	default:
+		t, err = ksym.ParseSystemMap(bytes.NewReader(raw))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := t.Locate(mem, size); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return t, nil
+}
+
+// kernelOffsets reads the structure layout from the guest's BTF, or from a
+// profile file.
+func kernelOffsets(mem vmi.PhysMem, syms *ksym.Table, file string) (*offsets.Offsets, error) {
+	if file == "" {
+		return offsets.FromGuest(mem, syms, profileCache)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	o, err := offsets.LoadProfile(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return o, nil
 }
 
 // ramEnd is the highest guest-physical address with memory.
@@ -115,6 +179,12 @@ func (g *Guest) Name() string { return g.dom.Name() }
 
 // Kernel is the guest kernel's banner (linux_banner), or "" when unknown.
 func (g *Guest) Kernel() string { return g.offsets.Kernel }
+
+// WriteSymbols writes the kernel's symbols in /proc/kallsyms's form.
+func (g *Guest) WriteSymbols(w io.Writer) error { return g.syms.WriteKallsyms(w) }
+
+// WriteProfile writes the kernel's structure layout as a JSON profile.
+func (g *Guest) WriteProfile(w io.Writer) error { return g.offsets.WriteProfile(w) }
 
 // Symbol returns the run-time address (KASLR applied) of a kernel symbol.
 func (g *Guest) Symbol(name string) (uint64, bool) { return g.syms.Lookup(name) }

@@ -22,6 +22,8 @@ type Options struct {
 	Syscalls []string
 	// Decode bounds how much of the guest's memory an argument shows.
 	Decode strace.Options
+	// Kernel overrides where symbols and structure layouts come from.
+	Kernel Kernel
 }
 
 // Hook is a callback on a system call while its vCPU is stopped (the
@@ -63,7 +65,7 @@ type Session struct {
 // Attach opens domain name on libvirt uri ("" for the default) and starts
 // tracing it; no event flows until Run.
 func Attach(ctx context.Context, uri, name string, opts Options) (*Session, error) {
-	g, err := openGuest(uri, name, opts.Decode)
+	g, err := openGuest(uri, name, opts.Kernel, opts.Decode)
 	if err != nil {
 		return nil, err
 	}

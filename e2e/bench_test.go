@@ -16,7 +16,7 @@ import (
 // lab guest from its memory, as `nitro ps` and the process tree do.
 func BenchmarkTaskListWalk(b *testing.B) {
 	lab.RequireRoot(b)
-	g, err := core.OpenGuest(lab.URI, lab.Default.Name)
+	g, err := core.OpenGuest(lab.URI, lab.Default.Name, core.Kernel{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestSymbolsFromMemory(t *testing.T) {
 			if len(lines) < 8 {
 				t.Fatalf("guest printed %d kallsyms lines, want at least 8", len(lines))
 			}
-			guest, err := core.OpenGuest(lab.URI, g.Name)
+			guest, err := core.OpenGuest(lab.URI, g.Name, core.Kernel{})
 			if err != nil {
 				t.Fatal(err)
 			}

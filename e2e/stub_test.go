@@ -18,7 +18,7 @@ import (
 // to its entry code, as nitro finds them in the guest's memory.
 func syscallPoints(tb testing.TB, g lab.Guest) (entry, exit uint64) {
 	tb.Helper()
-	guest, err := core.OpenGuest(lab.URI, g.Name)
+	guest, err := core.OpenGuest(lab.URI, g.Name, core.Kernel{})
 	if err != nil {
 		tb.Fatal(err)
 	}

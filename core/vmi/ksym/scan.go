@@ -164,13 +164,9 @@ const bannerPrefix = "Linux version "
 // below the table is tried, and the one where linux_banner reads as such
 // wins (with sys_call_table[0] == __x64_sys_read to break ties).
 func (t *Table) locateImage(mem vmi.PhysMem, size, tablePA uint64) error {
-	text, ok := t.Text()
-	if !ok {
-		return fmt.Errorf("%w: no _text symbol", ErrNoLoadAddress)
-	}
-	banner, ok := t.Lookup("linux_banner")
-	if !ok || banner < text {
-		return fmt.Errorf("%w: no linux_banner symbol", ErrNoLoadAddress)
+	text, banner, err := t.bannerSyms()
+	if err != nil {
+		return err
 	}
 	var cands []uint64
 	if tt, ok := t.Lookup("kallsyms_token_table"); ok && tt > text && tt-text <= tablePA {
@@ -183,12 +179,7 @@ func (t *Table) locateImage(mem vmi.PhysMem, size, tablePA uint64) error {
 			}
 		}
 	}
-	var hits []uint64
-	for _, c := range cands {
-		if readsAs(mem, size, c+(banner-text), []byte(bannerPrefix)) {
-			hits = append(hits, c)
-		}
-	}
+	hits := t.withBanner(mem, size, text, banner, cands)
 	if len(hits) > 1 {
 		hits = t.bySyscallTable(mem, size, text, hits)
 	}
@@ -197,6 +188,63 @@ func (t *Table) locateImage(mem vmi.PhysMem, size, tablePA uint64) error {
 	}
 	t.physText, t.hasPhys = hits[0], true
 	return nil
+}
+
+// ErrMismatch means a symbol table read from a file does not describe the
+// kernel running in the guest.
+var ErrMismatch = errors.New("symbols do not match the running kernel")
+
+// Locate finds, in guest-physical memory [0, size), where the kernel a
+// table read from a file (ParseSystemMap, FromVmlinux) describes is loaded.
+// The file's addresses must be the running kernel's: /proc/kallsyms of this
+// boot, or a System.map or vmlinux of a kernel booted without KASLR. The
+// guest's own sys_call_table must point where the table says.
+func (t *Table) Locate(mem vmi.PhysMem, size uint64) error {
+	text, banner, err := t.bannerSyms()
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"sys_call_table", "__x64_sys_read"} {
+		if _, ok := t.Lookup(name); !ok {
+			return fmt.Errorf("%w: no %s symbol to check the table by", ErrNoLoadAddress, name)
+		}
+	}
+	var cands []uint64
+	for c := uint64(0); c < size; c += physAlign {
+		cands = append(cands, c)
+	}
+	hits := t.bySyscallTable(mem, size, text, t.withBanner(mem, size, text, banner, cands))
+	if len(hits) != 1 {
+		return fmt.Errorf("%w: found no kernel image whose sys_call_table points where the table says "+
+			"(link-time addresses under KASLR?)", ErrMismatch)
+	}
+	t.physText, t.hasPhys = hits[0], true
+	return nil
+}
+
+// bannerSyms returns _text and linux_banner, which place the image.
+func (t *Table) bannerSyms() (text, banner uint64, err error) {
+	text, ok := t.Text()
+	if !ok {
+		return 0, 0, fmt.Errorf("%w: no _text symbol", ErrNoLoadAddress)
+	}
+	banner, ok = t.Lookup("linux_banner")
+	if !ok || banner < text {
+		return 0, 0, fmt.Errorf("%w: no linux_banner symbol", ErrNoLoadAddress)
+	}
+	return text, banner, nil
+}
+
+// withBanner keeps the candidate load addresses where linux_banner reads
+// as such.
+func (t *Table) withBanner(mem vmi.PhysMem, size, text, banner uint64, cands []uint64) []uint64 {
+	var hits []uint64
+	for _, c := range cands {
+		if readsAs(mem, size, c+(banner-text), []byte(bannerPrefix)) {
+			hits = append(hits, c)
+		}
+	}
+	return hits
 }
 
 // bySyscallTable keeps the candidates where sys_call_table's first entry

@@ -1,8 +1,10 @@
 package ksym
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
 
 	"nitro/core/vmi"
@@ -137,3 +139,46 @@ type failing struct{ err error }
 
 func (f failing) ReadPhys([]byte, uint64) error  { return f.err }
 func (f failing) WritePhys([]byte, uint64) error { return f.err }
+
+// TestLocateFromFile writes a found table in /proc/kallsyms's form, reads
+// it back as a file-given table and finds the image again; a table whose
+// addresses are not the running kernel's (link-time under KASLR) is refused.
+func TestLocateFromFile(t *testing.T) {
+	const physText = 0xa00000
+	m := synthGuest(t, physText, OffsetsFirst, false)
+	copy(m.b[physText-physAlign+synthBanner:], bannerPrefix) // a decoy
+	found, err := Scan(m, uint64(len(m.b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := found.WriteKallsyms(&text); err != nil {
+		t.Fatal(err)
+	}
+	file, err := ParseSystemMap(bytes.NewReader(text.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := file.PhysText(); ok {
+		t.Fatal("a table from a file knows its physical address before Locate")
+	}
+	if err := file.Locate(m, uint64(len(m.b))); err != nil {
+		t.Fatal(err)
+	}
+	if pa, ok := file.PhysText(); !ok || pa != physText || file.Len() != found.Len() {
+		t.Fatalf("PhysText = %#x %v with %d symbols, want %#x with %d", pa, ok, file.Len(), physText, found.Len())
+	}
+
+	// The same symbols 16 MiB lower, as a link-time map of a KASLR kernel.
+	var moved bytes.Buffer
+	for _, s := range found.Symbols() {
+		fmt.Fprintf(&moved, "%016x %c %s\n", s.Addr-16<<20, s.Type, s.Name)
+	}
+	linkTime, err := ParseSystemMap(&moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := linkTime.Locate(m, uint64(len(m.b))); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("Locate of moved symbols: %v, want ErrMismatch", err)
+	}
+}

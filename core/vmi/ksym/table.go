@@ -1,7 +1,10 @@
 package ksym
 
 import (
+	"bufio"
 	"cmp"
+	"fmt"
+	"io"
 	"slices"
 )
 
@@ -109,3 +112,13 @@ func (t *Table) Phys(virt uint64) (uint64, bool) {
 // Layout returns the kallsyms table order the symbols were decoded from, or
 // 0 for a table parsed from text.
 func (t *Table) Layout() Layout { return t.layout }
+
+// WriteKallsyms writes the table in /proc/kallsyms's form ("address type
+// name" a line), which ParseSystemMap reads back.
+func (t *Table) WriteKallsyms(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	for _, s := range t.syms {
+		fmt.Fprintf(bw, "%016x %c %s\n", s.Addr, s.Type, s.Name)
+	}
+	return bw.Flush()
+}
