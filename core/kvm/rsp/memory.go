@@ -45,18 +45,8 @@ func space(phys bool) string {
 }
 
 func (c *Client) readMemory(p []byte, addr uint64, phys bool) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.ready(); err != nil {
-		return err
-	}
-	if err := c.setPhysMode(phys); err != nil {
-		return err
-	}
-	for done := 0; done < len(p); {
-		n := min(len(p)-done, c.memChunk())
-		a := addr + uint64(done)
-		reply, err := c.exchange(fmt.Appendf(nil, "m%x,%x", a, n))
+	return c.chunked(p, addr, phys, "reading", func(chunk []byte, a uint64) error {
+		reply, err := c.exchange(fmt.Appendf(nil, "m%x,%x", a, len(chunk)))
 		if err == nil && len(reply) == 0 {
 			err = ErrUnsupported
 		}
@@ -64,18 +54,23 @@ func (c *Client) readMemory(p []byte, addr uint64, phys bool) error {
 		if err == nil {
 			data, err = decodeHex(reply)
 		}
-		if err == nil && len(data) != n {
-			err = fmt.Errorf("%w: %d bytes for %d", ErrMalformed, len(data), n)
+		if err == nil && len(data) != len(chunk) {
+			err = fmt.Errorf("%w: %d bytes for %d", ErrMalformed, len(data), len(chunk))
 		}
-		if err != nil {
-			return fmt.Errorf("reading %d bytes of %s memory at %#x: %w", n, space(phys), a, err)
-		}
-		done += copy(p[done:], data)
-	}
-	return nil
+		copy(chunk, data)
+		return err
+	})
 }
 
 func (c *Client) writeMemory(p []byte, addr uint64, phys bool) error {
+	return c.chunked(p, addr, phys, "writing", func(chunk []byte, a uint64) error {
+		return c.exchangeOK(appendHex(fmt.Appendf(nil, "M%x,%x:", a, len(chunk)), chunk))
+	})
+}
+
+// chunked runs one memory request per packet-sized chunk of p, with the
+// target stopped and the stub in the right memory mode.
+func (c *Client) chunked(p []byte, addr uint64, phys bool, verb string, do func(chunk []byte, a uint64) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.ready(); err != nil {
@@ -87,9 +82,8 @@ func (c *Client) writeMemory(p []byte, addr uint64, phys bool) error {
 	for done := 0; done < len(p); {
 		n := min(len(p)-done, c.memChunk())
 		a := addr + uint64(done)
-		req := appendHex(fmt.Appendf(nil, "M%x,%x:", a, n), p[done:done+n])
-		if err := c.exchangeOK(req); err != nil {
-			return fmt.Errorf("writing %d bytes of %s memory at %#x: %w", n, space(phys), a, err)
+		if err := do(p[done:done+n], a); err != nil {
+			return fmt.Errorf("%s %d bytes of %s memory at %#x: %w", verb, n, space(phys), a, err)
 		}
 		done += n
 	}

@@ -3,11 +3,8 @@ package ksym
 import (
 	"bytes"
 	"debug/elf"
-	"path/filepath"
-	"sync"
+	"nitro/internal/bootkernel"
 	"testing"
-
-	"nitro/core/vmi/ksym/bzimage"
 )
 
 // Debian 12's two kernel series, as installed in /boot of the build machine.
@@ -19,35 +16,10 @@ var bootKernels = []struct {
 	{"/boot/vmlinuz-6.12.*", OffsetsLast},
 }
 
-var vmlinuxCache sync.Map // path -> []byte
-
-// bootVmlinux extracts the vmlinux of the newest /boot kernel matching
-// glob, or skips the test.
-func bootVmlinux(tb testing.TB, glob string) []byte {
-	tb.Helper()
-	if testing.Short() {
-		tb.Skip("decompressing a /boot kernel takes seconds; skipped with -short")
-	}
-	paths, _ := filepath.Glob(glob)
-	if len(paths) == 0 {
-		tb.Skipf("no %s on this machine (install Debian's linux-image package to run this test)", glob)
-	}
-	path := paths[len(paths)-1]
-	if b, ok := vmlinuxCache.Load(path); ok {
-		return b.([]byte)
-	}
-	b, err := bzimage.ExtractFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	vmlinuxCache.Store(path, b)
-	return b
-}
-
 func TestBootKernels(t *testing.T) {
 	for _, k := range bootKernels {
 		t.Run(k.glob, func(t *testing.T) {
-			image := bootVmlinux(t, k.glob)
+			image := bootkernel.Vmlinux(t, k.glob)
 			tab, err := FromVmlinux(image)
 			if err != nil {
 				t.Fatal(err)
@@ -91,7 +63,7 @@ func TestBootKernels(t *testing.T) {
 func BenchmarkFromVmlinux(b *testing.B) {
 	for _, k := range bootKernels {
 		b.Run(k.glob, func(b *testing.B) {
-			image := bootVmlinux(b, k.glob)
+			image := bootkernel.Vmlinux(b, k.glob)
 			for b.Loop() {
 				if _, err := FromVmlinux(image); err != nil {
 					b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"nitro/core/vmi"
 	"nitro/core/vmi/ksym"
+	"nitro/internal/bootkernel"
 )
 
 // ram is guest-physical memory backed by a byte slice.
@@ -45,7 +46,7 @@ func loadedGuest(tb testing.TB, image []byte, shift uint64) ram {
 }
 
 func TestFromGuestCaches(t *testing.T) {
-	image := bootVmlinux(t, bootKernels[len(bootKernels)-1].glob)
+	image := bootkernel.Vmlinux(t, bootKernels[len(bootKernels)-1].glob)
 	want, err := FromVmlinux(image)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func TestFromGuestCaches(t *testing.T) {
 }
 
 func BenchmarkFromGuestCached(b *testing.B) {
-	image := bootVmlinux(b, bootKernels[len(bootKernels)-1].glob)
+	image := bootkernel.Vmlinux(b, bootKernels[len(bootKernels)-1].glob)
 	mem := loadedGuest(b, image, 0x2600000)
 	syms, err := ksym.Scan(mem, uint64(len(mem)))
 	if err != nil {

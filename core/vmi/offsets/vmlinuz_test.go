@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"path/filepath"
 	"testing"
 
 	"nitro/core/vmi/ksym"
-	"nitro/core/vmi/ksym/bzimage"
+	"nitro/internal/bootkernel"
 )
 
 var bootKernels = []struct {
@@ -17,23 +16,6 @@ var bootKernels = []struct {
 }{
 	{"/boot/vmlinuz-6.1.*", "current_task"},
 	{"/boot/vmlinuz-6.12.*", "pcpu_hot"},
-}
-
-// bootVmlinux extracts the newest /boot kernel matching glob, or skips.
-func bootVmlinux(tb testing.TB, glob string) []byte {
-	tb.Helper()
-	if testing.Short() {
-		tb.Skip("decompressing a /boot kernel takes seconds; skipped with -short")
-	}
-	paths, _ := filepath.Glob(glob)
-	if len(paths) == 0 {
-		tb.Skipf("no %s on this machine (install Debian's linux-image package to run this test)", glob)
-	}
-	b, err := bzimage.ExtractFile(paths[len(paths)-1])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
 }
 
 // elfImage reads a vmlinux's loaded bytes by virtual address.
@@ -64,7 +46,7 @@ func (e elfImage) u64(tb testing.TB, virt uint64) uint64 {
 func TestBootKernels(t *testing.T) {
 	for _, k := range bootKernels {
 		t.Run(k.glob, func(t *testing.T) {
-			image := bootVmlinux(t, k.glob)
+			image := bootkernel.Vmlinux(t, k.glob)
 			o, err := FromVmlinux(image)
 			if err != nil {
 				t.Fatal(err)
@@ -115,7 +97,7 @@ func TestBootKernels(t *testing.T) {
 func BenchmarkFromVmlinux(b *testing.B) {
 	for _, k := range bootKernels {
 		b.Run(k.glob, func(b *testing.B) {
-			image := bootVmlinux(b, k.glob)
+			image := bootkernel.Vmlinux(b, k.glob)
 			for b.Loop() {
 				if _, err := FromVmlinux(image); err != nil {
 					b.Fatal(err)
