@@ -79,6 +79,12 @@ func TestTUI(t *testing.T) {
 	tm.waitFor(`(?m)^\s+1\s+\d+\s+init\s`, time.Minute)
 	tm.waitFor(`(?m)^\s+\d+\s+\d+\s+nitro-probe\s`, 2*time.Minute)
 
+	// p pauses the whole guest and resumes it.
+	tm.keys("p")
+	tm.waitFor(`(?m)\| 0 ev/s .*paused\s*$`, 10*time.Second)
+	tm.keys("p")
+	tm.waitFor(`(?m)\| [1-9]\d* ev/s .*running\s*$`, 30*time.Second)
+
 	// Filter down to openat and break on it.
 	tm.keys("/")
 	tm.waitFor(`(?m)^/`, 10*time.Second) // the filter prompt
