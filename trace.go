@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -61,7 +61,9 @@ func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) er
 		defer f.Close()
 		dst = f
 	}
-	w := bufio.NewWriter(dst)
+	// A batch's lines reach dst in one write: a killed trace leaves only
+	// whole lines (a buffered writer would flush at any byte).
+	w := &batchWriter{dst: dst}
 	tw, err := traceformat.New(*format, w, strace.Result)
 	if err != nil {
 		return err
@@ -106,7 +108,6 @@ func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) er
 				break
 			}
 		}
-		// Whole batches reach the file: a killed trace leaves valid lines.
 		if err := w.Flush(); err != nil && werr == nil {
 			werr = err
 		}
@@ -151,4 +152,22 @@ func reportPauses(ctx context.Context, sess *core.Session, name string) {
 			fmt.Fprintf(os.Stderr, "nitro: %s was resumed outside nitro while a call was held; the call ran unchanged\n", name)
 		}
 	}
+}
+
+// batchWriter gathers lines and writes them out together.
+type batchWriter struct {
+	dst io.Writer
+	buf bytes.Buffer
+}
+
+func (b *batchWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
+
+// Flush writes what was gathered in one call.
+func (b *batchWriter) Flush() error {
+	defer b.buf.Reset()
+	if b.buf.Len() == 0 {
+		return nil
+	}
+	_, err := b.dst.Write(b.buf.Bytes())
+	return err
 }

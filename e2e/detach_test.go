@@ -2,8 +2,12 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -61,4 +65,44 @@ func TestSignalsDetach(t *testing.T) {
 		requireRunning(t, g)
 		t.Logf("%v after %d events: running again %v later", c.sig, c.after, time.Since(killed).Round(time.Millisecond))
 	}
+}
+
+// TestKilledTraceLeavesValidLines kills `nitro trace -o FILE` with SIGKILL
+// while it writes: every line in the file must be a whole JSON event.
+func TestKilledTraceLeavesValidLines(t *testing.T) {
+	lab.RequireRoot(t)
+	g := lab.Default
+	file := filepath.Join(t.TempDir(), "trace.jsonl")
+	cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--format", "json", "-o", file, g.Name)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if b, _ := os.ReadFile(file); bytes.Count(b, []byte("\n")) >= 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("nitro trace -o wrote fewer than 100 lines in a minute")
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("the file ends inside a line: %q", b[max(0, len(b)-80):])
+	}
+	lines := bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+	for i, line := range lines {
+		var e traceEvent
+		if err := json.Unmarshal(line, &e); err != nil || e.Seq == 0 || e.Name == "" {
+			t.Fatalf("line %d of %d is no whole event (%v): %q", i+1, len(lines), err, line)
+		}
+	}
+	requireRunning(t, g)
 }
