@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
-	"syscall"
+	"time"
 
 	"nitro/core/kvm/domain"
 	"nitro/core/kvm/gdbstub"
@@ -22,8 +21,20 @@ func gdbDir(name string) string { return filepath.Join(runDir, name) }
 // to that nitro: it detaches from the domain's gdbstub, which makes QEMU drop
 // every breakpoint and run the VM. A domain with nothing to undo is left as
 // it is (nitro never pauses a domain through libvirt, so a domain paused
-// there was paused by someone else).
+// there was paused by someone else). A domain another nitro is attached to
+// is left alone, with ErrAttached.
 func Detach(ctx context.Context, uri, name string) error {
+	// A nitro that just died may still hold the lock for a moment while the
+	// kernel closes its files: its guard wakes up as the first one closes.
+	lock, err := lockDomain(name)
+	for wait := time.Now(); errors.Is(err, ErrAttached) && time.Since(wait) < lockGrace; {
+		time.Sleep(20 * time.Millisecond)
+		lock, err = lockDomain(name)
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	conn, err := domain.Open(uri)
 	if err != nil {
 		return err
@@ -37,17 +48,24 @@ func Detach(ctx context.Context, uri, name string) error {
 	return detach(ctx, dom)
 }
 
+// lockGrace is how long Detach waits for another nitro's attach lock.
+const lockGrace = time.Second
+
+// detach releases the domain's stub; the caller holds the attach lock, so
+// no live nitro uses the stub. When the stub does not answer (QEMU dropped
+// it, or it is gone), its breakpoints may still be armed in QEMU, ready to
+// stop the VM for no debugger: a new stub is opened to detach through.
 func detach(ctx context.Context, dom *domain.Domain) error {
-	sock := filepath.Join(gdbDir(dom.Name()), "gdb.sock")
-	err := gdbstub.Release(ctx, sock)
-	switch {
-	case err == nil:
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ECONNREFUSED):
-		// No gdbstub of ours: nothing to detach from.
-	default:
-		// QEMU serves one client at a time: a nitro still attached keeps
-		// the stub from answering.
-		return fmt.Errorf("detaching from %s (is another nitro attached?): %w", dom.Name(), err)
+	rerr := gdbstub.Release(ctx, filepath.Join(gdbDir(dom.Name()), "gdb.sock"))
+	if rerr == nil {
+		return nil
+	}
+	sock, err := dom.StartGDBServer(gdbDir(dom.Name()))
+	if err != nil {
+		return errors.Join(rerr, err)
+	}
+	if err := gdbstub.Release(ctx, sock); err != nil {
+		return fmt.Errorf("detaching from %s: %w", dom.Name(), err)
 	}
 	return nil
 }

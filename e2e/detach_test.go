@@ -106,3 +106,54 @@ func TestKilledTraceLeavesValidLines(t *testing.T) {
 	}
 	requireRunning(t, g)
 }
+
+// TestLostStubDetaches takes QEMU's gdbstub away under a running trace
+// (the connection drops with the VM held for the debugger): nitro must say
+// so, exit non-zero, and leave the guest running with no breakpoint.
+func TestLostStubDetaches(t *testing.T) {
+	lab.RequireRoot(t)
+	g := lab.Default
+	dom := labDomain(t, g)
+	cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--format", "json", g.Name)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	for n := 0; n < 40 && lines.Scan(); n++ {
+	}
+	go io.Copy(io.Discard, out)
+	if _, err := dom.HMP("gdbserver none"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !bytes.Contains(stderr.Bytes(), []byte("nitro: ")) {
+			t.Fatalf("nitro trace after losing the stub: %v, stderr %q", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("nitro trace went on without its stub")
+	}
+	for exited := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		stopped, err := dom.DebugStopped()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !stopped {
+			t.Logf("running again %v after nitro exited; it said %q", time.Since(exited).Round(time.Millisecond), stderr.String())
+			break
+		}
+		if time.Since(exited) > 2*time.Second {
+			t.Fatalf("guest still held for a debugger 2 s after nitro exited; it said %q", stderr.String())
+		}
+	}
+	requireRunning(t, g)
+}
