@@ -801,22 +801,26 @@ func (d *Decoder) appendEnvp(dst []byte, mem Memory, va uint64) []byte {
 		}
 		for _, p := range ptrs {
 			if p == 0 {
-				return appendVars(dst, count, "")
+				return appendCount(dst, count, "", " var", " vars")
 			}
 			count++
 		}
 	}
-	return appendVars(dst, count, "+")
+	return appendCount(dst, count, "+", " var", " vars")
 }
 
-func appendVars(dst []byte, n int, more string) []byte {
+// appendCount writes strace's count comment, " /* 5 vars */"; more ("+")
+// marks a count that stopped at its limit.
+func appendCount(dst []byte, n int, more, one, many string) []byte {
 	dst = append(dst, " /* "...)
 	dst = strconv.AppendInt(dst, int64(n), 10)
 	dst = append(dst, more...)
 	if n == 1 && more == "" {
-		return append(dst, " var */"...)
+		dst = append(dst, one...)
+	} else {
+		dst = append(dst, many...)
 	}
-	return append(dst, " vars */"...)
+	return append(dst, " */"...)
 }
 
 // appendSigset writes a 64-signal set: [INT TERM], or ~[...] listing the
@@ -996,12 +1000,7 @@ func (d *Decoder) appendDirents(dst []byte, mem Memory, va uint64, ret int64) []
 		}
 		off += reclen
 	}
-	dst = append(dst, " /* "...)
-	dst = strconv.AppendInt(dst, int64(n), 10)
-	if n == 1 {
-		return append(dst, " entry */"...)
-	}
-	return append(dst, " entries */"...)
+	return appendCount(dst, n, "", " entry", " entries")
 }
 
 // appendRlimit writes a struct rlimit as strace does: infinity by name and

@@ -144,12 +144,7 @@ func TestStat(t *testing.T) {
 	dents := mem.put(0x5000, dent)
 	loop := mem.put(0x6000, make([]byte, 48)) // d_reclen 0: must not loop
 	d := NewDecoder(Options{})
-	cases := []struct {
-		nr   uint64
-		ret  int64
-		args []uint64
-		want string
-	}{
+	cases := []lineCase{
 		{4, 0, []uint64{path, stp}, `stat("/etc/hostname", {st_mode=S_IFREG|0644, st_size=7, ...}) = 0`},
 		{5, 0, []uint64{1, devp}, `fstat(1, {st_mode=S_IFCHR|0620, st_rdev=makedev(0x88, 0x1), ...}) = 0`},
 		{262, 0, []uint64{atFdcwd, path, stp, 0x100}, `newfstatat(AT_FDCWD, "/etc/hostname", {st_mode=S_IFREG|0644, st_size=7, ...}, AT_SYMLINK_NOFOLLOW) = 0`},
@@ -159,12 +154,7 @@ func TestStat(t *testing.T) {
 		{217, 48, []uint64{3, loop, 32768}, `getdents64(3, 0x6000 /* 0 entries */, 32768) = 48`},
 		{5, 0, []uint64{1, 0x9000}, `fstat(1, 0x9000) = 0`},
 	}
-	for _, c := range cases {
-		_, exit := run(d, mem, c.nr, c.ret, c.args...)
-		if got := line(&exit); got != c.want {
-			t.Errorf("got  %s\nwant %s", got, c.want)
-		}
-	}
+	checkLines(t, d, mem, cases)
 }
 
 func sockaddr(family uint16, rest ...byte) []byte {
@@ -181,12 +171,7 @@ func TestSockaddr(t *testing.T) {
 	abstract := mem.put(0x4000, sockaddr(1, append([]byte{0}, "bus\x1b"...)...))
 	lenp := mem.put(0x5000, []byte{16, 0, 0, 0})
 	d := NewDecoder(Options{})
-	cases := []struct {
-		nr   uint64
-		ret  int64
-		args []uint64
-		want string
-	}{
+	cases := []lineCase{
 		{41, 3, []uint64{2, 1 | 0o2000000, 0}, `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3`},
 		{42, 0, []uint64{3, in4, 16}, `connect(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}, 16) = 0`},
 		{49, 0, []uint64{3, in6, 28}, `bind(3, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0`},
@@ -195,12 +180,7 @@ func TestSockaddr(t *testing.T) {
 		{43, 4, []uint64{3, in4, lenp}, `accept(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}, [16]) = 4`},
 		{42, 0, []uint64{3, 0xbad000, 16}, `connect(3, 0xbad000, 16) = 0`},
 	}
-	for _, c := range cases {
-		_, exit := run(d, mem, c.nr, c.ret, c.args...)
-		if got := line(&exit); got != c.want {
-			t.Errorf("got  %s\nwant %s", got, c.want)
-		}
-	}
+	checkLines(t, d, mem, cases)
 }
 
 func TestFlagsAndStructs(t *testing.T) {
@@ -219,12 +199,7 @@ func TestFlagsAndStructs(t *testing.T) {
 	old := mem.ptrs(0x8100, 0, 0, 0, 0)
 	rlim := mem.ptrs(0x8200, 8192*1024, ^uint64(0))
 	d := NewDecoder(Options{})
-	cases := []struct {
-		nr   uint64
-		ret  int64
-		args []uint64
-		want string
-	}{
+	cases := []lineCase{
 		{9, 0x7f0000001000, []uint64{0, 8192, 3, 0x22, 0xffffffff, 0}, `mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000001000`},
 		{10, 0, []uint64{0x7f0000001000, 4096, 0}, `mprotect(0x7f0000001000, 4096, PROT_NONE) = 0`},
 		{56, 1234, []uint64{0x1200011, 0, 0, 0x7f00, 0}, `clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0x7f00, 0) = 1234`},
@@ -261,12 +236,7 @@ func TestFlagsAndStructs(t *testing.T) {
 		{400, -38, []uint64{1, 2, 3, 4, 5, 6}, `syscall_400(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)`},
 		{0, -4000, []uint64{0, 0x1000, 1}, `read(0, 0x1000, 1) = -1 ERRNO_4000 (Unknown error 4000)`},
 	}
-	for _, c := range cases {
-		_, exit := run(d, mem, c.nr, c.ret, c.args...)
-		if got := line(&exit); got != c.want {
-			t.Errorf("got  %s\nwant %s", got, c.want)
-		}
-	}
+	checkLines(t, d, mem, cases)
 }
 
 func TestHostileStrings(t *testing.T) {
@@ -279,12 +249,7 @@ func TestHostileStrings(t *testing.T) {
 	// No NUL before unmapped memory.
 	open := mem.put(0x7000-13, []byte("/unterminated"))
 	d := NewDecoder(Options{})
-	cases := []struct {
-		nr   uint64
-		ret  int64
-		args []uint64
-		want string
-	}{
+	cases := []lineCase{
 		{87, 0, []uint64{evil}, `unlink("\x1b]0;pwned\x07\x1b[2J\"\\\xff") = 0`},
 		{1, 5, []uint64{1, evil, 5}, `write(1, "\x1b]0;p", 5) = 5`},
 		{1, 100, []uint64{1, long, 100}, `write(1, "` + strings.Repeat("A", 32) + `"..., 100) = 100`},
@@ -297,14 +262,7 @@ func TestHostileStrings(t *testing.T) {
 		// A count the guest lies about: only StringLimit bytes are read.
 		{1, 1 << 40, []uint64{1, long, 1 << 62}, `write(1, "` + strings.Repeat("A", 32) + `"..., 4611686018427387904) = 1099511627776`},
 	}
-	for _, c := range cases {
-		_, exit := run(d, mem, c.nr, c.ret, c.args...)
-		got := line(&exit)
-		if got != c.want {
-			t.Errorf("got  %s\nwant %s", got, c.want)
-		}
-		assertSafe(t, got)
-	}
+	checkLines(t, d, mem, cases)
 	d = NewDecoder(Options{StringLimit: 4})
 	_, exit := run(d, mem, 87, 0, long)
 	if got, want := line(&exit), `unlink("`+strings.Repeat("A", 100)+`") = 0`; got != want {
@@ -313,6 +271,28 @@ func TestHostileStrings(t *testing.T) {
 	_, exit = run(d, mem, 1, 100, 1, long, 100)
 	if got, want := line(&exit), `write(1, "AAAA"..., 100) = 100`; got != want {
 		t.Errorf("StringLimit 4: got %s, want %s", got, want)
+	}
+}
+
+// lineCase is one call, decoded at entry and exit, and its strace line.
+type lineCase struct {
+	nr   uint64
+	ret  int64
+	args []uint64
+	want string
+}
+
+// checkLines decodes each case and compares its line, which must be
+// terminal-safe whatever the guest's bytes.
+func checkLines(t *testing.T, d *Decoder, mem Memory, cases []lineCase) {
+	t.Helper()
+	for _, c := range cases {
+		_, exit := run(d, mem, c.nr, c.ret, c.args...)
+		got := line(&exit)
+		if got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+		assertSafe(t, got)
 	}
 }
 
