@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"nitro/core/vmi/ksym/bzimage"
+	"nitro/internal/testenv"
 )
 
 var cache sync.Map // path -> []byte
@@ -21,7 +22,7 @@ func Vmlinux(tb testing.TB, glob string) []byte {
 	}
 	paths, _ := filepath.Glob(glob)
 	if len(paths) == 0 {
-		tb.Skipf("no %s on this machine (install Debian's linux-image package to run this test)", glob)
+		testenv.Missing(tb, "no %s on this machine (lab/deps.sh installs Debian's kernels)", glob)
 	}
 	path := paths[len(paths)-1]
 	if b, ok := cache.Load(path); ok {

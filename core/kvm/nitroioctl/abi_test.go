@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"nitro/core/kvm"
+	"nitro/internal/testenv"
 )
 
 // cLayout builds and runs testdata/layout.c, which prints what the C
@@ -22,7 +23,7 @@ func cLayout(t *testing.T) map[string]uint64 {
 	t.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("gcc not found: cannot check the ioctl ABI against the C compiler")
+		testenv.Missing(t, "gcc not found: cannot check the ioctl ABI against the C compiler")
 	}
 	bin := filepath.Join(t.TempDir(), "layout")
 	if out, err := exec.Command(gcc, "-Wall", "-Werror", "-o", bin, "testdata/layout.c").CombinedOutput(); err != nil {

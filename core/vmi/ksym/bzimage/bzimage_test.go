@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"nitro/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,7 +135,7 @@ func TestBootKernelMatchesXZ(t *testing.T) {
 	}
 	xz, err := exec.LookPath("xz")
 	if len(paths) == 0 || err != nil {
-		t.Skip("needs /boot/vmlinuz-6.1.* (Debian linux-image-6.1) and the xz tool")
+		testenv.Missing(t, "needs /boot/vmlinuz-6.1.* (Debian linux-image-6.1) and the xz tool")
 	}
 	image, err := os.ReadFile(paths[0])
 	if err != nil {
@@ -178,7 +179,7 @@ func BenchmarkExtractBoot(b *testing.B) {
 		b.Run(glob, func(b *testing.B) {
 			paths, _ := filepath.Glob(glob)
 			if len(paths) == 0 {
-				b.Skipf("no %s", glob)
+				testenv.Missing(b, "no %s", glob)
 			}
 			image, err := os.ReadFile(paths[0])
 			if err != nil {
