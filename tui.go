@@ -73,12 +73,7 @@ func (h *hypervisor) Domains(context.Context) ([]model.Domain, error) {
 }
 
 func (h *hypervisor) Control(_ context.Context, name string, a model.Action) error {
-	conn, err := domain.Open(h.uri)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	d, err := conn.Lookup(name)
+	d, err := domain.OpenDomain(h.uri, name)
 	if err != nil {
 		return err
 	}

@@ -35,12 +35,7 @@ func Detach(ctx context.Context, uri, name string) error {
 		return err
 	}
 	defer lock.Close()
-	conn, err := domain.Open(uri)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	dom, err := conn.Lookup(name)
+	dom, err := domain.OpenDomain(uri, name)
 	if err != nil {
 		return err
 	}

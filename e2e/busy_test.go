@@ -45,12 +45,7 @@ func busyGuest(tb testing.TB) lab.Guest {
 }
 
 func isRunning(name string) (bool, error) {
-	conn, err := domain.Open(lab.URI)
-	if err != nil {
-		return false, err
-	}
-	defer conn.Close()
-	dom, err := conn.Lookup(name)
+	dom, err := domain.OpenDomain(lab.URI, name)
 	if errors.Is(err, domain.ErrNotFound) {
 		return false, nil
 	}

@@ -25,12 +25,7 @@ func TestLabGuests(t *testing.T) {
 // labDomain opens g's libvirt domain for the rest of the test.
 func labDomain(tb testing.TB, g lab.Guest) *domain.Domain {
 	tb.Helper()
-	conn, err := domain.Open(lab.URI)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { conn.Close() })
-	dom, err := conn.Lookup(g.Name)
+	dom, err := domain.OpenDomain(lab.URI, g.Name)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -86,18 +86,42 @@ func (c *Conn) Lookup(name string) (*Domain, error) {
 	return &Domain{name: name, uri: c.uri, virt: virt}, nil
 }
 
+// OpenDomain connects to uri ("" for DefaultURI) and looks up domain name;
+// closing the domain closes the connection too.
+func OpenDomain(uri, name string) (*Domain, error) {
+	conn, err := Open(uri)
+	if err != nil {
+		return nil, err
+	}
+	d, err := conn.Lookup(name)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	d.owner = conn
+	return d, nil
+}
+
 // Domain is one libvirt domain.
 type Domain struct {
-	name string
-	uri  string
-	virt *libvirt.Domain
+	name  string
+	uri   string
+	virt  *libvirt.Domain
+	owner *Conn // closed with the domain, when OpenDomain made it
 }
 
 // Name is the domain's libvirt name.
 func (d *Domain) Name() string { return d.name }
 
-// Close releases the handle; the domain itself is untouched.
-func (d *Domain) Close() error { return d.virt.Free() }
+// Close releases the handle (and the connection OpenDomain made); the
+// domain itself is untouched.
+func (d *Domain) Close() error {
+	err := d.virt.Free()
+	if d.owner != nil {
+		err = errors.Join(err, d.owner.Close())
+	}
+	return err
+}
 
 // Info reads the domain's name, state, vCPU count and memory.
 func (d *Domain) Info() (Info, error) {
