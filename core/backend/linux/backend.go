@@ -73,6 +73,7 @@ type Backend struct {
 	names       []string          // by number, from the guest's sys_call_table
 	handlers    map[uint64]uint64 // handler address -> number, for filters
 	pending     map[uint64]pending
+	ptiCR3      map[uint64]bool // see ptiUser
 	seq         uint64
 	decoder     *strace.Decoder
 }
@@ -92,6 +93,7 @@ func New(cfg Config) (*Backend, error) {
 		syms:     cfg.Symbols,
 		handlers: make(map[uint64]uint64),
 		pending:  make(map[uint64]pending),
+		ptiCR3:   make(map[uint64]bool),
 		decoder:  strace.NewDecoder(cfg.Decode),
 	}
 	need := func(name string) (uint64, error) {
@@ -282,7 +284,7 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 	b.mem.Invalidate() // page tables may have changed since the last stop
 	user := b.mem.Space(ev.SRegs.CR3, ev.SRegs.CR4)
 	kern := user
-	if user.PTIUser(b.tasks.initTask) {
+	if b.ptiUser(user) {
 		kern = user.Kernel()
 	}
 	// Before swapgs (at the entry point) the kernel's per-cpu base is in
@@ -399,6 +401,24 @@ func (b *Backend) remember(task uint64, p pending) {
 type userMemory struct{ vmi.Space }
 
 func (m userMemory) ReadVirt(p []byte, va uint64) error { return m.Read(p, va) }
+
+// ptiUser says whether space is the user half of a PTI pair, remembering
+// the answer by CR3: it holds for as long as the value names a page-table
+// pair, and asking costs a failing page walk at every stop.
+func (b *Backend) ptiUser(space vmi.Space) bool {
+	if space.CR3()&vmi.PTIUserBit == 0 {
+		return false // the cheap common case; PTIUser says the same
+	}
+	if v, ok := b.ptiCR3[space.CR3()]; ok {
+		return v
+	}
+	if len(b.ptiCR3) >= maxPending {
+		clear(b.ptiCR3)
+	}
+	v := space.PTIUser(b.tasks.initTask)
+	b.ptiCR3[space.CR3()] = v
+	return v
+}
 
 // kernelAddr says whether a is in the upper, kernel half of the address space.
 func kernelAddr(a uint64) bool { return a >= 0xffff800000000000 }

@@ -33,7 +33,7 @@ func snapshot(tb testing.TB) (*Backend, []kvm.Event) {
 	copy(k.phys.Mem[userPA:], "/etc/nitro/probe-input\x00")
 	b := &Backend{
 		mem: vmi.NewMemory(k.phys), tasks: k.t, kernel: k.space,
-		entry: entryPoint, exit: exitPoint, pending: make(map[uint64]pending),
+		entry: entryPoint, exit: exitPoint, pending: make(map[uint64]pending), ptiCR3: make(map[uint64]bool),
 		decoder: strace.NewDecoder(strace.Options{}),
 	}
 	b.mem.SetStable(vmi.Range{Start: kva, End: kva + directMapSize})
