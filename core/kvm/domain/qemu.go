@@ -119,21 +119,3 @@ func owner(pid int) (uid, gid int, err error) {
 	}
 	return int(st.Uid), int(st.Gid), nil
 }
-
-// DebugStopped says whether QEMU holds the VM stopped for a debugger
-// (run state "debug"), as a gdbstub breakpoint or step leaves it.
-func (d *Domain) DebugStopped() (bool, error) {
-	out, err := d.QMP(`{"execute":"query-status"}`)
-	if err != nil {
-		return false, err
-	}
-	var reply struct {
-		Return struct {
-			Status string `json:"status"`
-		} `json:"return"`
-	}
-	if err := json.Unmarshal([]byte(out), &reply); err != nil {
-		return false, fmt.Errorf("parsing query-status reply of %q: %w", d.name, err)
-	}
-	return reply.Return.Status == "debug", nil
-}
