@@ -186,9 +186,6 @@ func (g *Guest) WriteSymbols(w io.Writer) error { return g.syms.WriteKallsyms(w)
 // WriteProfile writes the kernel's structure layout as a JSON profile.
 func (g *Guest) WriteProfile(w io.Writer) error { return g.offsets.WriteProfile(w) }
 
-// Symbol returns the run-time address (KASLR applied) of a kernel symbol.
-func (g *Guest) Symbol(name string) (uint64, bool) { return g.syms.Lookup(name) }
-
 // SyscallPoints are where the guest's system calls enter the kernel
 // (entry_SYSCALL_64) and return to its entry code: where a listener stops.
 func (g *Guest) SyscallPoints() (entry, exit uint64) {
