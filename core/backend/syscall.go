@@ -17,6 +17,27 @@ type Process struct {
 	Task uint64 // guest-virtual address of the task structure; 0 if unknown
 }
 
+// ABI is the convention a system call was made with: its numbering and
+// the registers that carry its arguments.
+type ABI uint8
+
+const (
+	// X8664 is the 64-bit convention: the syscall instruction, x86-64
+	// numbers, arguments in rdi, rsi, rdx, r10, r8, r9.
+	X8664 ABI = iota
+	// I386 is the 32-bit (compat) convention of int 0x80, sysenter and
+	// 32-bit syscall: i386 numbers, arguments in ebx, ecx, edx, esi, edi,
+	// ebp. A 64-bit program may use it too, through int 0x80.
+	I386
+)
+
+func (a ABI) String() string {
+	if a == I386 {
+		return "i386"
+	}
+	return "x86_64"
+}
+
 // Arg is one system call argument: its raw register value and its decoded,
 // strace-style text (already escaped: safe to print to a terminal).
 type Arg struct {
@@ -32,6 +53,7 @@ type Syscall struct {
 	Time      time.Time
 	VCPU      int
 	Direction kvm.Direction
+	ABI       ABI
 	Nr        uint64
 	Name      string // e.g. "openat"; "syscall_N" when unknown
 	Process   Process
