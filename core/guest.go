@@ -186,11 +186,9 @@ func (g *Guest) WriteSymbols(w io.Writer) error { return g.syms.WriteKallsyms(w)
 // WriteProfile writes the kernel's structure layout as a JSON profile.
 func (g *Guest) WriteProfile(w io.Writer) error { return g.offsets.WriteProfile(w) }
 
-// SyscallPoints are where the guest's system calls enter the kernel
-// (entry_SYSCALL_64) and return to its entry code: where a listener stops.
-func (g *Guest) SyscallPoints() (entry, exit uint64) {
-	return g.backend.EntryPoint(), g.backend.ExitPoint()
-}
+// Stops are where the guest's system calls enter the kernel and return to
+// its entry code, in both conventions: where a listener stops.
+func (g *Guest) Stops() linux.Stops { return g.backend.Stops() }
 
 // Processes lists the guest's processes and threads from its memory.
 func (g *Guest) Processes() ([]backend.Process, error) {

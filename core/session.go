@@ -77,7 +77,11 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 		g.Close()
 		return nil, err
 	}
-	cfg := gdbstub.Config{SyscallEntry: g.backend.EntryPoint(), SyscallExit: g.backend.ExitPoint()}
+	stops := g.backend.Stops()
+	cfg := gdbstub.Config{
+		SyscallEntry: stops.Entry, SyscallExit: stops.Exit,
+		CompatEntries: stops.CompatEntries, CompatExits: stops.CompatExits,
+	}
 	if len(opts.Syscalls) > 0 {
 		if cfg.Handlers, err = s.handlers(opts.Syscalls); err != nil {
 			return nil, errors.Join(err, s.Close())

@@ -14,8 +14,8 @@ import (
 	"nitro/internal/lab"
 )
 
-// syscallPoints returns where g's system calls enter the kernel and return
-// to its entry code, as nitro finds them in the guest's memory.
+// syscallPoints returns where g's 64-bit system calls enter the kernel and
+// return to its entry code, as nitro finds them in the guest's memory.
 func syscallPoints(tb testing.TB, g lab.Guest) (entry, exit uint64) {
 	tb.Helper()
 	guest, err := core.OpenGuest(lab.URI, g.Name, core.Kernel{})
@@ -23,7 +23,8 @@ func syscallPoints(tb testing.TB, g lab.Guest) (entry, exit uint64) {
 		tb.Fatal(err)
 	}
 	defer guest.Close()
-	return guest.SyscallPoints()
+	stops := guest.Stops()
+	return stops.Entry, stops.Exit
 }
 
 // gdbStub starts g's gdbstub where nitro starts it (a root-only directory

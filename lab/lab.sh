@@ -57,6 +57,8 @@ build() {
 		-fno-asynchronous-unwind-tables -Wall -Werror)
 	gcc "${cflags[@]}" -o "$root/bin/nitro-probe" "$here/guest/probe.c"
 	gcc "${cflags[@]}" -o "$root/bin/nitro-busy" "$here/guest/busy.c"
+	# The 32-bit compat twin: int $0x80 and the vDSO's sysenter/syscall entry.
+	gcc -m32 "${cflags[@]}" -o "$root/bin/nitro-probe32" "$here/guest/probe32.c"
 	install -m 755 "$here/guest/init" "$root/init"
 	# Two files of the same length, so a tracer can swap one path for the other in place.
 	echo "nitro probe input" >"$root/etc/nitro/probe-input"

@@ -25,11 +25,15 @@ func (d Direction) String() string {
 	return fmt.Sprintf("direction(%d)", uint8(d))
 }
 
-// Mechanism is the instruction the guest used to enter the kernel.
+// Mechanism is how the guest entered the kernel, as far as a stop tells.
 type Mechanism uint8
 
 const (
+	// Syscall is the 64-bit syscall instruction.
 	Syscall Mechanism = iota
+	// Sysenter is the 32-bit convention: sysenter, 32-bit syscall or int
+	// 0x80. Linux funnels them into shared code, where the gdbstub listener
+	// stops, and the Nitro ioctls report sysenter alone.
 	Sysenter
 )
 

@@ -23,19 +23,34 @@ const (
 // is safe for concurrent use.
 type Memory struct {
 	phys PhysMem
+	host HostMapped // phys, when it maps guest RAM here; else nil
 
 	mu      sync.Mutex
 	gen     uint64 // Invalidate starts a new generation: older entries are stale
+	recent  [recentSize]recent
 	pages   map[pageKey]cached
 	entries map[uint64]cached // page-table entries by guest-physical address
 	stable  []Range
 }
 
 // cached is a translation (the guest-physical page of a virtual page) or
-// a page-table entry, read in generation gen.
+// a page-table entry, read in generation gen. A stable translation
+// outlives its generation.
 type cached struct {
-	pa  uint64
-	gen uint64
+	pa     uint64
+	gen    uint64
+	stable bool
+}
+
+// recentSize is the number of translations kept in Memory.recent, a
+// direct-mapped cache in front of pages: the few pages an event touches
+// are found there without hashing.
+const recentSize = 64
+
+type recent struct {
+	key pageKey
+	cached
+	valid bool
 }
 
 // Range is a span of virtual addresses, [Start, End).
@@ -48,7 +63,19 @@ type pageKey struct {
 
 // NewMemory reads guest-virtual memory through phys.
 func NewMemory(phys PhysMem) *Memory {
-	return &Memory{phys: phys, pages: make(map[pageKey]cached), entries: make(map[uint64]cached)}
+	host, _ := phys.(HostMapped)
+	return &Memory{phys: phys, host: host, pages: make(map[pageKey]cached), entries: make(map[uint64]cached)}
+}
+
+// readPhys reads guest-physical memory, from the host mapping when there is one.
+func (m *Memory) readPhys(p []byte, pa uint64) error {
+	if m.host != nil {
+		if b := m.host.HostBytes(pa, len(p)); b != nil {
+			copy(p, b)
+			return nil
+		}
+	}
+	return m.phys.ReadPhys(p, pa)
 }
 
 // Phys returns the physical memory source.
@@ -71,6 +98,9 @@ func (m *Memory) SetStable(ranges ...Range) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stable = append(m.stable[:0], ranges...)
+	// Cached translations carry the old ranges' verdict.
+	clear(m.pages)
+	m.recent = [recentSize]recent{}
 }
 
 func (m *Memory) isStable(va uint64) bool {
@@ -95,9 +125,16 @@ func (m *Memory) translate(cr3 uint64, la57 bool, va uint64) (uint64, error) {
 	if la57 {
 		key.root |= 1
 	}
+	r := &m.recent[(key.page>>pageShift^key.root>>pageShift)%recentSize]
 	m.mu.Lock()
-	c, ok := m.pages[key]
-	ok = ok && (c.gen == m.gen || m.isStable(va))
+	c, ok := r.cached, r.valid && r.key == key
+	if !ok {
+		c, ok = m.pages[key]
+	}
+	ok = ok && (c.gen == m.gen || c.stable)
+	if ok {
+		*r = recent{key: key, cached: c, valid: true}
+	}
 	m.mu.Unlock()
 	if ok {
 		return c.pa | va&pageMask, nil
@@ -110,7 +147,9 @@ func (m *Memory) translate(cr3 uint64, la57 bool, va uint64) (uint64, error) {
 	if len(m.pages) >= maxCachedPages {
 		clear(m.pages)
 	}
-	m.pages[key] = cached{pa: pa &^ pageMask, gen: m.gen}
+	c = cached{pa: pa &^ pageMask, gen: m.gen, stable: m.isStable(va)}
+	m.pages[key] = c
+	*r = recent{key: key, cached: c, valid: true}
 	m.mu.Unlock()
 	return pa, nil
 }
@@ -119,6 +158,12 @@ func (m *Memory) translate(cr3 uint64, la57 bool, va uint64) (uint64, error) {
 // has read it: walks that share tables (the kernel half, neighbouring
 // pages) read each entry once per stop.
 func (m *Memory) entry(pa uint64) (uint64, error) {
+	if m.host != nil {
+		// Mapped memory is read faster than the cache is.
+		if b := m.host.HostBytes(pa, 8); b != nil {
+			return binary.LittleEndian.Uint64(b), nil
+		}
+	}
 	m.mu.Lock()
 	e, ok := m.entries[pa]
 	gen := m.gen
@@ -182,7 +227,7 @@ func (s Space) Translate(va uint64) (uint64, error) {
 // Read fills p from guest-virtual address va, translating each page;
 // physically contiguous pages are read in one call to the source.
 func (s Space) Read(p []byte, va uint64) error {
-	return s.access(p, va, s.mem.phys.ReadPhys)
+	return s.access(p, va, s.mem.readPhys)
 }
 
 // Write stores p at guest-virtual address va. It ignores the pages'

@@ -2,6 +2,7 @@ package vmi_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -385,5 +386,51 @@ func TestStableRanges(t *testing.T) {
 	}
 	if pa, err := s.Translate(moving); err != nil || pa != 0x21000 {
 		t.Errorf("other page after Invalidate: %#x, %v; want the new 0x21000", pa, err)
+	}
+}
+
+// hostPhys maps guest-physical memory below its limit into this process,
+// as a source with shared guest RAM does; above it, reads go through ReadPhys.
+type hostPhys struct {
+	*vmitest.Phys
+	limit uint64
+}
+
+func (h hostPhys) HostBytes(pa uint64, n int) []byte {
+	if pa > h.limit || uint64(n) > h.limit-pa {
+		return nil
+	}
+	return h.Mem[pa : pa+uint64(n)]
+}
+
+func TestHostMappedReads(t *testing.T) {
+	g := newGuest(t, false)
+	const base, mapped, unmapped = 0xffff_8880_0000_0000, 0x400000, 0x900000
+	g.pt.Map(base, mapped, vmitest.Page4K)
+	g.pt.Map(base+0x1000, unmapped, vmitest.Page4K)
+	want := g.fill(mapped, 0x1000, 1)
+	wantHigh := g.fill(unmapped, 0x1000, 9)
+	s := vmi.NewMemory(hostPhys{g.phys, 0x800000}).Space(kernelRoot, 0)
+
+	got := make([]byte, 0x20)
+	if err := s.Read(got, base+0xff0); err != nil || !bytes.Equal(got[:0x10], want[0xff0:]) || !bytes.Equal(got[0x10:], wantHigh[:0x10]) {
+		t.Fatalf("read across the mapped and the unmapped page: %v, %x", err, got)
+	}
+	before := g.phys.Reads.Load()
+	v, err := s.U64(base + 8)
+	if err != nil || v != binary.LittleEndian.Uint64(want[8:]) {
+		t.Fatalf("U64 in mapped memory = %#x, %v; want %#x", v, err, binary.LittleEndian.Uint64(want[8:]))
+	}
+	if n := g.phys.Reads.Load() - before; n != 0 {
+		t.Errorf("U64 in mapped memory made %d ReadPhys calls, want 0", n)
+	}
+	if v, err := s.U64(base + 0x1008); err != nil || v != binary.LittleEndian.Uint64(wantHigh[8:]) {
+		t.Fatalf("U64 past the mapping = %#x, %v", v, err)
+	}
+	if g.phys.Reads.Load() == before {
+		t.Error("U64 past the mapping made no ReadPhys call")
+	}
+	if _, err := s.U64(base + 0x2000); !errors.Is(err, vmi.ErrNotPresent) {
+		t.Fatalf("U64 at an unmapped address: %v, want ErrNotPresent", err)
 	}
 }

@@ -11,6 +11,16 @@ type PhysMem interface {
 	WritePhys(p []byte, pa uint64) error
 }
 
+// HostMapped is implemented by sources that hold guest RAM mapped into
+// this process (shared guest memory, a mapped snapshot): Memory copies
+// from it directly instead of calling ReadPhys, which costs an allocation
+// per small read (the buffer escapes through the interface).
+type HostMapped interface {
+	// HostBytes returns the host bytes of guest-physical [pa, pa+n) when
+	// one mapping holds them all, else nil.
+	HostBytes(pa uint64, n int) []byte
+}
+
 var (
 	// ErrReadOnly is returned by sources that cannot write guest memory.
 	ErrReadOnly = errors.New("memory source is read-only")

@@ -10,8 +10,24 @@ import (
 // the length cap; the string read so far is returned with it.
 var ErrTruncated = errors.New("string longer than the cap")
 
+// hostView returns the host bytes of [va, va+n) when they lie in one page
+// of host-mapped memory, else nil: typed reads from there allocate nothing.
+func (s Space) hostView(va uint64, n int) []byte {
+	if s.mem.host == nil || int(va&pageMask)+n > pageSize {
+		return nil
+	}
+	pa, err := s.Translate(va)
+	if err != nil {
+		return nil // the caller's plain read reports it
+	}
+	return s.mem.host.HostBytes(pa, n)
+}
+
 // U32 reads a little-endian 32-bit value at va.
 func (s Space) U32(va uint64) (uint32, error) {
+	if b := s.hostView(va, 4); b != nil {
+		return binary.LittleEndian.Uint32(b), nil
+	}
 	var b [4]byte
 	if err := s.Read(b[:], va); err != nil {
 		return 0, err
@@ -21,6 +37,9 @@ func (s Space) U32(va uint64) (uint32, error) {
 
 // U64 reads a little-endian 64-bit value at va.
 func (s Space) U64(va uint64) (uint64, error) {
+	if b := s.hostView(va, 8); b != nil {
+		return binary.LittleEndian.Uint64(b), nil
+	}
 	var b [8]byte
 	if err := s.Read(b[:], va); err != nil {
 		return 0, err

@@ -30,16 +30,6 @@ static const char marker_path[] = "/tmp/nitro-probe-marker";
 static const char marker[] = "nitro-probe marker\n";
 static const char missing_path[] = "/nonexistent/nitro-probe";
 
-/* Copies the NUL-terminated s into buf (which must be large enough). */
-static const char *on_stack(char *buf, const char *s)
-{
-	unsigned long i = 0;
-	do
-		buf[i] = s[i];
-	while (s[i++]);
-	return buf;
-}
-
 void main_c(void)
 {
 	char input[sizeof input_path], marker_at[sizeof marker_path], missing[sizeof missing_path];

@@ -6,6 +6,8 @@
 #ifndef NITRO_LAB_SYS_H
 #define NITRO_LAB_SYS_H
 
+#include "text.h"
+
 #define SYS_read 0
 #define SYS_write 1
 #define SYS_close 3
@@ -53,35 +55,6 @@ static inline __attribute__((noreturn)) void sys_exit(int code)
 {
 	for (;;)
 		sys1(SYS_exit_group, code);
-}
-
-static inline unsigned long str_len(const char *s)
-{
-	unsigned long n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
-/* Appends s to buf at *pos, never past cap; returns the new position. */
-static inline unsigned long put_str(char *buf, unsigned long pos, unsigned long cap, const char *s, unsigned long n)
-{
-	for (unsigned long i = 0; i < n && pos < cap; i++)
-		buf[pos++] = s[i];
-	return pos;
-}
-
-static inline unsigned long put_uint(char *buf, unsigned long pos, unsigned long cap, unsigned long v)
-{
-	char tmp[24];
-	int n = 0;
-	do {
-		tmp[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	while (n && pos < cap)
-		buf[pos++] = tmp[--n];
-	return pos;
 }
 
 #endif

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"nitro/core/backend"
 	"nitro/core/kvm"
 	"nitro/core/vmi"
 )
@@ -15,148 +16,139 @@ var ErrReadOnlyArgs = errors.New("arguments of a finished call cannot change")
 // maxArgBytes bounds one ReadBytes of guest memory.
 const maxArgBytes = 1 << 20
 
-// userMem reads and writes the memory arguments point to, in the calling
-// process's address space.
-type userMem struct {
-	user vmi.Space
-	args interface{ Get(int) uint64 } // the map that embeds this one
+// argWords are the pt_regs words holding the six arguments, by convention.
+var argWords = [...][6]int{
+	backend.X8664: {ptDI, ptSI, ptDX, ptR10, ptR8, ptR9},
+	backend.I386:  {ptBX, ptCX, ptDX, ptSI, ptDI, ptBP},
 }
 
-func (u userMem) space() vmi.Space { return u.user }
+// source is where a call's argument values live while its vCPU is stopped,
+// which decides how a change reaches the kernel.
+type source uint8
 
-func (u userMem) ReadBytes(i, n int) ([]byte, error) {
-	if n < 0 || n > maxArgBytes {
-		return nil, fmt.Errorf("reading %d bytes at argument %d: length out of range", n, i)
-	}
-	b := make([]byte, n)
-	if err := u.user.Read(b, u.args.Get(i)); err != nil {
-		return nil, fmt.Errorf("reading argument %d's memory: %w", i, err)
-	}
-	return b, nil
-}
+const (
+	ran      source = iota // the call has run: read-only
+	inRegs                 // the vCPU's registers, written back before it runs on
+	inPtRegs               // the user registers saved on the task's kernel stack
+)
 
-func (u userMem) WriteBytes(i int, b []byte) error {
-	if err := u.user.Write(b, u.args.Get(i)); err != nil {
-		return fmt.Errorf("writing argument %d's memory: %w", i, err)
-	}
-	return nil
-}
-
-// regArgs are the arguments of a call stopped at the entry point, still in
-// the vCPU's registers: a change is written back before the vCPU runs on.
-type regArgs struct {
-	userMem
-	regs *kvm.Regs
-}
-
-func newRegArgs(ev *kvm.Event, user vmi.Space) *regArgs {
-	a := &regArgs{regs: &ev.Regs}
-	a.userMem = userMem{user: user, args: a}
-	return a
-}
-
-func (a *regArgs) reg(i int) *uint64 {
-	switch i {
-	case 0:
-		return &a.regs.RDI
-	case 1:
-		return &a.regs.RSI
-	case 2:
-		return &a.regs.RDX
-	case 3:
-		return &a.regs.R10
-	case 4:
-		return &a.regs.R8
-	case 5:
-		return &a.regs.R9
-	}
-	return nil
-}
-
-func (a *regArgs) Len() int { return 6 }
-
-func (a *regArgs) Get(i int) uint64 {
-	if r := a.reg(i); r != nil {
-		return *r
-	}
-	return 0
-}
-
-func (a *regArgs) Set(i int, v uint64) error {
-	r := a.reg(i)
-	if r == nil {
-		return fmt.Errorf("no argument %d", i)
-	}
-	*r = v
-	return nil
-}
-
-// ptRegs are the user registers the kernel saved on the task's stack: the
-// arguments of a call stopped in its handler or at its exit.
-type ptRegs struct {
-	userMem
-	kern  vmi.Space
-	addr  uint64
-	words [ptWords]uint64
-	exit  bool
-}
-
-func readPtRegs(kern, user vmi.Space, addr uint64, exit bool) (*ptRegs, error) {
-	var raw [8 * ptWords]byte
-	if err := kern.Read(raw[:], addr); err != nil {
-		return nil, fmt.Errorf("reading pt_regs at %#x: %w", addr, err)
-	}
-	r := &ptRegs{kern: kern, addr: addr, exit: exit}
-	for i := range r.words {
-		r.words[i] = le64(raw[:], i)
-	}
-	r.userMem = userMem{user: user, args: r}
-	return r, nil
-}
-
-func (r *ptRegs) Len() int { return 6 }
-
-func (r *ptRegs) Get(i int) uint64 {
-	if i < 0 || i >= len(ptArgs) {
-		return 0
-	}
-	return r.words[ptArgs[i]]
-}
-
-func (r *ptRegs) Set(i int, v uint64) error {
-	if r.exit {
-		return ErrReadOnlyArgs
-	}
-	if i < 0 || i >= len(ptArgs) {
-		return fmt.Errorf("no argument %d", i)
-	}
-	if err := r.kern.PutU64(r.addr+8*uint64(ptArgs[i]), v); err != nil {
-		return fmt.Errorf("writing argument %d to pt_regs: %w", i, err)
-	}
-	r.words[ptArgs[i]] = v
-	return nil
-}
-
-// savedArgs are the arguments remembered from a call's entry, for an exit
-// that stops where they are no longer at hand.
-type savedArgs struct {
-	userMem
+// args is the ArgumentMap of one call, and the decoder's view of the
+// calling process's memory.
+type args struct {
 	vals [6]uint64
+	user vmi.Space // the calling process's memory, where pointers point
+	src  source
+
+	regs *kvm.Regs // inRegs
+
+	// inPtRegs: pt_regs in kernel memory and the words of the arguments.
+	kern   vmi.Space
+	ptRegs uint64
+	words  *[6]int
+	// stackArg is the user address of a 32-bit fast system call's sixth
+	// argument, which the kernel loads into pt_regs->bp only after the
+	// entry stop; 0 when it is in pt_regs.
+	stackArg uint64
 }
 
-func newSavedArgs(vals [6]uint64, user vmi.Space) *savedArgs {
-	a := &savedArgs{vals: vals}
-	a.userMem = userMem{user: user, args: a}
-	return a
+// handled is a call and its arguments, allocated together: one allocation
+// per event.
+type handled struct {
+	call backend.Call
+	args args
 }
 
-func (a *savedArgs) Len() int { return 6 }
+// fromRegs takes the arguments of a 64-bit call stopped at the entry point,
+// still in the vCPU's registers.
+func (a *args) fromRegs(r *kvm.Regs) {
+	a.src, a.regs = inRegs, r
+	a.vals = [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
+}
 
-func (a *savedArgs) Get(i int) uint64 {
+// ptRegs is struct pt_regs as read from a task's kernel stack.
+type ptRegs [8 * ptWords]byte
+
+// word returns word i of the registers.
+func (r *ptRegs) word(i int) uint64 { return le64(r[:], i) }
+
+// fromPtRegs takes the arguments of abi from the pt_regs r read at addr;
+// writable says whether changes still reach the kernel.
+func (a *args) fromPtRegs(r *ptRegs, kern vmi.Space, addr uint64, abi backend.ABI, writable bool) {
+	a.kern, a.ptRegs, a.words = kern, addr, &argWords[abi]
+	if writable {
+		a.src = inPtRegs
+	}
+	for i, w := range a.words {
+		a.vals[i] = r.word(w)
+	}
+}
+
+// fromStack takes the sixth argument of a 32-bit fast system call from
+// where the vDSO put it, the top of the user stack at sp.
+func (a *args) fromStack(sp uint64) error {
+	at := uint64(uint32(sp))
+	v, err := a.user.U32(at)
+	if err != nil {
+		return fmt.Errorf("reading the sixth argument on the user stack: %w", err)
+	}
+	a.stackArg, a.vals[5] = at, uint64(v)
+	return nil
+}
+
+// saved takes values remembered from the call's entry.
+func (a *args) saved(vals [6]uint64) {
+	a.src, a.vals = ran, vals
+}
+
+func (a *args) Len() int { return len(a.vals) }
+
+func (a *args) Get(i int) uint64 {
 	if i < 0 || i >= len(a.vals) {
 		return 0
 	}
 	return a.vals[i]
 }
 
-func (a *savedArgs) Set(int, uint64) error { return ErrReadOnlyArgs }
+func (a *args) Set(i int, v uint64) error {
+	if i < 0 || i >= len(a.vals) {
+		return fmt.Errorf("no argument %d", i)
+	}
+	switch {
+	case a.src == ran:
+		return ErrReadOnlyArgs
+	case a.src == inRegs:
+		regs := [6]*uint64{&a.regs.RDI, &a.regs.RSI, &a.regs.RDX, &a.regs.R10, &a.regs.R8, &a.regs.R9}
+		*regs[i] = v
+	case i == 5 && a.stackArg != 0:
+		if err := a.user.PutU32(a.stackArg, uint32(v)); err != nil {
+			return fmt.Errorf("writing argument %d to the user stack: %w", i, err)
+		}
+	default:
+		if err := a.kern.PutU64(a.ptRegs+8*uint64(a.words[i]), v); err != nil {
+			return fmt.Errorf("writing argument %d to pt_regs: %w", i, err)
+		}
+	}
+	a.vals[i] = v
+	return nil
+}
+
+func (a *args) ReadBytes(i, n int) ([]byte, error) {
+	if n < 0 || n > maxArgBytes {
+		return nil, fmt.Errorf("reading %d bytes at argument %d: length out of range", n, i)
+	}
+	b := make([]byte, n)
+	if err := a.user.Read(b, a.Get(i)); err != nil {
+		return nil, fmt.Errorf("reading argument %d's memory: %w", i, err)
+	}
+	return b, nil
+}
+
+func (a *args) WriteBytes(i int, b []byte) error {
+	if err := a.user.Write(b, a.Get(i)); err != nil {
+		return fmt.Errorf("writing argument %d's memory: %w", i, err)
+	}
+	return nil
+}
+
+// ReadVirt lets the decoder read the calling process's memory.
+func (a *args) ReadVirt(p []byte, va uint64) error { return a.user.Read(p, va) }

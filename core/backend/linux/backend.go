@@ -3,6 +3,7 @@ package linux
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"nitro/core/backend"
@@ -42,9 +43,6 @@ const (
 	ptWords
 )
 
-// ptArgs are the pt_regs words holding the six system call arguments.
-var ptArgs = [6]int{ptDI, ptSI, ptDX, ptR10, ptR8, ptR9}
-
 // maxSyscalls bounds the read of the guest's sys_call_table.
 const maxSyscalls = 1024
 
@@ -69,32 +67,47 @@ type Backend struct {
 	kernel  vmi.Space // the kernel's own page tables, for reads without an event
 	current uint64    // per-cpu offset of the pointer to the running task
 
-	entry, exit uint64
-	names       []string          // by number, from the guest's sys_call_table
-	handlers    map[uint64]uint64 // handler address -> number, for filters
-	pending     map[uint64]pending
-	ptiCR3      map[uint64]bool // see ptiUser
+	entry, exit uint64              // the 64-bit convention's stops
+	stops       map[uint64]stop     // every stop by address, handlers included
+	names       []string            // by number, from the guest's sys_call_table
+	pending     map[uint64]*handled // entries waiting for their exit, by task
+	ptiCR3      map[uint64]bool     // see ptiUser
+	procs       map[uint64]knownTask
+	scratch     []byte // task fields, read at every event
+	regs        ptRegs // read at every stop but the 64-bit entry
 	seq         uint64
 	decoder     *strace.Decoder
 }
 
-// pending is an entry waiting for its exit, by task.
-type pending struct {
-	nr   uint64
-	args [6]uint64
-	text []backend.Arg // as decoded at entry, before the call changed memory
+// stopKind is what the vCPU's state means at a stop.
+type stopKind uint8
+
+const (
+	atEntry64     stopKind = iota + 1 // entry_SYSCALL_64: arguments in registers
+	atExit                            // after the entry code's call: rsp points at pt_regs
+	atEntry                           // a C entry function: rdi points at pt_regs
+	atFastEntry32                     // do_fast_syscall_32: atEntry, the sixth argument still on the user stack
+	atHandler                         // one call's handler, for filters: rdi points at pt_regs
+)
+
+// stop is an address a listener stops at.
+type stop struct {
+	kind stopKind
+	abi  backend.ABI
+	nr   uint64 // handlers: the call they handle
 }
 
 // New finds in guest memory what the back end needs: the entry and exit
 // points, the per-cpu current task, and the guest's own system call table.
 func New(cfg Config) (*Backend, error) {
 	b := &Backend{
-		mem:      cfg.Mem,
-		syms:     cfg.Symbols,
-		handlers: make(map[uint64]uint64),
-		pending:  make(map[uint64]pending),
-		ptiCR3:   make(map[uint64]bool),
-		decoder:  strace.NewDecoder(cfg.Decode),
+		mem:     cfg.Mem,
+		syms:    cfg.Symbols,
+		stops:   make(map[uint64]stop),
+		pending: make(map[uint64]*handled),
+		ptiCR3:  make(map[uint64]bool),
+		procs:   make(map[uint64]knownTask),
+		decoder: strace.NewDecoder(cfg.Decode),
 	}
 	need := func(name string) (uint64, error) {
 		if a, ok := b.syms.Lookup(name); ok {
@@ -111,6 +124,7 @@ func New(cfg Config) (*Backend, error) {
 		return nil, err
 	}
 	b.tasks = newTasks(cfg.Offsets, initTask)
+	b.scratch = make([]byte, b.tasks.size())
 	if b.current, err = cfg.Offsets.CurrentTaskGS(cfg.Symbols); err != nil {
 		return nil, err
 	}
@@ -121,11 +135,12 @@ func New(cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	code := make([]byte, exitSearchLen)
-	if err := b.kernel.Read(code, b.entry); err != nil {
-		return nil, fmt.Errorf("reading entry_SYSCALL_64: %w", err)
+	if b.exit, err = b.returnPoint("entry_SYSCALL_64", b.entry, doSyscall); err != nil {
+		return nil, err
 	}
-	if b.exit, err = ExitPoint(code, b.entry, doSyscall); err != nil {
+	b.stops[b.entry] = stop{kind: atEntry64}
+	b.stops[b.exit] = stop{kind: atExit}
+	if err := b.findCompat(); err != nil {
 		return nil, err
 	}
 	if err := b.readSyscallTable(need); err != nil {
@@ -192,6 +207,62 @@ func (b *Backend) findKernelSpace(need func(string) (uint64, error)) error {
 // cr4LA57 is CR4's 5-level paging bit.
 const cr4LA57 = 1 << 12
 
+// returnPoint finds the instruction after the call to callee in the entry
+// code at addr (named name): where the system calls it makes return.
+func (b *Backend) returnPoint(name string, addr, callee uint64) (uint64, error) {
+	code := make([]byte, exitSearchLen)
+	if err := b.kernel.Read(code, addr); err != nil {
+		return 0, fmt.Errorf("reading %s: %w", name, err)
+	}
+	at, err := ExitPoint(code, addr, callee)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return at, nil
+}
+
+// The 32-bit convention's entry code (arch/x86/entry/entry_64_compat.S,
+// and the int 0x80 IDT entry since Linux 6.7 and its stable backports)
+// calls a C function per instruction, which gets pt_regs in rdi; the calls
+// return to the entry code with rsp at pt_regs. sysenter enters through
+// do_SYSENTER_32, which calls do_fast_syscall_32 as 32-bit syscall does.
+var (
+	compatExits = [][2]string{ // entry code, the function it calls
+		{"asm_int80_emulation", "int80_emulation"},
+		{"entry_INT80_compat", "do_int80_syscall_32"},
+		{"entry_SYSCALL_compat", "do_fast_syscall_32"},
+		{"entry_SYSENTER_compat", "do_SYSENTER_32"},
+	}
+	compatEntries = map[string]stopKind{
+		"int80_emulation":     atEntry,
+		"do_int80_syscall_32": atEntry,
+		"do_fast_syscall_32":  atFastEntry32,
+	}
+)
+
+// findCompat adds the stops of the 32-bit convention, for kernels built
+// with IA32 emulation.
+func (b *Backend) findCompat() error {
+	for _, e := range compatExits {
+		code, ok1 := b.syms.Lookup(e[0])
+		fn, ok2 := b.syms.Lookup(e[1])
+		if !ok1 || !ok2 {
+			continue
+		}
+		at, err := b.returnPoint(e[0], code, fn)
+		if err != nil {
+			return err
+		}
+		b.stops[at] = stop{kind: atExit, abi: backend.I386}
+	}
+	for name, kind := range compatEntries {
+		if fn, ok := b.syms.Lookup(name); ok {
+			b.stops[fn] = stop{kind: kind, abi: backend.I386}
+		}
+	}
+	return nil
+}
+
 // readSyscallTable names each system call number after the handler the
 // guest's sys_call_table points to (__x64_sys_openat -> openat), and notes
 // the handlers for filters.
@@ -224,7 +295,7 @@ func (b *Backend) readSyscallTable(need func(string) (uint64, error)) error {
 		if call == "ni_syscall" {
 			call = ""
 		} else {
-			b.handlers[addr] = uint64(nr)
+			b.stops[addr] = stop{kind: atHandler, nr: uint64(nr)}
 		}
 		b.names = append(b.names, call)
 	}
@@ -234,29 +305,49 @@ func (b *Backend) readSyscallTable(need func(string) (uint64, error)) error {
 	return nil
 }
 
-// nameUnknown names a call the built-in table does not know after the
-// guest's handler. Known calls keep strace's names: the kernel's handlers
-// say newstat and newuname where strace says stat and uname.
+// nameUnknown names a 64-bit call the built-in table does not know after
+// the guest's handler. Known calls keep strace's names: the kernel's
+// handlers say newstat and newuname where strace says stat and uname.
 func (b *Backend) nameUnknown(sc *backend.Syscall) {
-	if !strace.Known(sc.Nr) {
+	if sc.ABI == backend.X8664 && !strace.Known(sc.Nr) {
 		if name := b.Name(sc.Nr); name != "" {
 			sc.Name = name
 		}
 	}
 }
 
-// EntryPoint is where system calls enter the kernel (entry_SYSCALL_64, the
-// LSTAR target; swapgs has not run there yet).
-func (b *Backend) EntryPoint() uint64 { return b.entry }
+// Stops are the addresses a listener stops at to see every system call.
+type Stops struct {
+	// Entry is where 64-bit calls enter the kernel (entry_SYSCALL_64, the
+	// LSTAR target; swapgs has not run there yet); at Exit they return to it.
+	Entry, Exit uint64
+	// CompatEntries and CompatExits are the same for the 32-bit
+	// convention; none when the kernel lacks IA32 emulation.
+	CompatEntries, CompatExits []uint64
+}
 
-// ExitPoint is where every system call returns to entry_SYSCALL_64.
-func (b *Backend) ExitPoint() uint64 { return b.exit }
+// Stops returns where a listener stops to see every system call.
+func (b *Backend) Stops() Stops {
+	s := Stops{Entry: b.entry, Exit: b.exit}
+	for addr, st := range b.stops {
+		switch {
+		case st.abi != backend.I386 || st.kind == atHandler:
+		case st.kind == atExit:
+			s.CompatExits = append(s.CompatExits, addr)
+		default:
+			s.CompatEntries = append(s.CompatEntries, addr)
+		}
+	}
+	slices.Sort(s.CompatEntries)
+	slices.Sort(s.CompatExits)
+	return s
+}
 
-// Handler returns the address of the guest's handler for system call nr,
-// for listeners that stop only at chosen calls.
+// Handler returns the address of the guest's handler for 64-bit system
+// call nr, for listeners that stop only at chosen calls.
 func (b *Backend) Handler(nr uint64) (uint64, bool) {
-	for addr, n := range b.handlers {
-		if n == nr {
+	for addr, st := range b.stops {
+		if st.abi == backend.X8664 && st.kind == atHandler && st.nr == nr {
 			return addr, true
 		}
 	}
@@ -297,50 +388,23 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the current task on vCPU %d: %w", ev.VCPU, err)
 	}
-	proc, err := b.tasks.process(kern, task)
+	proc, err := b.process(kern, task)
 	if err != nil {
 		return nil, err
 	}
 	b.seq++
-	call := &backend.Call{Syscall: backend.Syscall{
-		Seq: b.seq, Time: ev.Time, VCPU: ev.VCPU, Direction: ev.Direction, Process: proc,
-	}}
-	sc := &call.Syscall
-	var ret uint64
-	switch rip := ev.Regs.RIP; {
-	case rip == b.entry:
-		sc.Direction, sc.Nr = kvm.Enter, ev.Regs.RAX
-		call.Arguments = newRegArgs(ev, user)
-	case rip == b.exit:
-		regs, err := readPtRegs(kern, user, ev.Regs.RSP, true)
-		if err != nil {
-			return nil, err
-		}
-		sc.Direction, sc.Nr, ret = kvm.Exit, regs.words[ptOrigAX], regs.words[ptAX]
-		call.Arguments = regs
-	case ev.Direction == kvm.Enter:
-		// Stopped in a handler, for a filtered call: rdi points at pt_regs.
-		regs, err := readPtRegs(kern, user, ev.Regs.RDI, false)
-		if err != nil {
-			return nil, err
-		}
-		sc.Nr = regs.words[ptOrigAX]
-		call.Arguments = regs
-	default:
-		// A filtered exit, back in the handler's caller: the result is in
-		// rax, the rest is remembered from the entry.
-		ret = ev.Regs.RAX
+	h := &handled{call: backend.Call{Syscall: backend.Syscall{
+		Seq: b.seq, Time: ev.Time, VCPU: ev.VCPU, Direction: kvm.Enter, Process: proc,
+	}}}
+	call, a, sc := &h.call, &h.args, &h.call.Syscall
+	call.Arguments, a.user = a, user
+	ret, known, err := b.locate(ev, kern, sc, a)
+	if err != nil {
+		return nil, err
 	}
-	var args [6]uint64
-	if call.Arguments != nil {
-		for i := range args {
-			args[i] = call.Arguments.Get(i)
-		}
-	}
-	mem := userMemory{user}
 	if sc.Direction == kvm.Enter {
-		b.decoder.Enter(sc, sc.Nr, args, mem)
-		b.remember(task, pending{nr: sc.Nr, args: args, text: sc.Args})
+		b.decoder.Enter(sc, sc.Nr, a.vals, a)
+		b.remember(task, h)
 	} else {
 		p, ok := b.pending[task]
 		delete(b.pending, task)
@@ -348,19 +412,68 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 		var entry []backend.Arg
 		switch {
 		case ok:
-			// The entry's values are the call's: by its exit, execve and
-			// rt_sigreturn have replaced the saved registers.
-			sc.Nr, args, entry = p.nr, p.args, p.text
-		case call.Arguments == nil: // a filtered exit whose entry was missed
+			// The entry's values are the call's, hooks' changes included:
+			// by its exit, execve and rt_sigreturn have replaced the saved
+			// registers.
+			sc.ABI, sc.Nr, entry = p.call.ABI, p.call.Nr, p.call.Args
+			a.saved(p.args.vals)
+		case !known: // a filtered exit whose entry was missed
 			sc.Nr = noSyscall
 		}
-		if call.Arguments == nil {
-			call.Arguments = newSavedArgs(args, user)
-		}
-		b.decoder.Exit(sc, sc.Nr, args, ret, mem, entry)
+		b.decoder.Exit(sc, sc.Nr, a.vals, ret, a, entry)
 	}
 	b.nameUnknown(sc)
 	return call, nil
+}
+
+// locate reads what the stop at ev says of the call: its direction,
+// convention, number and arguments, and at an exit the return value.
+// known is false for an exit that has nothing but the return value.
+func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *args) (ret uint64, known bool, err error) {
+	st, ok := b.stops[ev.Regs.RIP]
+	if !ok {
+		// A filtered exit, back in the handler's caller: the result is in
+		// rax, the rest is remembered from the entry.
+		sc.Direction = kvm.Exit
+		return ev.Regs.RAX, false, nil
+	}
+	sc.ABI = st.abi
+	if st.kind == atEntry64 {
+		a.fromRegs(&ev.Regs)
+		sc.Nr = ev.Regs.RAX
+		return 0, true, nil
+	}
+	at := ev.Regs.RDI // entry functions and handlers get pt_regs as their argument
+	if st.kind == atExit {
+		at = ev.Regs.RSP // the entry code's call has returned to it
+	}
+	if err := kern.Read(b.regs[:], at); err != nil {
+		return 0, false, fmt.Errorf("reading pt_regs at %#x: %w", at, err)
+	}
+	a.fromPtRegs(&b.regs, kern, at, st.abi, st.kind != atExit)
+	sc.Nr = b.number(st.abi)
+	switch st.kind {
+	case atExit:
+		sc.Direction = kvm.Exit
+		return b.regs.word(ptAX), true, nil
+	case atFastEntry32:
+		err = a.fromStack(b.regs.word(ptSP))
+	}
+	return 0, true, err
+}
+
+// number is the call number in pt_regs: orig_ax, except at the start of
+// int80_emulation, which finds orig_ax still -1 and the number in ax. A
+// 32-bit number is the low half.
+func (b *Backend) number(abi backend.ABI) uint64 {
+	nr := b.regs.word(ptOrigAX)
+	if abi == backend.I386 {
+		if nr == ^uint64(0) {
+			nr = b.regs.word(ptAX)
+		}
+		nr = uint64(uint32(nr))
+	}
+	return nr
 }
 
 // noSyscall stands for the number of a call whose entry was not seen.
@@ -372,35 +485,40 @@ var ErrForeignCall = errors.New("not a call of this back end")
 // Redecode decodes an entry's arguments again, after they or the memory
 // they point to were changed while the call was held.
 func (b *Backend) Redecode(call *backend.Call) error {
-	m, ok := call.Arguments.(interface{ space() vmi.Space })
+	a, ok := call.Arguments.(*args)
 	if !ok || call.Direction != kvm.Enter {
 		return ErrForeignCall
 	}
-	var args [6]uint64
-	for i := range args {
-		args[i] = call.Arguments.Get(i)
-	}
 	b.mem.Invalidate()
-	b.decoder.Enter(&call.Syscall, call.Nr, args, userMemory{m.space()})
-	b.nameUnknown(&call.Syscall)
-	if p, ok := b.pending[call.Process.Task]; ok {
-		p.args, p.text = args, call.Args
-		b.pending[call.Process.Task] = p
-	}
+	b.decoder.Enter(&call.Syscall, call.Nr, a.vals, a)
+	b.nameUnknown(&call.Syscall) // the exit finds the new text through its pending entry
 	return nil
 }
 
-func (b *Backend) remember(task uint64, p pending) {
+// process returns the Process of a task, remembered from an earlier event
+// while the fields it was made from stay the same.
+func (b *Backend) process(k vmi.Space, task uint64) (backend.Process, error) {
+	f, err := b.tasks.fields(k, task, b.scratch)
+	if err != nil {
+		return backend.Process{}, err
+	}
+	if known, ok := b.procs[task]; ok && known.same(f) {
+		return known.p, nil
+	}
+	p := b.tasks.process(k, task, f)
+	if len(b.procs) >= maxPending {
+		clear(b.procs)
+	}
+	b.procs[task] = knownTask{tid: f.tid, pid: f.pid, comm: p.Comm, parent: f.parent, cred: f.cred, p: p}
+	return p, nil
+}
+
+func (b *Backend) remember(task uint64, p *handled) {
 	if len(b.pending) >= maxPending {
 		clear(b.pending)
 	}
 	b.pending[task] = p
 }
-
-// userMemory lets the decoder read the calling process's memory.
-type userMemory struct{ vmi.Space }
-
-func (m userMemory) ReadVirt(p []byte, va uint64) error { return m.Read(p, va) }
 
 // ptiUser says whether space is the user half of a PTI pair, remembering
 // the answer by CR3: it holds for as long as the value names a page-table

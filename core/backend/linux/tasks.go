@@ -44,33 +44,67 @@ func newTasks(o *offsets.Offsets, initTask uint64) tasks {
 	return t
 }
 
-// process reads the identity of one task.
-func (t *tasks) process(k vmi.Space, task uint64) (backend.Process, error) {
+// size is how many bytes of a task read needs: the scratch of fields.
+func (t *tasks) size() int { return t.hi - t.lo }
+
+// taskFields are the fields of a task_struct a Process is made of.
+type taskFields struct {
+	tid, pid     int
+	comm         []byte // in the caller's scratch
+	parent, cred uint64
+}
+
+// fields reads the identity fields of a task into raw, of t.size() bytes.
+func (t *tasks) fields(k vmi.Space, task uint64, raw []byte) (taskFields, error) {
 	o := &t.o.Task
-	p := backend.Process{Task: task}
-	raw := make([]byte, t.hi-t.lo)
 	if err := k.Read(raw, task+uint64(t.lo)); err != nil {
-		return p, fmt.Errorf("reading task %#x: %w", task, err)
+		return taskFields{}, fmt.Errorf("reading task %#x: %w", task, err)
 	}
 	field := func(off, n int) []byte { return raw[off-t.lo : off-t.lo+n] }
-	p.TID = int(int32(binary.LittleEndian.Uint32(field(o.Pid, 4))))
-	p.PID = int(int32(binary.LittleEndian.Uint32(field(o.Tgid, 4))))
-	comm := field(o.Comm, max(o.CommSize, 16))
-	if i := bytes.IndexByte(comm, 0); i >= 0 {
-		comm = comm[:i]
+	f := taskFields{
+		tid:    int(int32(binary.LittleEndian.Uint32(field(o.Pid, 4)))),
+		pid:    int(int32(binary.LittleEndian.Uint32(field(o.Tgid, 4)))),
+		comm:   field(o.Comm, max(o.CommSize, 16)),
+		parent: binary.LittleEndian.Uint64(field(o.RealParent, 8)),
 	}
-	p.Comm = string(comm)
-	parent := binary.LittleEndian.Uint64(field(o.RealParent, 8))
-	if ptgid, err := k.U32(parent + uint64(o.Tgid)); err == nil {
+	if i := bytes.IndexByte(f.comm, 0); i >= 0 {
+		f.comm = f.comm[:i]
+	}
+	if o.Cred != offsets.Absent {
+		f.cred = binary.LittleEndian.Uint64(field(o.Cred, 8))
+	}
+	return f, nil
+}
+
+// process makes the Process of a task from its fields, reading its
+// parent's pid and its uid.
+func (t *tasks) process(k vmi.Space, task uint64, f taskFields) backend.Process {
+	p := backend.Process{Task: task, TID: f.tid, PID: f.pid, Comm: string(f.comm)}
+	if ptgid, err := k.U32(f.parent + uint64(t.o.Task.Tgid)); err == nil {
 		p.PPID = int(int32(ptgid))
 	}
-	if o.Cred != offsets.Absent && t.o.Cred.UID != offsets.Absent {
-		cred := binary.LittleEndian.Uint64(field(o.Cred, 8))
-		if uid, err := k.U32(cred + uint64(t.o.Cred.UID)); err == nil {
+	if f.cred != 0 && t.o.Cred.UID != offsets.Absent {
+		if uid, err := k.U32(f.cred + uint64(t.o.Cred.UID)); err == nil {
 			p.UID = uid
 		}
 	}
-	return p, nil
+	return p
+}
+
+// knownTask is a Process with the fields it was made from.
+type knownTask struct {
+	tid, pid     int
+	comm         string
+	parent, cred uint64
+	p            backend.Process
+}
+
+// same says whether a task's fields are those the Process was made from.
+// Its parent's pid and its uid then hold too: a task's parent changes its
+// real_parent pointer, and Linux replaces a task's cred rather than
+// changing it.
+func (k *knownTask) same(f taskFields) bool {
+	return k.tid == f.tid && k.pid == f.pid && k.parent == f.parent && k.cred == f.cred && k.comm == string(f.comm)
 }
 
 // list walks a kernel list_head ring starting at head and returns the
@@ -104,6 +138,7 @@ func (t *tasks) all(k vmi.Space) ([]backend.Process, error) {
 		return nil, fmt.Errorf("reading task list: %w", err)
 	}
 	var procs []backend.Process
+	raw := make([]byte, t.size())
 	for _, node := range leaders {
 		leader := node - uint64(o.Tasks)
 		threads, err := t.threads(k, leader)
@@ -111,11 +146,11 @@ func (t *tasks) all(k vmi.Space) ([]backend.Process, error) {
 			return procs, fmt.Errorf("reading threads of task %#x: %w", leader, err)
 		}
 		for _, task := range threads {
-			p, err := t.process(k, task)
+			f, err := t.fields(k, task, raw)
 			if err != nil {
 				return procs, err
 			}
-			procs = append(procs, p)
+			procs = append(procs, t.process(k, task, f))
 		}
 	}
 	slices.SortFunc(procs, func(a, b backend.Process) int { return a.TID - b.TID })

@@ -23,6 +23,11 @@ type Config struct {
 	// SyscallExit is an instruction on the return path where the return
 	// value is available; 0 means no exit events. Ignored with Handlers.
 	SyscallExit uint64
+	// CompatEntries and CompatExits are the entry and exit points of the
+	// 32-bit convention (Linux: the C functions its entry code calls, and
+	// the instructions after those calls); their events carry
+	// kvm.Sysenter. Ignored with Handlers.
+	CompatEntries, CompatExits []uint64
 	// Handlers, if set, are per-system-call handler addresses (Linux:
 	// __x64_sys_openat, ...) to stop at instead of SyscallEntry, so other
 	// system calls run at full speed. Exits are then caught at each
@@ -58,6 +63,8 @@ type role uint8
 const (
 	roleEntry role = iota + 1
 	roleExit
+	roleCompatEntry
+	roleCompatExit
 	roleHandler
 	roleReturn
 )
@@ -172,7 +179,19 @@ func (l *Listener) setup() error {
 		return err
 	}
 	if l.cfg.SyscallExit != 0 {
-		return l.insert(l.cfg.SyscallExit, roleExit)
+		if err := l.insert(l.cfg.SyscallExit, roleExit); err != nil {
+			return err
+		}
+	}
+	for _, set := range []struct {
+		addrs []uint64
+		r     role
+	}{{l.cfg.CompatEntries, roleCompatEntry}, {l.cfg.CompatExits, roleCompatExit}} {
+		for _, a := range set.addrs {
+			if err := l.insert(a, set.r); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -306,6 +325,10 @@ func (l *Listener) inspect(s rsp.Stop) (*stop, error) {
 		}
 	case roleExit:
 		ev.Direction = kvm.Exit
+	case roleCompatEntry:
+		ev.Mechanism = kvm.Sysenter
+	case roleCompatExit:
+		ev.Direction, ev.Mechanism = kvm.Exit, kvm.Sysenter
 	case roleReturn:
 		key := returnKey{rip, ev.Regs.RSP}
 		if !l.returns[key] {

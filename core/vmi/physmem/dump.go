@@ -1,12 +1,15 @@
 package physmem
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+
+	"golang.org/x/sys/unix"
 
 	"nitro/core/vmi"
 )
@@ -18,46 +21,30 @@ var ErrNotCore = errors.New("not an x86-64 ELF core dump")
 // OpenRaw opens a raw physical memory image, as HMP `pmemsave 0 SIZE FILE`
 // writes it: file offset N holds guest-physical address N. Dumps are read-only.
 func OpenRaw(path string) (*Source, error) {
-	f, err := os.Open(path)
+	fs, err := mapDump(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening raw memory image: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("opening raw memory image: %w", err)
-	}
-	if st.Size() == 0 {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w: empty image", path, ErrBadLayout)
-	}
-	return newSource([]Range{{Size: uint64(st.Size()), ReadOnly: true, Name: path}}, fileStore{f})
+	return newSource([]Range{{Size: uint64(len(fs.b)), ReadOnly: true, Name: path}}, fs)
 }
 
 // OpenELFCore opens the ELF core that `virsh dump --memory-only` (QEMU's
 // dump-guest-memory) writes: each PT_LOAD segment holds guest-physical
 // memory from p_paddr. Dumps are read-only.
 func OpenELFCore(path string) (*Source, error) {
-	f, err := os.Open(path)
+	fs, err := mapDump(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening ELF core: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("opening ELF core: %w", err)
+	ranges, err := coreRanges(bytes.NewReader(fs.b), int64(len(fs.b)))
+	if err == nil {
+		var s *Source
+		if s, err = newSource(ranges, fs); err == nil {
+			return s, nil
+		}
 	}
-	ranges, err := coreRanges(f, st.Size())
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	s, err := newSource(ranges, fileStore{f})
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return s, nil
+	fs.close()
+	return nil, fmt.Errorf("%s: %w", path, err)
 }
 
 // coreRanges returns the guest-physical ranges of the ELF core in r.
@@ -85,22 +72,47 @@ func coreRanges(r io.ReaderAt, size int64) ([]Range, error) {
 	return ranges, nil
 }
 
-// fileStore reads a dump file; dumps are never written.
-type fileStore struct{ f *os.File }
+// fileStore is a dump file mapped read-only: a snapshot is read much like
+// live shared guest memory. Dumps are never written.
+type fileStore struct{ b []byte }
+
+// mapDump maps the whole of the dump file at path.
+func mapDump(path string) (fileStore, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return fileStore{}, err
+	}
+	defer f.Close() // the mapping keeps the file
+	st, err := f.Stat()
+	if err != nil {
+		return fileStore{}, err
+	}
+	if st.Size() == 0 || st.Size() > math.MaxInt {
+		return fileStore{}, fmt.Errorf("%s: %w: size %d", path, ErrBadLayout, st.Size())
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return fileStore{}, fmt.Errorf("mapping %s: %w", path, err)
+	}
+	return fileStore{b}, nil
+}
+
+func (fs fileStore) mapped(off uint64, n int) []byte {
+	if n < 0 || off > uint64(len(fs.b)) || uint64(n) > uint64(len(fs.b))-off {
+		return nil
+	}
+	return fs.b[off : off+uint64(n)]
+}
 
 func (fs fileStore) readAt(p []byte, off uint64) error {
-	if off > math.MaxInt64 {
-		return fmt.Errorf("offset %#x: %w", off, vmi.ErrOutOfRange)
+	b := fs.mapped(off, len(p))
+	if b == nil {
+		return fmt.Errorf("%d bytes at offset %#x: %w", len(p), off, vmi.ErrOutOfRange)
 	}
-	if _, err := fs.f.ReadAt(p, int64(off)); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF // the file shrank under us
-		}
-		return fmt.Errorf("reading %s: %w", fs.f.Name(), err)
-	}
+	copy(p, b)
 	return nil
 }
 
 func (fs fileStore) writeAt([]byte, uint64) error { return vmi.ErrReadOnly }
 
-func (fs fileStore) close() error { return fs.f.Close() }
+func (fs fileStore) close() error { return unix.Munmap(fs.b) }

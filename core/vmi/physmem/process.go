@@ -57,6 +57,8 @@ type procStore struct {
 func (ps *procStore) readAt(p []byte, addr uint64) error  { return ps.io(p, addr, false) }
 func (ps *procStore) writeAt(p []byte, addr uint64) error { return ps.io(p, addr, true) }
 
+func (ps *procStore) mapped(addr uint64, n int) []byte { return ps.view(addr, n, false) }
+
 func (ps *procStore) io(p []byte, addr uint64, write bool) error {
 	if v := ps.view(addr, len(p), write); v != nil {
 		if write {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 
 	"nitro/core/vmi"
 )
@@ -26,6 +25,9 @@ var ErrBadLayout = errors.New("bad guest-physical layout")
 type store interface {
 	readAt(p []byte, off uint64) error
 	writeAt(p []byte, off uint64) error
+	// mapped returns the bytes at [off, off+n) when they are mapped into
+	// this process, else nil.
+	mapped(off uint64, n int) []byte
 	close() error
 }
 
@@ -36,7 +38,10 @@ type Source struct {
 	st     store
 }
 
-var _ vmi.PhysMem = (*Source)(nil)
+var (
+	_ vmi.PhysMem    = (*Source)(nil)
+	_ vmi.HostMapped = (*Source)(nil)
+)
 
 func newSource(ranges []Range, st store) (*Source, error) {
 	rs := slices.Clone(ranges)
@@ -63,6 +68,15 @@ func (s *Source) ReadPhys(p []byte, pa uint64) error {
 // WritePhys implements vmi.PhysMem.
 func (s *Source) WritePhys(p []byte, pa uint64) error {
 	return s.access(p, pa, true)
+}
+
+// HostBytes implements vmi.HostMapped.
+func (s *Source) HostBytes(pa uint64, n int) []byte {
+	r, ok := s.find(pa)
+	if !ok || n < 0 || uint64(n) > r.GPA+r.Size-pa {
+		return nil
+	}
+	return s.st.mapped(r.Off+(pa-r.GPA), n)
 }
 
 // Close releases the storage.
@@ -104,11 +118,16 @@ func (s *Source) access(p []byte, pa uint64, write bool) error {
 	return nil
 }
 
-// find returns the range holding pa.
+// find returns the range holding pa. Guests have a few ranges: a linear
+// scan beats a binary search's calls.
 func (s *Source) find(pa uint64) (Range, bool) {
-	i := sort.Search(len(s.ranges), func(i int) bool { return s.ranges[i].GPA+s.ranges[i].Size > pa })
-	if i == len(s.ranges) || s.ranges[i].GPA > pa {
-		return Range{}, false
+	for _, r := range s.ranges {
+		if pa < r.GPA {
+			break
+		}
+		if pa-r.GPA < r.Size {
+			return r, true
+		}
 	}
-	return s.ranges[i], true
+	return Range{}, false
 }

@@ -14,6 +14,35 @@ type sliceStore struct{ b []byte }
 func (s *sliceStore) readAt(p []byte, off uint64) error  { copy(p, s.b[off:]); return nil }
 func (s *sliceStore) writeAt(p []byte, off uint64) error { copy(s.b[off:], p); return nil }
 func (s *sliceStore) close() error                       { return nil }
+func (s *sliceStore) mapped(off uint64, n int) []byte {
+	if off+uint64(n) > uint64(len(s.b)) {
+		return nil
+	}
+	return s.b[off : off+uint64(n)]
+}
+
+func TestHostBytesStaysInOneRange(t *testing.T) {
+	st := &sliceStore{b: make([]byte, 0x2000)}
+	st.b[0x1010] = 0x5a
+	src, err := newSource([]Range{
+		{GPA: 0x0, Size: 0x1000, Off: 0x1000, Name: "low"},
+		{GPA: 0x1000, Size: 0x1000, Off: 0x0, Name: "low2"},
+	}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := src.HostBytes(0x10, 8); len(b) != 8 || b[0] != 0x5a {
+		t.Fatalf("HostBytes(0x10, 8) = %x, want 8 bytes from offset 0x1010", b)
+	}
+	for _, c := range []struct {
+		pa uint64
+		n  int
+	}{{0xffc, 8}, {0x2000, 1}, {^uint64(0) - 2, 8}, {0x10, -1}} {
+		if b := src.HostBytes(c.pa, c.n); b != nil {
+			t.Errorf("HostBytes(%#x, %d) = %x, want nil (across ranges, a hole, or no length)", c.pa, c.n, b)
+		}
+	}
+}
 
 func TestSourceSplitsAccesses(t *testing.T) {
 	st := &sliceStore{b: make([]byte, 0x3000)}
