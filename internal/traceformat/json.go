@@ -36,6 +36,8 @@ func (j *JSON) Write(sc *backend.Syscall) error {
 	b = strconv.AppendInt(b, int64(sc.VCPU), 10)
 	b = append(b, `,"direction":`...)
 	b = appendString(b, sc.Direction.String())
+	b = append(b, `,"abi":`...)
+	b = appendString(b, sc.ABI.String())
 	b = append(b, `,"nr":`...)
 	b = strconv.AppendUint(b, sc.Nr, 10)
 	b = append(b, `,"name":`...)

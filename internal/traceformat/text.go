@@ -69,6 +69,11 @@ func (t *Text) Flush() error {
 // written before, or never seen.
 func (t *Text) write(sc *backend.Syscall, resumed bool) error {
 	b := appendProcess(t.line[:0], &sc.Process)
+	if sc.ABI != backend.X8664 {
+		// The numbers and the meaning of the arguments differ: say so.
+		b = append(b, sc.ABI.String()...)
+		b = append(b, ':')
+	}
 	res := t.result(sc)
 	name := safe(sc.Name)
 	if sc.Direction == kvm.Exit && resumed {

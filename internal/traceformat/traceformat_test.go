@@ -48,6 +48,8 @@ func TestText(t *testing.T) {
 	noArgs := &backend.Syscall{Direction: kvm.Enter, Nr: 39, Name: "getpid", Process: cat}
 	badText := openat(kvm.Exit, 3, "")
 	badText.Args[1].Text = "\"\x1b[2J\""
+	compat := &backend.Syscall{Direction: kvm.Exit, ABI: backend.I386, Nr: 5, Name: "open", Process: cat, Ret: 3,
+		Matched: true, Args: []backend.Arg{{Raw: 0x8049000, Text: `"/etc/hostname"`}, {Raw: 0, Text: "O_RDONLY"}}}
 	cases := []struct {
 		sc           *backend.Syscall
 		strace, bare string
@@ -60,6 +62,7 @@ func TestText(t *testing.T) {
 		{exitGroup, `[42/43 \x1b[31mevil\x07] exit_group(0) = ?`, `[42/43 \x1b[31mevil\x07] exit_group(0 <unfinished ...>`},
 		{noArgs, `[42 cat] getpid(<unfinished ...>`, ""},
 		{badText, `[42 cat] openat(AT_FDCWD, \"\x1b[2J\", O_RDONLY) = 3`, ""},
+		{compat, `[42 cat] i386:open("/etc/hostname", O_RDONLY) = 3`, ""},
 	}
 	for _, c := range cases {
 		for _, f := range []struct {
@@ -124,6 +127,7 @@ type event struct {
 	Time      string  `json:"time"`
 	VCPU      int     `json:"vcpu"`
 	Direction string  `json:"direction"`
+	ABI       string  `json:"abi"`
 	Nr        uint64  `json:"nr"`
 	Name      string  `json:"name"`
 	PID       int     `json:"pid"`
@@ -154,13 +158,15 @@ func TestJSON(t *testing.T) {
 	j := NewJSON(&w)
 	enter := openat(kvm.Enter, 0, "")
 	enter.Process.Comm = "\x1b]0;x\x07\"q\"\xff"
-	for _, sc := range []*backend.Syscall{enter, openat(kvm.Exit, -2, "ENOENT")} {
+	compat := openat(kvm.Exit, 3, "")
+	compat.ABI, compat.Nr, compat.Name = backend.I386, 295, "openat"
+	for _, sc := range []*backend.Syscall{enter, openat(kvm.Exit, -2, "ENOENT"), compat} {
 		if err := j.Write(sc); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(w.writes) != 2 {
-		t.Fatalf("%d writes, want 2", len(w.writes))
+	if len(w.writes) != 3 {
+		t.Fatalf("%d writes, want 3", len(w.writes))
 	}
 	for _, l := range w.writes {
 		if strings.Count(l, "\n") != 1 || !strings.HasSuffix(l, "\n") {
@@ -173,7 +179,7 @@ func TestJSON(t *testing.T) {
 		}
 	}
 	e := decodeLine(t, []byte(w.writes[0]))
-	if e.Seq != 7 || e.Time != "2026-11-26T00:03:35.000000120Z" || e.VCPU != 1 || e.Direction != "enter" ||
+	if e.Seq != 7 || e.Time != "2026-11-26T00:03:35.000000120Z" || e.VCPU != 1 || e.Direction != "enter" || e.ABI != "x86_64" ||
 		e.Nr != 257 || e.Name != "openat" || e.PID != 42 || e.TID != 42 || e.PPID != 1 {
 		t.Errorf("enter decoded as %+v", e)
 	}
@@ -192,6 +198,9 @@ func TestJSON(t *testing.T) {
 	x := decodeLine(t, []byte(w.writes[1]))
 	if x.Direction != "exit" || x.Ret == nil || *x.Ret != -2 || x.Errno == nil || *x.Errno != "ENOENT" || x.Matched == nil || !*x.Matched {
 		t.Errorf("exit decoded as %+v", x)
+	}
+	if c := decodeLine(t, []byte(w.writes[2])); c.ABI != "i386" || c.Nr != 295 {
+		t.Errorf("32-bit call decoded as %+v", c)
 	}
 }
 
