@@ -104,15 +104,16 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 func (s *Session) handlers(names []string) ([]uint64, error) {
 	var addrs []uint64
 	for _, name := range names {
-		nr, err := strace.Lookup(name)
+		if _, err := strace.Lookup(name); err != nil {
+			if _, err32 := strace.For(backend.I386).Lookup(name); err32 != nil {
+				return nil, err
+			}
+		}
+		a, err := s.backend.Handlers(name)
 		if err != nil {
 			return nil, err
 		}
-		addr, ok := s.backend.Handler(nr)
-		if !ok {
-			return nil, fmt.Errorf("the guest kernel has no handler for %s", name)
-		}
-		addrs = append(addrs, addr)
+		addrs = append(addrs, a...)
 	}
 	return addrs, nil
 }

@@ -20,6 +20,7 @@ type traceEvent struct {
 	Seq       uint64
 	VCPU      int
 	Direction string
+	ABI       string
 	Nr        uint64
 	Name      string
 	PID, TID  int

@@ -255,6 +255,20 @@ func (b *Backend) findCompat() error {
 		}
 		b.stops[at] = stop{kind: atExit, abi: backend.I386}
 	}
+	// sysenter's return may jump to 32-bit syscall's (Linux 6.12 does):
+	// a stop there too would see every such call return twice.
+	for at, st := range b.stops {
+		if st.kind != atExit {
+			continue
+		}
+		code := make([]byte, 16)
+		if err := b.kernel.Read(code, at); err != nil {
+			return fmt.Errorf("reading the code at %#x: %w", at, err)
+		}
+		if to, ok := jumpTarget(code, at); ok && b.stops[to].kind == atExit {
+			delete(b.stops, at)
+		}
+	}
 	for name, kind := range compatEntries {
 		if fn, ok := b.syms.Lookup(name); ok {
 			b.stops[fn] = stop{kind: kind, abi: backend.I386}
@@ -343,15 +357,36 @@ func (b *Backend) Stops() Stops {
 	return s
 }
 
-// Handler returns the address of the guest's handler for 64-bit system
-// call nr, for listeners that stop only at chosen calls.
-func (b *Backend) Handler(nr uint64) (uint64, bool) {
-	for addr, st := range b.stops {
-		if st.abi == backend.X8664 && st.kind == atHandler && st.nr == nr {
-			return addr, true
+// ErrNoHandler means the guest kernel has no handler for a system call.
+var ErrNoHandler = errors.New("the guest kernel has no handler")
+
+// Handlers returns the addresses of the guest's handlers of the named
+// system call, in each convention that has it, for listeners that stop
+// only at chosen calls. A 32-bit handler is found by the call's name
+// (__ia32_compat_sys_NAME or __ia32_sys_NAME): the few i386 calls whose
+// handler has another name (mmap2, _llseek) are not filtered.
+func (b *Backend) Handlers(name string) ([]uint64, error) {
+	var addrs []uint64
+	if nr, err := strace.Lookup(name); err == nil {
+		for addr, st := range b.stops {
+			if st.abi == backend.X8664 && st.kind == atHandler && st.nr == nr {
+				addrs = append(addrs, addr)
+			}
 		}
 	}
-	return 0, false
+	if nr, err := strace.For(backend.I386).Lookup(name); err == nil {
+		for _, prefix := range []string{"__ia32_compat_sys_", "__ia32_sys_"} {
+			if addr, ok := b.syms.Lookup(prefix + name); ok {
+				b.stops[addr] = stop{kind: atHandler, abi: backend.I386, nr: nr}
+				addrs = append(addrs, addr)
+				break
+			}
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("%w for %s", ErrNoHandler, name)
+	}
+	return addrs, nil
 }
 
 // Name is the guest's name for system call nr, "" when it has none.

@@ -44,3 +44,17 @@ func ExitPoint(code []byte, entry, doSyscall64 uint64) (uint64, error) {
 	}
 	return 0, ErrNoExitPoint
 }
+
+// jumpTarget returns where the instruction at pc, given its code, jumps
+// when it is an unconditional relative jmp.
+func jumpTarget(code []byte, pc uint64) (uint64, bool) {
+	inst, err := x86asm.Decode(code, 64)
+	if err != nil || inst.Op != x86asm.JMP {
+		return 0, false
+	}
+	rel, ok := inst.Args[0].(x86asm.Rel)
+	if !ok {
+		return 0, false
+	}
+	return pc + uint64(inst.Len) + uint64(int64(rel)), true
+}

@@ -48,3 +48,24 @@ func TestExitPointMissing(t *testing.T) {
 		t.Fatalf("undecodable bytes: err = %v, want a decode error", err)
 	}
 }
+
+func TestJumpTarget(t *testing.T) {
+	const pc = 0xffffffffa3802160
+	for _, c := range []struct {
+		code []byte
+		to   uint64
+		ok   bool
+	}{
+		{[]byte{0xe9, 0xaf, 0x00, 0x00, 0x00}, pc + 5 + 0xaf, true}, // sysenter's return, to 32-bit syscall's
+		{[]byte{0xeb, 0xbe}, pc + 2 - 0x42, true},
+		{[]byte{0x84, 0xc0}, 0, false},             // testb %al,%al
+		{[]byte{0xff, 0xe0}, 0, false},             // jmp *%rax
+		{[]byte{0x0f, 0x84, 0, 0, 0, 0}, 0, false}, // je
+		{nil, 0, false},
+	} {
+		to, ok := jumpTarget(c.code, pc)
+		if to != c.to || ok != c.ok {
+			t.Errorf("jumpTarget(% x) = %#x, %v; want %#x, %v", c.code, to, ok, c.to, c.ok)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"nitro/core/backend"
-	"nitro/core/kvm"
 	"nitro/internal/escape"
 )
 
@@ -44,6 +43,7 @@ const (
 	envCountLimit = 4096 // envp entries counted before giving up
 	sockaddrMax   = 128  // sizeof(struct sockaddr_storage)
 	statSize      = 144  // sizeof(struct stat) on x86-64
+	stat64Size    = 96   // sizeof(struct stat64) on i386
 	statxSize     = 256  // sizeof(struct statx)
 	direntsMax    = 1 << 16
 	utsFieldLen   = 65
@@ -52,6 +52,13 @@ const (
 	nrFcntl       = 72
 	nrOpenat      = 257
 	nrFutex       = 202
+	// The i386 numbers of the calls decoded specially.
+	nr386Open        = 5
+	nr386Fcntl       = 55
+	nr386Fcntl64     = 221
+	nr386Futex       = 240
+	nr386Openat      = 295
+	nr386FutexTime64 = 422
 )
 
 // A Decoder turns system call registers and memory into strace-style
@@ -84,14 +91,10 @@ func limit(v, def int) int {
 	return min(v, MaxLimit)
 }
 
-// ArgRegs returns the six system call argument registers of x86-64 Linux in
-// order: rdi, rsi, rdx, r10, r8, r9.
-func ArgRegs(r *kvm.Regs) [6]uint64 {
-	return [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
-}
-
 // call is one call being decoded.
 type call struct {
+	tab  *Syscalls
+	e    *sysent // the call's entry in tab, nil when tab has no call nr
 	nr   uint64
 	args [6]uint64
 	ret  int64
@@ -99,35 +102,62 @@ type call struct {
 	mem  Memory
 }
 
-// Enter decodes call nr at entry into sc's Nr, Name and Args. Arguments the
-// call writes are shown as their pointers.
+// newCall starts decoding call nr of sc.ABI. An i386 call's number and
+// arguments are the low 32 bits of their registers, as the kernel reads
+// them.
+func newCall(sc *backend.Syscall, nr uint64, args [6]uint64, mem Memory) call {
+	t := For(sc.ABI)
+	if t.i386 {
+		nr = t.word(nr)
+		for i := range args {
+			args[i] = t.word(args[i])
+		}
+	}
+	return call{tab: t, e: t.lookup(nr), nr: nr, args: args, mem: mem}
+}
+
+// name is the call's name, or "syscall_N" when its table has no call nr.
+func (c *call) name() string {
+	if c.e != nil {
+		return c.e.name
+	}
+	return c.tab.Name(c.nr)
+}
+
+// Enter decodes call nr at entry into sc's Nr, Name and Args, with the
+// table and register sizes of sc.ABI. Arguments the call writes are shown
+// as their pointers.
 func (d *Decoder) Enter(sc *backend.Syscall, nr uint64, args [6]uint64, mem Memory) {
-	c := call{nr: nr, args: args, mem: mem}
-	sc.Nr, sc.Name = nr, Name(nr)
+	c := newCall(sc, nr, args, mem)
+	sc.Nr, sc.Name = c.nr, c.name()
 	sc.Args = d.decode(&c, nil)
 	sc.Ret, sc.Errno = 0, ""
 }
 
-// Exit decodes call nr at exit into sc's Nr, Name, Args, Ret and Errno. ret
-// is rax as the kernel returned it. args are the argument registers of the
-// entry (x86-64 keeps them across the call, so the exit's registers serve
-// when the entry was not seen). entry are the arguments Enter decoded, or
-// nil: their text is kept, so what the call read is shown as it was before
-// the call, and only what it wrote is decoded now.
+// Exit decodes call nr at exit into sc's Nr, Name, Args, Ret and Errno,
+// with the table and register sizes of sc.ABI. ret is rax as the kernel
+// returned it, kept in sc.Ret (for i386 its low 32 bits, sign-extended,
+// are the result or error: Result reads them so). args are the
+// argument registers of the entry (the kernel keeps them across the call,
+// so the exit's registers serve when the entry was not seen). entry are the
+// arguments Enter decoded, or nil: their text is kept, so what the call
+// read is shown as it was before the call, and only what it wrote is
+// decoded now.
 func (d *Decoder) Exit(sc *backend.Syscall, nr uint64, args [6]uint64, ret uint64, mem Memory, entry []backend.Arg) {
-	r := int64(ret)
+	c := newCall(sc, nr, args, mem)
+	r := c.tab.ret(ret)
 	errno := errnoOf(r)
-	c := call{nr: nr, args: args, ret: r, done: errno == 0, mem: mem}
-	sc.Nr, sc.Name = nr, Name(nr)
+	c.ret, c.done = r, errno == 0
+	sc.Nr, sc.Name = c.nr, c.name()
 	sc.Args = d.decode(&c, entry)
-	sc.Ret, sc.Errno = r, ""
+	sc.Ret, sc.Errno = int64(ret), ""
 	if errno != 0 {
 		sc.Errno = ErrnoName(errno)
 	}
 }
 
 func (d *Decoder) decode(c *call, entry []backend.Arg) []backend.Arg {
-	e := lookup(c.nr)
+	e := c.e
 	if e == nil {
 		// An unknown call: all six registers, as strace shows them.
 		out := make([]backend.Arg, len(c.args))
@@ -136,10 +166,10 @@ func (d *Decoder) decode(c *call, entry []backend.Arg) []backend.Arg {
 		}
 		return out
 	}
-	n := shown(c.nr, e, &c.args)
+	n := shown(c.tab, c.nr, e, &c.args)
 	out := make([]backend.Arg, n)
 	for i := range n {
-		k := kindAt(c.nr, e, i, &c.args)
+		k := kindAt(c.tab, c.nr, e, i, &c.args)
 		if entry != nil && i < len(entry) && !k.out() && entry[i].Raw == c.args[i] && !unread(entry[i]) {
 			out[i] = entry[i]
 			continue
@@ -161,28 +191,21 @@ func unread(a backend.Arg) bool {
 	return err == nil && v == a.Raw
 }
 
-func lookup(nr uint64) *sysent {
-	if nr < uint64(len(table)) && table[nr].name != "" {
-		return &table[nr]
-	}
-	return nil
-}
-
 // shown is how many arguments strace shows for the call; a few calls show
 // fewer depending on the command they carry.
-func shown(nr uint64, e *sysent, a *[6]uint64) int {
+func shown(t *Syscalls, nr uint64, e *sysent, a *[6]uint64) int {
 	switch nr {
-	case nrOpen, nrOpenat:
+	case t.open, t.openat:
 		// The mode means something only when the call may create a file.
 		flags := a[len(e.args)-2]
 		if flags&(oCreat|oTmpfile) == 0 {
 			return len(e.args) - 1
 		}
-	case nrFcntl:
+	case t.fcntl, t.fcntl64:
 		if fcntlNoArg(int64(int32(a[1]))) {
 			return 2
 		}
-	case nrFutex:
+	case t.futex, t.futexTime64:
 		switch a[1] & futexCmdMask {
 		case futexWake:
 			return 3
@@ -195,9 +218,9 @@ func shown(nr uint64, e *sysent, a *[6]uint64) int {
 
 // kindAt is the kind of argument i, for the calls where it depends on
 // another argument's value.
-func kindAt(nr uint64, e *sysent, i int, a *[6]uint64) kind {
+func kindAt(t *Syscalls, nr uint64, e *sysent, i int, a *[6]uint64) kind {
 	switch {
-	case nr == nrFcntl && i == 2:
+	case (nr == t.fcntl || nr == t.fcntl64) && i == 2:
 		switch int32(a[1]) {
 		case fDupfd, fDupfdCloexec:
 			return kFd
@@ -206,7 +229,7 @@ func kindAt(nr uint64, e *sysent, i int, a *[6]uint64) kind {
 		case fSetfl:
 			return kOpenFlags
 		}
-	case nr == nrFutex && i == 3 && !futexTimed(a[1]&futexCmdMask):
+	case (nr == t.futex || nr == t.futexTime64) && i == 3 && !futexTimed(a[1]&futexCmdMask):
 		return kUint
 	}
 	return e.args[i]
@@ -323,15 +346,21 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 		}
 		return appendHex(dst, v)
 	case kFdFlags:
-		return appendFdFlags(dst, c.nr, uint64(uint32(v)))
+		return appendFdFlags(dst, c.e.name, uint64(uint32(v)))
 	case kDev:
 		return appendDev(dst, v)
 	case kWaitOptions:
 		return appendFlags(dst, uint64(uint32(v)), waitOptions, "0")
 	case kStatOut:
-		return d.appendStat(dst, c.mem, v)
+		return d.appendStat(dst, c.mem, v, &statX8664)
+	case kStat64Out:
+		return d.appendStat(dst, c.mem, v, &stat64I386)
 	case kTimespecIn, kTimespecOut:
-		return d.appendTimespec(dst, c.mem, v)
+		return d.appendTimespec(dst, c.mem, v, 8)
+	case kTimespec32In, kTimespec32Out:
+		return d.appendTimespec(dst, c.mem, v, 4)
+	case kPageOff:
+		return appendHex(dst, v*pageSize)
 	case kPipeFds:
 		return d.appendPipeFds(dst, c.mem, v)
 	case kSockaddrIn:
@@ -351,19 +380,19 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 		dst = strconv.AppendInt(dst, int64(n), 10)
 		return append(dst, ']')
 	case kArgv:
-		return d.appendArgv(dst, c.mem, v)
+		return d.appendArgv(dst, c.mem, v, c.tab.wordSize())
 	case kEnvp:
-		return d.appendEnvp(dst, c.mem, v)
+		return d.appendEnvp(dst, c.mem, v, c.tab.wordSize())
 	case kSigsetIn, kSigsetOut:
 		return d.appendSigset(dst, c.mem, v)
 	case kUtsname:
 		return d.appendUtsname(dst, c.mem, v)
 	case kIovecIn:
-		return d.appendIovec(dst, c.mem, v, int64(int32(c.next(i))))
+		return d.appendIovec(dst, c.mem, v, int64(int32(c.next(i))), c.tab.wordSize())
 	case kWaitStatus:
 		return d.appendWaitStatus(dst, c.mem, v, c.ret)
 	case kSigactionIn, kSigactionOut:
-		return d.appendSigaction(dst, c.mem, v)
+		return d.appendSigaction(dst, c.mem, v, c.tab.wordSize())
 	case kStatxFlags:
 		return appendFlags(dst, uint64(uint32(v)), atFlags, "AT_STATX_SYNC_AS_STAT")
 	case kStatxMask:
@@ -582,12 +611,12 @@ func appendSockProto(dst []byte, family, proto int64) []byte {
 
 // appendFdFlags writes the O_CLOEXEC/O_NONBLOCK pair under the prefix the
 // call's own header gives them.
-func appendFdFlags(dst []byte, nr, v uint64) []byte {
+func appendFdFlags(dst []byte, name string, v uint64) []byte {
 	if v == 0 {
 		return append(dst, '0')
 	}
 	prefix := "O_"
-	switch Name(nr) {
+	switch name {
 	case "timerfd_create":
 		prefix = "TFD_"
 	case "accept4":
@@ -600,7 +629,7 @@ func appendFdFlags(dst []byte, nr, v uint64) []byte {
 		prefix = "EPOLL_"
 	case "inotify_init1":
 		prefix = "IN_"
-	case "fcntl": // F_SETFD
+	case "fcntl", "fcntl64": // F_SETFD
 		if v == 1 {
 			return append(dst, "FD_CLOEXEC"...)
 		}
@@ -635,37 +664,63 @@ func appendDev(dst []byte, dev uint64) []byte {
 	return append(dst, ')')
 }
 
+// statLayout says where a struct stat keeps what strace shows of it.
+type statLayout struct{ size, mode, rdev, fileSize int }
+
+var (
+	statX8664  = statLayout{size: statSize, mode: 24, rdev: 40, fileSize: 48}
+	stat64I386 = statLayout{size: stat64Size, mode: 16, rdev: 32, fileSize: 44} // packed: 4-byte aligned
+)
+
 // appendStat writes a struct stat as strace does by default: the mode and
 // the size (or the device of a device node).
-func (d *Decoder) appendStat(dst []byte, mem Memory, va uint64) []byte {
-	b, ok := d.read(mem, va, statSize)
+func (d *Decoder) appendStat(dst []byte, mem Memory, va uint64, l *statLayout) []byte {
+	b, ok := d.read(mem, va, l.size)
 	if !ok {
 		return appendPtr(dst, va)
 	}
-	mode := uint64(binary.LittleEndian.Uint32(b[24:]))
+	mode := uint64(binary.LittleEndian.Uint32(b[l.mode:]))
 	dst = append(dst, "{st_mode="...)
 	dst = appendMode(dst, mode)
 	switch t := mode >> 12 & 0o17; t {
 	case 0o02, 0o06: // S_IFCHR, S_IFBLK
 		dst = append(dst, ", st_rdev="...)
-		dst = appendDev(dst, binary.LittleEndian.Uint64(b[40:]))
+		dst = appendDev(dst, binary.LittleEndian.Uint64(b[l.rdev:]))
 	default:
 		dst = append(dst, ", st_size="...)
-		dst = strconv.AppendInt(dst, int64(binary.LittleEndian.Uint64(b[48:])), 10)
+		dst = strconv.AppendInt(dst, int64(binary.LittleEndian.Uint64(b[l.fileSize:])), 10)
 	}
 	return append(dst, ", ...}"...)
 }
 
-func (d *Decoder) appendTimespec(dst []byte, mem Memory, va uint64) []byte {
-	b, ok := d.read(mem, va, 16)
+// appendTimespec writes a struct timespec of two w-byte fields: 8 for
+// x86-64 and i386's __kernel_timespec, 4 for i386's old_timespec32.
+func (d *Decoder) appendTimespec(dst []byte, mem Memory, va uint64, w int) []byte {
+	b, ok := d.read(mem, va, 2*w)
 	if !ok {
 		return appendPtr(dst, va)
 	}
 	dst = append(dst, "{tv_sec="...)
-	dst = strconv.AppendInt(dst, int64(binary.LittleEndian.Uint64(b)), 10)
+	dst = strconv.AppendInt(dst, signedWord(b, w), 10)
 	dst = append(dst, ", tv_nsec="...)
-	dst = strconv.AppendInt(dst, int64(binary.LittleEndian.Uint64(b[8:])), 10)
+	dst = strconv.AppendInt(dst, signedWord(b[w:], w), 10)
 	return append(dst, '}')
+}
+
+// word reads a w-byte (4 or 8) little-endian word: a pointer or a long.
+func word(b []byte, w int) uint64 {
+	if w == 4 {
+		return uint64(binary.LittleEndian.Uint32(b))
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+// signedWord reads a w-byte signed word, sign-extended.
+func signedWord(b []byte, w int) int64 {
+	if w == 4 {
+		return int64(int32(binary.LittleEndian.Uint32(b)))
+	}
+	return int64(binary.LittleEndian.Uint64(b))
 }
 
 func (d *Decoder) appendPipeFds(dst []byte, mem Memory, va uint64) []byte {
@@ -742,34 +797,34 @@ func (d *Decoder) appendSockaddr(dst []byte, mem Memory, va, n uint64) []byte {
 	return append(dst, '}')
 }
 
-// pointers reads up to n pointers of an array at va; a short result means
-// the rest of the array could not be read.
-func (d *Decoder) pointers(mem Memory, va uint64, n int) []uint64 {
-	b, ok := d.read(mem, va, 8*n)
+// pointers reads n w-byte pointers of an array at va, or nil if any of
+// them cannot be read.
+func (d *Decoder) pointers(mem Memory, va uint64, n, w int) []uint64 {
+	b, ok := d.read(mem, va, w*n)
 	if !ok {
 		return nil
 	}
 	out := make([]uint64, n)
 	for i := range out {
-		out[i] = binary.LittleEndian.Uint64(b[8*i:])
+		out[i] = word(b[w*i:], w)
 	}
 	return out
 }
 
-// appendArgv writes a NULL-terminated array of strings, at most ArrayLimit
-// of them.
-func (d *Decoder) appendArgv(dst []byte, mem Memory, va uint64) []byte {
+// appendArgv writes a NULL-terminated array of w-byte pointers to strings,
+// at most ArrayLimit of them.
+func (d *Decoder) appendArgv(dst []byte, mem Memory, va uint64, w int) []byte {
 	if va == 0 {
 		return append(dst, "NULL"...)
 	}
 	start := len(dst)
 	dst = append(dst, '[')
 	for i := 0; ; i++ {
-		b, ok := d.read(mem, va+8*uint64(i), 8)
+		b, ok := d.read(mem, va+uint64(w*i), w)
 		if !ok {
 			return appendHex(dst[:start], va)
 		}
-		p := binary.LittleEndian.Uint64(b)
+		p := word(b, w)
 		if p == 0 {
 			break
 		}
@@ -785,9 +840,9 @@ func (d *Decoder) appendArgv(dst []byte, mem Memory, va uint64) []byte {
 	return append(dst, ']')
 }
 
-// appendEnvp writes an environment as strace does by default: its pointer
-// and how many variables it holds.
-func (d *Decoder) appendEnvp(dst []byte, mem Memory, va uint64) []byte {
+// appendEnvp writes an environment (an array of w-byte pointers) as strace
+// does by default: its pointer and how many variables it holds.
+func (d *Decoder) appendEnvp(dst []byte, mem Memory, va uint64, w int) []byte {
 	dst = appendPtr(dst, va)
 	if va == 0 {
 		return dst
@@ -795,7 +850,7 @@ func (d *Decoder) appendEnvp(dst []byte, mem Memory, va uint64) []byte {
 	const chunk = 64
 	count := 0
 	for count < envCountLimit {
-		ptrs := d.pointers(mem, va+8*uint64(count), chunk)
+		ptrs := d.pointers(mem, va+uint64(w*count), chunk, w)
 		if ptrs == nil {
 			return dst
 		}
@@ -870,14 +925,14 @@ func (d *Decoder) appendUtsname(dst []byte, mem Memory, va uint64) []byte {
 	return append(dst, ", ...}"...)
 }
 
-// appendIovec writes count struct iovecs at va, at most ArrayLimit of them,
-// each buffer cut at StringLimit bytes.
-func (d *Decoder) appendIovec(dst []byte, mem Memory, va uint64, count int64) []byte {
+// appendIovec writes count struct iovecs (two w-byte words each) at va, at
+// most ArrayLimit of them, each buffer cut at StringLimit bytes.
+func (d *Decoder) appendIovec(dst []byte, mem Memory, va uint64, count int64, w int) []byte {
 	if va == 0 || count <= 0 {
 		return appendPtr(dst, va)
 	}
 	n := int(min(count, int64(d.opts.ArrayLimit)))
-	vec := d.pointers(mem, va, 2*n)
+	vec := d.pointers(mem, va, 2*n, w)
 	if vec == nil {
 		return appendHex(dst, va)
 	}
@@ -923,15 +978,16 @@ func (d *Decoder) appendWaitStatus(dst []byte, mem Memory, va uint64, ret int64)
 	return append(dst, "}]"...)
 }
 
-// appendSigaction writes the kernel's struct sigaction (handler, flags,
-// restorer, mask: four 64-bit words on x86-64).
-func (d *Decoder) appendSigaction(dst []byte, mem Memory, va uint64) []byte {
-	b, ok := d.read(mem, va, 32)
+// appendSigaction writes the kernel's struct sigaction of rt_sigaction:
+// handler, flags and restorer, w-byte words (8 on x86-64, 4 on i386), then
+// the 64-bit mask.
+func (d *Decoder) appendSigaction(dst []byte, mem Memory, va uint64, w int) []byte {
+	b, ok := d.read(mem, va, 3*w+8)
 	if !ok {
 		return appendPtr(dst, va)
 	}
-	handler := binary.LittleEndian.Uint64(b)
-	flags := binary.LittleEndian.Uint64(b[8:])
+	handler := word(b, w)
+	flags := word(b[w:], w)
 	dst = append(dst, "{sa_handler="...)
 	switch handler {
 	case 0:
@@ -942,12 +998,12 @@ func (d *Decoder) appendSigaction(dst []byte, mem Memory, va uint64) []byte {
 		dst = appendHex(dst, handler)
 	}
 	dst = append(dst, ", sa_mask="...)
-	dst = appendSignalSet(dst, binary.LittleEndian.Uint64(b[24:]))
+	dst = appendSignalSet(dst, binary.LittleEndian.Uint64(b[3*w:]))
 	dst = append(dst, ", sa_flags="...)
 	dst = appendFlags(dst, flags, saFlags, "0")
 	if flags&saRestorer != 0 {
 		dst = append(dst, ", sa_restorer="...)
-		dst = appendHex(dst, binary.LittleEndian.Uint64(b[16:]))
+		dst = appendHex(dst, word(b[2*w:], w))
 	}
 	return append(dst, '}')
 }

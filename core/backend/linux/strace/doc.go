@@ -1,16 +1,25 @@
 // Package strace decodes Linux x86-64 system calls the way strace prints
-// them: a built-in table of every call's name and argument kinds (Linux
-// 6.12, generated from syscalls_x86_64.txt), and pure decoders that turn the
-// six argument registers, the return value and the calling process's memory
+// them, made with either convention: the 64-bit one (syscall) or the i386
+// one (int 0x80, sysenter, 32-bit syscall), which 32-bit programs use and
+// 64-bit ones may. It holds a built-in table per ABI of every call's name
+// and argument kinds (Linux 6.12, generated from syscalls_x86_64.txt and
+// syscalls_i386.txt; For returns one), and pure decoders that turn the six
+// argument registers, the return value and the calling process's memory
 // (read through the Memory interface) into terminal-safe, strace-style text.
 //
 // It knows nothing of how the guest was stopped or how its memory is read:
-// the Linux back end supplies registers and a Memory for each event:
+// the Linux back end supplies registers and a Memory for each event, and
+// says in sc.ABI which convention the call used:
 //
-//	d := strace.NewDecoder(strace.Options{})          // one per vCPU goroutine
-//	d.Enter(&sc, regs.RAX, strace.ArgRegs(&regs), mem) // at entry: rax is the number
-//	d.Exit(&sc, nr, args, regs.RAX, mem, entryArgs)    // at exit: rax is the result
+//	d := strace.NewDecoder(strace.Options{})        // one per vCPU goroutine
+//	d.Enter(&sc, nr, args, mem)                     // at entry: the six argument registers of sc.ABI
+//	d.Exit(&sc, nr, args, regs.RAX, mem, entryArgs) // at exit: rax is the result
 //	line := sc.Name + "(" + ... + ") = " + strace.Result(&sc)
+//
+// An i386 call's number, arguments and result are the low 32 bits of their
+// registers, as the kernel reads them; its pointer arrays (argv, iovec) and
+// struct sigaction hold 4-byte words. The package-level Known, Name, Lookup
+// and ParseList are the x86-64 table's.
 //
 // Reads of guest memory are bounded by Options whatever the guest passes;
 // an unreadable pointer is shown as strace does, in hex, and every string
@@ -21,10 +30,14 @@
 //     octal (\33) unless run with -x;
 //   - arguments are one per register in kernel order, so clone shows
 //     clone(flags, stack, parent_tid, child_tid, tls) without strace's
-//     "flags=" labels and reordering;
+//     "flags=" labels and reordering, and an i386 64-bit offset split over
+//     two registers (pread64, _llseek, truncate64...) shows as its halves;
 //   - structures strace decodes but this package does not yet (poll fds,
-//     msghdr, rlimit, itimerval, sched_attr, io_uring...) are pointers;
-//     ioctl requests outside a small tty/file set are hex, not _IOC(...).
+//     msghdr, rlimit, itimerval, sched_attr, io_uring...) are pointers, and
+//     so are the i386 structures whose layout differs from x86-64 (old stat,
+//     32-bit timeval, old sigaction, socketcall and ipc blocks; the header
+//     of syscalls_i386.txt lists them); ioctl requests outside a small
+//     tty/file set are hex, not _IOC(...).
 package strace
 
 //go:generate go run gen_table.go

@@ -55,6 +55,15 @@ func (m *fakeMem) ptrs(va uint64, ps ...uint64) uint64 {
 	return m.put(va, b)
 }
 
+// ptrs32 maps an array of i386 (4-byte) pointers or words at va.
+func (m *fakeMem) ptrs32(va uint64, ps ...uint32) uint64 {
+	b := make([]byte, 4*len(ps))
+	for i, p := range ps {
+		binary.LittleEndian.PutUint32(b[4*i:], p)
+	}
+	return m.put(va, b)
+}
+
 // line renders a decoded call as strace does.
 func line(sc *backend.Syscall) string {
 	var b strings.Builder
@@ -74,13 +83,18 @@ func line(sc *backend.Syscall) string {
 	return b.String()
 }
 
-// run decodes one call through entry and exit as the back end would.
+// run decodes one x86-64 call through entry and exit as the back end would.
 func run(d *Decoder, mem Memory, nr uint64, ret int64, args ...uint64) (enter, exit backend.Syscall) {
+	return runABI(d, mem, backend.X8664, nr, uint64(ret), args...)
+}
+
+// runABI decodes one call of abi through entry and exit; ret is rax.
+func runABI(d *Decoder, mem Memory, abi backend.ABI, nr, ret uint64, args ...uint64) (enter, exit backend.Syscall) {
 	var a [6]uint64
 	copy(a[:], args)
-	enter.Direction = kvm.Enter
+	enter.Direction, enter.ABI = kvm.Enter, abi
 	d.Enter(&enter, nr, a, mem)
-	exit.Direction = kvm.Exit
-	d.Exit(&exit, nr, a, uint64(ret), mem, enter.Args)
+	exit.Direction, exit.ABI = kvm.Exit, abi
+	d.Exit(&exit, nr, a, ret, mem, enter.Args)
 	return enter, exit
 }

@@ -9,7 +9,10 @@ import (
 	"nitro/core/kvm"
 )
 
-const fuzzBase = 0x10000 // where the fuzzed memory is mapped
+const (
+	fuzzBase = 0x10000 // where the fuzzed memory is mapped
+	i386Seed = 1 << 15 // FuzzDecode's nr bit that picks the i386 ABI
+)
 
 // boundedMem fails the test if the decoder asks for more guest memory than
 // its limits allow, whatever lengths the guest passed.
@@ -31,12 +34,13 @@ func (m *boundedMem) ReadVirt(p []byte, va uint64) error {
 	return m.mem.ReadVirt(p, va)
 }
 
-// checkCall decodes one call at entry and exit and checks the text is
-// terminal-safe.
-func checkCall(t *testing.T, d *Decoder, mem Memory, nr uint64, args [6]uint64, ret int64) {
+// checkCall decodes one call of abi at entry and exit and checks the text
+// is terminal-safe.
+func checkCall(t *testing.T, d *Decoder, mem Memory, abi backend.ABI, nr uint64, args [6]uint64, ret int64) {
 	t.Helper()
 	var enter, exit backend.Syscall
 	enter.Direction, exit.Direction = kvm.Enter, kvm.Exit
+	enter.ABI, exit.ABI = abi, abi
 	d.Enter(&enter, nr, args, &boundedMem{t: t, mem: mem})
 	d.Exit(&exit, nr, args, uint64(ret), &boundedMem{t: t, mem: mem}, enter.Args)
 	for _, sc := range []*backend.Syscall{&enter, &exit} {
@@ -80,13 +84,15 @@ func TestRandomCalls(t *testing.T) {
 		mem := &fakeMem{}
 		mem.put(fuzzBase, data)
 		d := NewDecoder(Options{StringLimit: 1 + r.IntN(64), ArrayLimit: 1 + r.IntN(64)})
-		for range 2000 {
-			var args [6]uint64
-			for i := range args {
-				args[i] = randomArg(r, len(data))
+		for _, abi := range []backend.ABI{backend.X8664, backend.I386} {
+			for range 2000 {
+				var args [6]uint64
+				for i := range args {
+					args[i] = randomArg(r, len(data))
+				}
+				nr := uint64(r.IntN(len(For(abi).table) + 10))
+				checkCall(t, d, mem, abi, nr, args, int64(randomArg(r, len(data))))
 			}
-			nr := uint64(r.IntN(len(table) + 10))
-			checkCall(t, d, mem, nr, args, int64(randomArg(r, len(data))))
 		}
 	}
 }
@@ -98,9 +104,20 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(59), uint64(fuzzBase+16), uint64(fuzzBase), uint64(fuzzBase), uint64(0), uint64(0), uint64(0), int64(0), append(argv, "/bin/sh\x00"...))
 	f.Add(uint16(42), uint64(3), uint64(fuzzBase), uint64(28), uint64(0), uint64(0), uint64(0), int64(-111), []byte{10, 0, 1, 187})
 	f.Add(uint16(20), uint64(1), uint64(fuzzBase), uint64(1<<31-1), uint64(0), uint64(0), uint64(0), int64(5), []byte{16, 0, 1, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255})
+	// i386: openat, execve with 4-byte pointers, rt_sigaction, writev, mmap2.
+	f.Add(uint16(295|i386Seed), uint64(atFdcwd), uint64(fuzzBase), uint64(0o1101), uint64(0o644), uint64(0), uint64(0), int64(3), []byte("/tmp/x\x00"))
+	argv32 := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, fuzzBase+8), 0)
+	f.Add(uint16(11|i386Seed), uint64(fuzzBase+8), uint64(fuzzBase), uint64(fuzzBase), uint64(0), uint64(0), uint64(0), int64(0), append(argv32, "/bin/sh\x00"...))
+	f.Add(uint16(174|i386Seed), uint64(2), uint64(fuzzBase), uint64(fuzzBase), uint64(8), uint64(0), uint64(0), int64(0), []byte{0, 16, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(uint16(146|i386Seed), uint64(1), uint64(fuzzBase), uint64(3), uint64(0), uint64(0), uint64(0), int64(5), []byte{8, 0, 1, 0, 255, 255, 255, 255})
+	f.Add(uint16(192|i386Seed), uint64(0), uint64(8192), uint64(3), uint64(0x22), uint64(0xffffffff), uint64(1<<40), int64(0xf7f00000), []byte{})
 	f.Fuzz(func(t *testing.T, nr uint16, a0, a1, a2, a3, a4, a5 uint64, ret int64, data []byte) {
 		mem := &fakeMem{}
 		mem.put(fuzzBase, data)
-		checkCall(t, NewDecoder(Options{}), mem, uint64(nr), [6]uint64{a0, a1, a2, a3, a4, a5}, ret)
+		abi := backend.X8664
+		if nr&i386Seed != 0 {
+			abi = backend.I386
+		}
+		checkCall(t, NewDecoder(Options{}), mem, abi, uint64(nr&^i386Seed), [6]uint64{a0, a1, a2, a3, a4, a5}, ret)
 	})
 }

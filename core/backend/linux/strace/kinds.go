@@ -6,9 +6,9 @@ type kind uint8
 
 const (
 	kInt    kind = iota // int: signed 32-bit decimal
-	kLong               // long: signed 64-bit decimal
+	kLong               // an x86-64 long: signed 64-bit decimal
 	kUint               // unsigned int: 32-bit decimal
-	kUlong              // size_t, unsigned long: 64-bit decimal
+	kUlong              // an x86-64 size_t, unsigned long: 64-bit decimal
 	kHex                // flags or values strace shows in hex
 	kPtr                // a pointer not followed: NULL or hex
 	kFd                 // a file descriptor
@@ -62,6 +62,10 @@ const (
 	kRlimitRes
 	kRlimitIn
 	kRlimitOut
+	kPageOff       // mmap2's offset in pages: shown in bytes, in hex, as strace does
+	kStat64Out     // i386's struct stat64
+	kTimespec32In  // i386's struct old_timespec32 (the *_time32 calls)
+	kTimespec32Out // i386's struct old_timespec32, written by the call
 )
 
 // out says whether the call writes the argument's memory: those are shown
@@ -70,7 +74,7 @@ func (k kind) out() bool {
 	switch k {
 	case kOutBuf, kCwdOut, kStatOut, kTimespecOut, kPipeFds, kSockaddrOut,
 		kSocklenPtr, kSigsetOut, kUtsname, kWaitStatus, kSigactionOut,
-		kStatxOut, kDirentsOut, kRlimitOut:
+		kStatxOut, kDirentsOut, kRlimitOut, kStat64Out, kTimespec32Out:
 		return true
 	}
 	return false

@@ -13,23 +13,57 @@ import (
 // ErrUnknownSyscall is returned for a system call name not in the table.
 var ErrUnknownSyscall = errors.New("unknown system call")
 
-var byName = func() map[string]uint64 {
-	m := make(map[string]uint64, len(table))
+// Syscalls is the built-in table of one ABI: its calls' numbers, names and
+// argument kinds, and the sizes the decoder reads its structures with.
+type Syscalls struct {
+	table  []sysent
+	byName map[string]uint64
+	i386   bool // 32-bit registers, pointers and longs
+	// The calls decoded specially, by number; noCall where the ABI has none.
+	open, openat, fcntl, fcntl64, futex, futexTime64 uint64
+}
+
+// noCall is no system call's number.
+const noCall = ^uint64(0)
+
+var (
+	x8664Calls = newSyscalls(table[:], false, nrOpen, nrOpenat, nrFcntl, noCall, nrFutex, noCall)
+	i386Calls  = newSyscalls(tableI386[:], true, nr386Open, nr386Openat, nr386Fcntl, nr386Fcntl64, nr386Futex, nr386FutexTime64)
+)
+
+func newSyscalls(table []sysent, i386 bool, open, openat, fcntl, fcntl64, futex, futexTime64 uint64) *Syscalls {
+	t := &Syscalls{table: table, byName: make(map[string]uint64, len(table)), i386: i386,
+		open: open, openat: openat, fcntl: fcntl, fcntl64: fcntl64, futex: futex, futexTime64: futexTime64}
 	for nr, e := range table {
 		if e.name != "" {
-			m[e.name] = uint64(nr)
+			t.byName[e.name] = uint64(nr)
 		}
 	}
-	return m
-}()
+	return t
+}
 
-// Known says whether the built-in table has system call nr.
-func Known(nr uint64) bool { return lookup(nr) != nil }
+// For returns the table of abi: I386's, or X8664's for any other value.
+func For(abi backend.ABI) *Syscalls {
+	if abi == backend.I386 {
+		return i386Calls
+	}
+	return x8664Calls
+}
+
+func (t *Syscalls) lookup(nr uint64) *sysent {
+	if nr < uint64(len(t.table)) && t.table[nr].name != "" {
+		return &t.table[nr]
+	}
+	return nil
+}
+
+// Known says whether the table has system call nr.
+func (t *Syscalls) Known(nr uint64) bool { return t.lookup(nr) != nil }
 
 // Name returns the name of system call nr, or "syscall_N" for a number no
 // call has.
-func Name(nr uint64) string {
-	if e := lookup(nr); e != nil {
+func (t *Syscalls) Name(nr uint64) string {
+	if e := t.lookup(nr); e != nil {
 		return e.name
 	}
 	return "syscall_" + strconv.FormatUint(nr, 10)
@@ -37,8 +71,8 @@ func Name(nr uint64) string {
 
 // Lookup returns the number of the named system call. It also takes a
 // decimal number, and the "syscall_N" names Name gives unknown numbers.
-func Lookup(name string) (uint64, error) {
-	if nr, ok := byName[name]; ok {
+func (t *Syscalls) Lookup(name string) (uint64, error) {
+	if nr, ok := t.byName[name]; ok {
 		return nr, nil
 	}
 	if nr, err := strconv.ParseUint(strings.TrimPrefix(name, "syscall_"), 10, 64); err == nil {
@@ -47,8 +81,28 @@ func Lookup(name string) (uint64, error) {
 	return 0, fmt.Errorf("%w: %q", ErrUnknownSyscall, name)
 }
 
-// ParseList parses a comma-separated list of system calls, as given to
-// `nitro trace --syscalls openat,write`.
+// ret is a result register as the ABI's caller sees it: an i386 call
+// returns eax, whose errors are negative 32-bit numbers.
+func (t *Syscalls) ret(r uint64) int64 {
+	if t.i386 {
+		return int64(int32(r))
+	}
+	return int64(r)
+}
+
+// Known says whether the x86-64 table has system call nr.
+func Known(nr uint64) bool { return x8664Calls.Known(nr) }
+
+// Name returns the name of x86-64 system call nr, or "syscall_N" for a
+// number no call has.
+func Name(nr uint64) string { return x8664Calls.Name(nr) }
+
+// Lookup returns the number of the named x86-64 system call. It also takes
+// a decimal number, and the "syscall_N" names Name gives unknown numbers.
+func Lookup(name string) (uint64, error) { return x8664Calls.Lookup(name) }
+
+// ParseList parses a comma-separated list of x86-64 system calls, as given
+// to `nitro trace --syscalls openat,write`.
 func ParseList(list string) ([]uint64, error) {
 	var out []uint64
 	for name := range strings.SplitSeq(list, ",") {
@@ -68,19 +122,21 @@ func ParseList(list string) ([]uint64, error) {
 	return out, nil
 }
 
-// Result returns what strace shows after " = " for sc: "3",
-// "-1 ENOENT (No such file or directory)", "0x7f3a2000" for an address, or
-// "?" for a call that never returns (exit_group). It is "" for an entry,
-// whose result is not known yet.
+// Result returns what strace shows after " = " for sc, read with the table
+// of sc.ABI: "3", "-1 ENOENT (No such file or directory)", "0x7f3a2000" for
+// an address, or "?" for a call that never returns (exit_group). It is ""
+// for an entry, whose result is not known yet.
 func Result(sc *backend.Syscall) string {
-	e := lookup(sc.Nr)
+	t := For(sc.ABI)
+	e := t.lookup(sc.Nr)
 	if sc.Direction == kvm.Enter {
 		if e != nil && e.ret == retNone {
 			return "?"
 		}
 		return ""
 	}
-	if errno := errnoOf(sc.Ret); errno != 0 {
+	ret := t.ret(uint64(sc.Ret))
+	if errno := errnoOf(ret); errno != 0 {
 		name, text := errnoInfo(errno)
 		value := "-1 "
 		if isRestart(errno) {
@@ -91,10 +147,26 @@ func Result(sc *backend.Syscall) string {
 	if e != nil {
 		switch e.ret {
 		case retHex:
-			return string(appendHex(nil, uint64(sc.Ret)))
+			return string(appendHex(nil, t.word(uint64(ret))))
 		case retOct:
-			return string(appendOctal(nil, uint64(sc.Ret)))
+			return string(appendOctal(nil, uint64(ret)))
 		}
 	}
-	return strconv.FormatInt(sc.Ret, 10)
+	return strconv.FormatInt(ret, 10)
+}
+
+// word is v as the ABI's registers and pointers hold it: i386's are 32 bits.
+func (t *Syscalls) word(v uint64) uint64 {
+	if t.i386 {
+		return uint64(uint32(v))
+	}
+	return v
+}
+
+// wordSize is the size in bytes of the ABI's pointers and longs.
+func (t *Syscalls) wordSize() int {
+	if t.i386 {
+		return 4
+	}
+	return 8
 }

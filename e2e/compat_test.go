@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"nitro/core"
+	"nitro/core/backend"
+	"nitro/core/kvm"
+	"nitro/internal/lab"
+)
+
+// probe32Calls is what nitro-probe32 calls, in order, alternating int 0x80
+// and the vDSO (lab/guest/probe32.c).
+var probe32Calls = []string{"getpid", "getppid", "open", "read", "close", "open", "write", "exit_group"}
+
+// probe32Line is nitro-probe32's console line: its pid and parent, and how
+// the vDSO entered the kernel.
+func probe32Line(pid int) *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`(?m)^nitro-probe32: pid %d ppid (\d+) via (\S+) read 18 bytes: nitro probe (input|OTHER)$`, pid))
+}
+
+// TestTraceCompat traces the 32-bit nitro-probe32 on each guest: int 0x80,
+// and the vDSO's 32-bit syscall (AMD, nitro-lab) or sysenter (Intel,
+// nitro-lab-612), all with i386 numbers and arguments in ebx, ecx, edx...
+func TestTraceCompat(t *testing.T) {
+	lab.RequireRoot(t)
+	vias := map[string]string{lab.Default.Name: "vsyscall/syscall", lab.Newer.Name: "vsyscall/sysenter"}
+	for _, g := range guests {
+		t.Run(g.Name, func(t *testing.T) {
+			// A run is 16 events (its execve's exit, 8 entries, 7 exits).
+			events := runTrace(t, g, "--comm", "nitro-probe32", "--count", "40", "--duration", "3m")
+			byPID := map[int][]traceEvent{}
+			for _, e := range events {
+				if e.Name != "execve" {
+					byPID[e.PID] = append(byPID[e.PID], e)
+				}
+			}
+			checked := 0
+			for pid, evs := range byPID {
+				if len(evs) != 2*len(probe32Calls)-1 || evs[0].Name != "getpid" {
+					continue // a run cut by the start or end of the trace
+				}
+				checkProbe32Run(t, g, pid, evs, vias[g.Name])
+				checked++
+			}
+			if checked == 0 {
+				t.Fatalf("no whole run of nitro-probe32 in %d events", len(events))
+			}
+		})
+	}
+}
+
+func checkProbe32Run(t *testing.T, g lab.Guest, pid int, evs []traceEvent, via string) {
+	t.Helper()
+	log, err := g.Serial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := probe32Line(pid).FindStringSubmatch(log)
+	if line == nil {
+		t.Fatalf("guest printed no nitro-probe32 line for pid %d", pid)
+	}
+	if line[2] != via {
+		t.Errorf("pid %d entered by %s, want %s: the lab's CPU vendor changed?", pid, line[2], via)
+	}
+	ppid, _ := strconv.Atoi(line[1])
+	type want struct {
+		args  []string
+		ret   int64
+		errno string
+	}
+	wants := []want{
+		{nil, int64(pid), ""},
+		{nil, int64(ppid), ""},
+		{[]string{`"/etc/nitro/probe-input"`, "O_RDONLY"}, 3, ""},
+		{[]string{"3", `"nitro probe input\n"`, "128"}, 18, ""},
+		{[]string{"3"}, 0, ""},
+		{[]string{`"/nonexistent/nitro-probe32"`, "O_RDONLY"}, -2, "ENOENT"},
+		{[]string{"1"}, int64(len(line[0]) + 1), ""},
+	}
+	for i, e := range evs {
+		call := i / 2
+		if e.ABI != "i386" || e.Name != probe32Calls[call] || e.PID != pid || e.PPID != ppid {
+			t.Fatalf("pid %d: event %d is %s %s %s (pid %d ppid %d); want i386 %s of pid %d ppid %d",
+				pid, i, e.ABI, e.Direction, e.Name, e.PID, e.PPID, probe32Calls[call], pid, ppid)
+		}
+		if e.Direction == "enter" {
+			continue
+		}
+		w := wants[call]
+		if !e.Matched || e.Ret != w.ret || e.Errno != w.errno {
+			t.Errorf("pid %d: %s matched=%v = %d %s; want %d %s", pid, e.Name, e.Matched, e.Ret, e.Errno, w.ret, w.errno)
+		}
+		for j, a := range w.args {
+			if e.arg(j) != a {
+				t.Errorf("pid %d: %s argument %d is %s, want %s", pid, e.Name, j, e.arg(j), a)
+			}
+		}
+	}
+}
+
+// TestHookRewritesCompatOpen stops only at open (both conventions' handlers)
+// and changes the path of nitro-probe32's first open, made with int 0x80,
+// to the other file: the probe says it read that one.
+func TestHookRewritesCompatOpen(t *testing.T) {
+	lab.RequireRoot(t)
+	g := lab.Newer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sess, err := core.Attach(ctx, lab.URI, g.Name, core.Options{Syscalls: []string{"open"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	from, to := []byte("/etc/nitro/probe-input\x00"), []byte("/etc/nitro/probe-other\x00")
+	sess.Hook("open", kvm.Enter, func(call *backend.Call) error {
+		if call.Process.Comm != "nitro-probe32" || call.ABI != backend.I386 {
+			return nil
+		}
+		path, err := call.Arguments.ReadBytes(0, len(from))
+		if err != nil || !bytes.Equal(path, from) {
+			return err
+		}
+		return call.Arguments.WriteBytes(0, to)
+	})
+	start, err := g.SerialSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(runCtx) }()
+	if _, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-probe32: pid \d+ ppid 1 via \S+ read 18 bytes: nitro probe OTHER$`), start, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
