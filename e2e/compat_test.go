@@ -22,7 +22,7 @@ var probe32Calls = []string{"getpid", "getppid", "open", "read", "close", "open"
 // probe32Line is nitro-probe32's console line: its pid and parent, and how
 // the vDSO entered the kernel.
 func probe32Line(pid int) *regexp.Regexp {
-	return regexp.MustCompile(fmt.Sprintf(`(?m)^nitro-probe32: pid %d ppid (\d+) via (\S+) read 18 bytes: nitro probe (input|OTHER)$`, pid))
+	return regexp.MustCompile(fmt.Sprintf(`(?m)^nitro-probe32: pid %d ppid (\d+) via (\S+) read 18 bytes: nitro probe (input|OTHER)`, pid))
 }
 
 // TestTraceCompat traces the 32-bit nitro-probe32 on each guest: int 0x80,
