@@ -28,7 +28,8 @@ type Options struct {
 
 // Hook is a callback on a system call while its vCPU is stopped (the
 // seed's define_hook). It may change the call through call.Arguments; an
-// error is counted and otherwise ignored.
+// error is counted and otherwise ignored. call is valid during the
+// callback only: keep a copy of call.Syscall, not the pointer.
 type Hook func(call *backend.Call) error
 
 type hookKey struct {

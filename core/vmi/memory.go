@@ -19,7 +19,9 @@ const (
 // page-table entries the walks read, so walks that share tables (all of
 // the kernel half, neighbouring user pages) read each entry once. Page tables
 // change while the guest runs, so the caller calls Invalidate on every new
-// stop; translations in ranges declared stable (SetStable) outlive it. It
+// stop; translations in ranges declared stable (SetStable) outlive it, the
+// others are kept in a small cache of recent ones. Sources that map guest
+// RAM here (HostMapped) are read directly, page-table entries included. It
 // is safe for concurrent use.
 type Memory struct {
 	phys PhysMem
@@ -144,11 +146,14 @@ func (m *Memory) translate(cr3 uint64, la57 bool, va uint64) (uint64, error) {
 		return 0, err
 	}
 	m.mu.Lock()
-	if len(m.pages) >= maxCachedPages {
-		clear(m.pages)
-	}
 	c = cached{pa: pa &^ pageMask, gen: m.gen, stable: m.isStable(va)}
-	m.pages[key] = c
+	if c.stable {
+		// Others live until the next Invalidate: recent holds them.
+		if len(m.pages) >= maxCachedPages {
+			clear(m.pages)
+		}
+		m.pages[key] = c
+	}
 	*r = recent{key: key, cached: c, valid: true}
 	m.mu.Unlock()
 	return pa, nil

@@ -71,6 +71,8 @@ type Backend struct {
 	stops       map[uint64]stop     // every stop by address, handlers included
 	names       []string            // by number, from the guest's sys_call_table
 	pending     map[uint64]*handled // entries waiting for their exit, by task
+	free        []*handled          // calls done with, for reuse: the hot path allocates little
+	last        *handled            // the call Handle returned last, if it can be reused
 	ptiCR3      map[uint64]bool     // see ptiUser
 	procs       map[uint64]knownTask
 	scratch     []byte // task fields, read at every event
@@ -406,7 +408,13 @@ func (b *Backend) Processes() ([]backend.Process, error) {
 
 // Handle turns one stop into a system call. The vCPU is stopped: the
 // returned call's Arguments may be changed until the listener continues.
+// The call is the back end's again at the next Handle: keep a copy of its
+// Syscall, not the pointer.
 func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
+	if b.last != nil {
+		b.recycle(b.last)
+		b.last = nil
+	}
 	b.mem.Invalidate() // page tables may have changed since the last stop
 	user := b.mem.Space(ev.SRegs.CR3, ev.SRegs.CR4)
 	kern := user
@@ -428,7 +436,8 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 		return nil, err
 	}
 	b.seq++
-	h := &handled{call: backend.Call{Syscall: backend.Syscall{
+	h := b.alloc()
+	*h = handled{call: backend.Call{Syscall: backend.Syscall{
 		Seq: b.seq, Time: ev.Time, VCPU: ev.VCPU, Direction: kvm.Enter, Process: proc,
 	}}}
 	call, a, sc := &h.call, &h.args, &h.call.Syscall
@@ -452,13 +461,35 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 			// registers.
 			sc.ABI, sc.Nr, entry = p.call.ABI, p.call.Nr, p.call.Args
 			a.saved(p.args.vals)
+			defer b.recycle(p)
 		case !known: // a filtered exit whose entry was missed
 			sc.Nr = noSyscall
 		}
 		b.decoder.Exit(sc, sc.Nr, a.vals, ret, a, entry)
 	}
 	b.nameUnknown(sc)
+	if sc.Direction == kvm.Exit {
+		b.last = h // an entry is reused after its exit
+	}
 	return call, nil
+}
+
+// maxFree bounds the calls kept for reuse.
+const maxFree = 64
+
+func (b *Backend) alloc() *handled {
+	if n := len(b.free); n > 0 {
+		h := b.free[n-1]
+		b.free = b.free[:n-1]
+		return h
+	}
+	return new(handled)
+}
+
+func (b *Backend) recycle(h *handled) {
+	if len(b.free) < maxFree {
+		b.free = append(b.free, h)
+	}
 }
 
 // locate reads what the stop at ev says of the call: its direction,

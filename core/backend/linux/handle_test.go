@@ -269,5 +269,5 @@ func BenchmarkHandle(b *testing.B) {
 		}
 		n++
 	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "handled-events/s")
 }
