@@ -24,7 +24,7 @@ const commWidth = 16
 // the resumed form of an orphan exit), tail is " = ret" or the unfinished mark.
 func callText(r *calls.Row) (head, tail string) {
 	c := &r.Call
-	name := escape.String(c.Name)
+	name := callName(c)
 	if r.Orphan {
 		head = "<... " + name + " resumed>"
 	} else {
@@ -44,6 +44,15 @@ func callText(r *calls.Row) (head, tail string) {
 		return head, " <unfinished ...>"
 	}
 	return head, " = " + retText(c)
+}
+
+// callName is the call's name, after its ABI when that is not x86-64's:
+// i386 numbers and arguments mean other things.
+func callName(c *backend.Syscall) string {
+	if c.ABI != backend.X8664 {
+		return c.ABI.String() + ":" + escape.String(c.Name)
+	}
+	return escape.String(c.Name)
 }
 
 // retText is a return value as strace shows it: -1 and the errno for a

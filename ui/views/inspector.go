@@ -185,7 +185,7 @@ func (v *Inspector) body() ([]string, int) {
 	}
 	p := c.Process
 	out = append(out,
-		fmt.Sprintf("%s  nr %d  seq %d  vCPU %d  %s", escape.String(c.Name), c.Nr, c.Seq, c.VCPU, c.Time.Format(timeLayout)),
+		fmt.Sprintf("%s  nr %d  seq %d  vCPU %d  %s", callName(c), c.Nr, c.Seq, c.VCPU, c.Time.Format(timeLayout)),
 		fmt.Sprintf("pid %d  tid %d  ppid %d  uid %d  comm \"%s\"", p.PID, p.TID, p.PPID, p.UID, escape.String(p.Comm)))
 	cursor := -1
 	for i, a := range c.Args {

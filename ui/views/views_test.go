@@ -103,6 +103,9 @@ func TestOnlyVisibleRowsRendered(t *testing.T) {
 func TestRowForms(t *testing.T) {
 	c := uitest.Script()[2] // openat failing with ENOENT
 	enter, exit := c.Enter(1, uitest.Epoch), c.Exit(2, uitest.Epoch)
+	compat := exit
+	compat.ABI, compat.Nr, compat.Name = backend.I386, 5, "open"
+	compat.Args = compat.Args[1:]
 	cases := []struct {
 		name string
 		row  calls.Row
@@ -111,6 +114,7 @@ func TestRowForms(t *testing.T) {
 		{"unfinished", calls.Row{Call: enter}, `openat(AT_FDCWD, "/nonexistent", O_RDONLY) <unfinished ...>`},
 		{"failed", calls.Row{Call: exit, Done: true}, `openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT`},
 		{"orphan", calls.Row{Call: exit, Done: true, Orphan: true}, `<... openat resumed> = -1 ENOENT`},
+		{"32-bit", calls.Row{Call: compat, Done: true}, `i386:open("/nonexistent", O_RDONLY) = -1 ENOENT`},
 	}
 	for _, tc := range cases {
 		if got := rowText(&tc.row, 200); !strings.Contains(got, tc.want) {
