@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -47,8 +46,8 @@ func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) er
 	}
 	var names []string
 	if *syscalls != "" {
-		names = strings.Split(*syscalls, ",")
-		if _, err := strace.ParseList(*syscalls); err != nil {
+		var err error
+		if names, err = strace.ParseList(*syscalls); err != nil {
 			return err
 		}
 	}

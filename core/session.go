@@ -105,10 +105,8 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 func (s *Session) handlers(names []string) ([]uint64, error) {
 	var addrs []uint64
 	for _, name := range names {
-		if _, err := strace.Lookup(name); err != nil {
-			if _, err32 := strace.For(backend.I386).Lookup(name); err32 != nil {
-				return nil, err
-			}
+		if err := strace.Check(name); err != nil {
+			return nil, err
 		}
 		a, err := s.backend.Handlers(name)
 		if err != nil {

@@ -318,9 +318,9 @@ func TestLookup(t *testing.T) {
 	if _, err := Lookup("opneat"); !errors.Is(err, ErrUnknownSyscall) || !strings.Contains(err.Error(), `"opneat"`) {
 		t.Errorf("Lookup(opneat) error = %v, want ErrUnknownSyscall naming it", err)
 	}
-	nrs, err := ParseList("openat, write,read")
-	if err != nil || len(nrs) != 3 || nrs[0] != 257 || nrs[1] != 1 || nrs[2] != 0 {
-		t.Errorf("ParseList = %v, %v", nrs, err)
+	names, err := ParseList("openat, write,mmap2") // mmap2 is i386's alone
+	if err != nil || strings.Join(names, ",") != "openat,write,mmap2" {
+		t.Errorf("ParseList = %q, %v", names, err)
 	}
 	if _, err := ParseList("openat,bogus"); !errors.Is(err, ErrUnknownSyscall) {
 		t.Errorf("ParseList with bogus name: %v", err)

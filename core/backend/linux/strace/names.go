@@ -101,20 +101,29 @@ func Name(nr uint64) string { return x8664Calls.Name(nr) }
 // a decimal number, and the "syscall_N" names Name gives unknown numbers.
 func Lookup(name string) (uint64, error) { return x8664Calls.Lookup(name) }
 
-// ParseList parses a comma-separated list of x86-64 system calls, as given
-// to `nitro trace --syscalls openat,write`.
-func ParseList(list string) ([]uint64, error) {
-	var out []uint64
+// Check returns an error wrapping ErrUnknownSyscall unless name is a
+// system call of either ABI (or a number, or a "syscall_N" name).
+func Check(name string) error {
+	if _, err := i386Calls.Lookup(name); err == nil {
+		return nil
+	}
+	_, err := x8664Calls.Lookup(name)
+	return err
+}
+
+// ParseList splits a comma-separated list of system call names, as given
+// to `nitro trace --syscalls openat,write`, and checks each with Check.
+func ParseList(list string) ([]string, error) {
+	var out []string
 	for name := range strings.SplitSeq(list, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			continue
 		}
-		nr, err := Lookup(name)
-		if err != nil {
+		if err := Check(name); err != nil {
 			return nil, err
 		}
-		out = append(out, nr)
+		out = append(out, name)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: empty list %q", ErrUnknownSyscall, list)
