@@ -1,17 +1,12 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"regexp"
 	"strconv"
 	"testing"
-	"time"
 
-	"nitro/core"
 	"nitro/core/backend"
-	"nitro/core/kvm"
 	"nitro/internal/lab"
 )
 
@@ -110,40 +105,10 @@ func checkProbe32Run(t *testing.T, g lab.Guest, pid int, evs []traceEvent, via s
 // to the other file: the probe says it read that one.
 func TestHookRewritesCompatOpen(t *testing.T) {
 	lab.RequireRoot(t)
-	g := lab.Newer
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	sess, err := core.Attach(ctx, lab.URI, g.Name, core.Options{Syscalls: []string{"open"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	from, to := []byte("/etc/nitro/probe-input\x00"), []byte("/etc/nitro/probe-other\x00")
-	sess.Hook("open", kvm.Enter, func(call *backend.Call) error {
+	runHooked(t, lab.Newer, "open", func(call *backend.Call) error {
 		if call.Process.Comm != "nitro-probe32" || call.ABI != backend.I386 {
 			return nil
 		}
-		path, err := call.Arguments.ReadBytes(0, len(from))
-		if err != nil || !bytes.Equal(path, from) {
-			return err
-		}
-		return call.Arguments.WriteBytes(0, to)
-	})
-	start, err := g.SerialSize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- sess.Run(runCtx) }()
-	if _, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-probe32: pid \d+ ppid 1 via \S+ read 18 bytes: nitro probe OTHER$`), start, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.Close(); err != nil {
-		t.Fatal(err)
-	}
+		return rewritePath(call, 0)
+	}, regexp.MustCompile(`^nitro-probe32: pid \d+ ppid 1 via \S+ read 18 bytes: nitro probe OTHER$`))
 }
