@@ -39,7 +39,8 @@ type args struct {
 	user vmi.Space // the calling process's memory, where pointers point
 	src  source
 
-	regs *kvm.Regs // inRegs
+	regs *kvm.Regs // inRegs, with the convention that reads them
+	abi  backend.ABI
 
 	// inPtRegs: pt_regs in kernel memory and the words of the arguments.
 	kern   vmi.Space
@@ -58,11 +59,22 @@ type handled struct {
 	args args
 }
 
-// fromRegs takes the arguments of a 64-bit call stopped at the entry point,
-// still in the vCPU's registers.
-func (a *args) fromRegs(r *kvm.Regs) {
-	a.src, a.regs = inRegs, r
-	a.vals = [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
+// fromRegs takes the arguments of a call stopped where they are still in
+// the vCPU's registers: the 64-bit entry point, or the instruction itself
+// for listeners that trap it.
+func (a *args) fromRegs(r *kvm.Regs, abi backend.ABI) {
+	a.src, a.regs, a.abi = inRegs, r, abi
+	for i, p := range argRegs(r, abi) {
+		a.vals[i] = *p
+	}
+}
+
+// argRegs are the registers holding the six arguments, by convention.
+func argRegs(r *kvm.Regs, abi backend.ABI) [6]*uint64 {
+	if abi == backend.I386 {
+		return [6]*uint64{&r.RBX, &r.RCX, &r.RDX, &r.RSI, &r.RDI, &r.RBP}
+	}
+	return [6]*uint64{&r.RDI, &r.RSI, &r.RDX, &r.R10, &r.R8, &r.R9}
 }
 
 // ptRegs is struct pt_regs as read from a task's kernel stack.
@@ -117,8 +129,7 @@ func (a *args) Set(i int, v uint64) error {
 	case a.src == ran:
 		return ErrReadOnlyArgs
 	case a.src == inRegs:
-		regs := [6]*uint64{&a.regs.RDI, &a.regs.RSI, &a.regs.RDX, &a.regs.R10, &a.regs.R8, &a.regs.R9}
-		*regs[i] = v
+		*argRegs(a.regs, a.abi)[i] = v
 	case i == 5 && a.stackArg != 0:
 		if err := a.user.PutU32(a.stackArg, uint32(v)); err != nil {
 			return fmt.Errorf("writing argument %d to the user stack: %w", i, err)

@@ -497,18 +497,28 @@ func (b *Backend) recycle(h *handled) {
 // known is false for an exit that has nothing but the return value.
 func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *args) (ret uint64, known bool, err error) {
 	st, ok := b.stops[ev.Regs.RIP]
-	if !ok {
-		// A filtered exit, back in the handler's caller: the result is in
-		// rax, the rest is remembered from the entry.
+	switch {
+	case !ok && ev.Direction == kvm.Exit:
+		// A filtered exit, back in the handler's caller, or a trapped
+		// return (Nitro ioctls): the result is in rax, the rest is
+		// remembered from the entry.
 		sc.Direction = kvm.Exit
 		return ev.Regs.RAX, false, nil
-	}
-	sc.ABI = st.abi
-	if st.kind == atEntry64 {
-		a.fromRegs(&ev.Regs)
+	case !ok:
+		// A trapped syscall or sysenter instruction (Nitro ioctls): the
+		// arguments are in the registers of the event's convention.
+		if ev.Mechanism == kvm.Sysenter {
+			sc.ABI = backend.I386
+		}
+		a.fromRegs(&ev.Regs, sc.ABI)
+		sc.Nr = ev.Regs.RAX
+		return 0, true, nil
+	case st.kind == atEntry64:
+		a.fromRegs(&ev.Regs, backend.X8664)
 		sc.Nr = ev.Regs.RAX
 		return 0, true, nil
 	}
+	sc.ABI = st.abi
 	at := ev.Regs.RDI // entry functions and handlers get pt_regs as their argument
 	if st.kind == atExit {
 		at = ev.Regs.RSP // the entry code's call has returned to it

@@ -271,3 +271,46 @@ func BenchmarkHandle(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "handled-events/s")
 }
+
+// TestHandleTrappedInstructions follows calls as the Nitro ioctls report
+// them: stopped on the syscall or sysenter instruction in user space, the
+// arguments in the registers of its convention, and on the return. A
+// hook's change of the flags goes to the register and shows at the exit.
+func TestHandleTrappedInstructions(t *testing.T) {
+	k, _ := snapshot(t)
+	b := newTestBackend(k, vmi.NewMemory(k.phys))
+	sregs := kvm.SRegs{CR3: k.tables.Root, KernelGSBase: perCPU, GSBase: 0x7f0000001000}
+	const userCode = 0x401000
+	for _, c := range []struct {
+		mech  kvm.Mechanism
+		regs  kvm.Regs
+		flags int // the argument holding the open flags
+		want  string
+	}{
+		{kvm.Syscall, kvm.Regs{RAX: 257, RDI: ^uint64(99), RSI: userPath}, 2,
+			`[42 cat] openat(AT_FDCWD, "/etc/nitro/probe-input", O_RDWR) = 3 matched`},
+		{kvm.Sysenter, kvm.Regs{RAX: 5, RBX: userPath, RDI: 0xdead}, 1,
+			`[42 cat] open("/etc/nitro/probe-input", O_RDWR) = 3 matched`},
+	} {
+		c.regs.RIP = userCode
+		enter := kvm.Event{Direction: kvm.Enter, Mechanism: c.mech, SRegs: sregs, Regs: c.regs}
+		call, err := b.Handle(&enter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := call.Arguments.Set(c.flags, 0o2); err != nil {
+			t.Fatal(err)
+		}
+		if reg := map[kvm.Mechanism]uint64{kvm.Syscall: enter.Regs.RDX, kvm.Sysenter: enter.Regs.RCX}[c.mech]; reg != 0o2 {
+			t.Errorf("%v: Set left the flags register at %#o, want 02", c.mech, reg)
+		}
+		exit := kvm.Event{Direction: kvm.Exit, Mechanism: c.mech, SRegs: sregs, Regs: kvm.Regs{RIP: userCode + 2, RAX: 3}}
+		ret, err := b.Handle(&exit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := line(&ret.Syscall); got != c.want {
+			t.Errorf("%v: %s\n want %s", c.mech, got, c.want)
+		}
+	}
+}
