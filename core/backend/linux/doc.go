@@ -1,5 +1,6 @@
 // Package linux is the back end for Linux x86-64 guests: it finds where the
-// kernel enters and leaves system calls, reads the current task at each
-// event, and turns events into system calls with decoded arguments that
-// hooks may modify while the vCPU is stopped.
+// kernel enters and leaves system calls, in the 64-bit convention and the
+// 32-bit one (int 0x80, sysenter, 32-bit syscall; IA32 emulation), reads the
+// current task at each event, and turns events into system calls with
+// decoded arguments that hooks may modify while the vCPU is stopped.
 package linux

@@ -1,6 +1,7 @@
 // Package gdbstub is a kvm.Listener over QEMU's GDB stub: it stops vCPUs
-// with breakpoints at the addresses the caller gives (the system call entry,
-// an exit point, or per-system-call handlers), turns stops into events, and
+// with breakpoints at the addresses the caller gives (the system call entry
+// and exit points of the 64-bit and the 32-bit conventions, or
+// per-system-call handlers), turns stops into events, and
 // steps over its breakpoints cheaply when resuming. It also exposes guest
 // memory (physical and virtual) through the stub.
 //
