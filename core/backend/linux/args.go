@@ -96,15 +96,14 @@ func (a *args) fromPtRegs(r *ptRegs, kern vmi.Space, addr uint64, abi backend.AB
 }
 
 // fromStack takes the sixth argument of a 32-bit fast system call from
-// where the vDSO put it, the top of the user stack at sp.
-func (a *args) fromStack(sp uint64) error {
-	at := uint64(uint32(sp))
-	v, err := a.user.U32(at)
-	if err != nil {
-		return fmt.Errorf("reading the sixth argument on the user stack: %w", err)
+// where the vDSO put it, the top of the user stack at sp. When that is
+// unreadable the argument shows as 0: the kernel fails the call with
+// EFAULT, and the call is still traced.
+func (a *args) fromStack(sp uint64) {
+	a.stackArg, a.vals[5] = uint64(uint32(sp)), 0
+	if v, err := a.user.U32(a.stackArg); err == nil {
+		a.vals[5] = uint64(v)
 	}
-	a.stackArg, a.vals[5] = at, uint64(v)
-	return nil
 }
 
 // saved takes values remembered from the call's entry.

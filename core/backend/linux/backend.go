@@ -533,9 +533,9 @@ func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *
 		sc.Direction = kvm.Exit
 		return b.regs.word(ptAX), true, nil
 	case atFastEntry32:
-		err = a.fromStack(b.regs.word(ptSP))
+		a.fromStack(b.regs.word(ptSP))
 	}
-	return 0, true, err
+	return 0, true, nil
 }
 
 // number is the call number in pt_regs: orig_ax, except at the start of

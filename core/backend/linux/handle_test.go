@@ -243,6 +243,13 @@ func TestHandleCompat(t *testing.T) {
 	if !ret.Matched || ret.ABI != backend.I386 || ret.Nr != open32 || ret.Ret != 3 || ret.Arguments.Get(1) != 0o101 {
 		t.Errorf("compat exit: matched %v abi %v nr %d ret %d flags %#o", ret.Matched, ret.ABI, ret.Nr, ret.Ret, ret.Arguments.Get(1))
 	}
+	// A stack pointer into nothing: the kernel fails the call with EFAULT,
+	// and it is still traced.
+	k.put64(regs+8*ptSP, 0xdead0000)
+	call, err = b.Handle(&enter)
+	if err != nil || call.Nr != open32 || call.Arguments.Get(5) != 0 {
+		t.Errorf("compat entry with a wild stack: %v, nr %d, arg 5 %#x", err, call.Nr, call.Arguments.Get(5))
+	}
 }
 
 // BenchmarkHandle is the back end's whole work per event (current task,
