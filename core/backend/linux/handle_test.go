@@ -321,3 +321,29 @@ func TestHandleTrappedInstructions(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHandle: pt_regs, task fields, the user stack and registers are guest
+// data. Whatever they hold, Handle returns a call or an error, never panics.
+func FuzzHandle(f *testing.F) {
+	f.Add(uint8(0), uint64(257), uint64(userPath), uint64(userStack), []byte{})
+	f.Add(uint8(3), uint64(5), uint64(ptRegsArea), uint64(0xdead0000), []byte("\xff\xff\xff\xff\xff\xff\xff\xff"))
+	f.Add(uint8(6), ^uint64(0), uint64(ptRegsArea+0xff8), uint64(1<<63), make([]byte, 300))
+	f.Fuzz(func(t *testing.T, at uint8, rax, ptr, sp uint64, junk []byte) {
+		k, _ := snapshot(t)
+		// Junk over the pt_regs the stops read and over the task.
+		copy(k.phys.Mem[0x80000+ptRegsArea-kva:], junk)
+		copy(k.phys.Mem[0x80000+task(1)-kva+0x20:], junk)
+		b := newTestBackend(k, vmi.NewMemory(k.phys))
+		rips := []uint64{entryPoint, exitPoint, fastEntry32, exit32, 0x401000}
+		sregs := kvm.SRegs{CR3: k.tables.Root, KernelGSBase: perCPU, GSBase: 0x7f0000001000}
+		for _, dir := range []kvm.Direction{kvm.Enter, kvm.Exit} {
+			ev := kvm.Event{
+				Direction: dir, Mechanism: kvm.Mechanism(at >> 4 & 1), SRegs: sregs,
+				Regs: kvm.Regs{RIP: rips[int(at)%len(rips)], RAX: rax, RDI: ptr, RSI: ptr, RBX: ptr, RSP: sp},
+			}
+			if call, err := b.Handle(&ev); err == nil {
+				_ = line(&call.Syscall)
+			}
+		}
+	})
+}
