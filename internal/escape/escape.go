@@ -1,20 +1,19 @@
 package escape
 
-import "strings"
-
 const hex = "0123456789abcdef"
 
-// Bytes renders b as printable ASCII the way strace does inside quotes:
-// \t \n \v \f \r, \" and \\ by name, any other byte outside 0x20..0x7e as
-// \xNN. Nothing it returns can drive a terminal.
-func Bytes(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
+// Append appends b to dst rendered as printable ASCII the way strace does
+// inside quotes: \t \n \v \f \r, \" and \\ by name, any other byte outside
+// 0x20..0x7e as \xNN. Nothing it appends can drive a terminal.
+func Append(dst, b []byte) []byte {
 	for _, c := range b {
-		writeByte(&sb, c)
+		dst = appendByte(dst, c)
 	}
-	return sb.String()
+	return dst
 }
+
+// Bytes is Append to nothing, as a string.
+func Bytes(b []byte) string { return string(Append(make([]byte, 0, len(b)), b)) }
 
 // String is Bytes for a string.
 func String(s string) string {
@@ -28,29 +27,25 @@ func String(s string) string {
 
 func needsEscape(c byte) bool { return c < 0x20 || c > 0x7e || c == '"' || c == '\\' }
 
-func writeByte(sb *strings.Builder, c byte) {
+func appendByte(dst []byte, c byte) []byte {
 	if !needsEscape(c) {
-		sb.WriteByte(c)
-		return
+		return append(dst, c)
 	}
 	switch c {
 	case '\t':
-		sb.WriteString(`\t`)
+		return append(dst, `\t`...)
 	case '\n':
-		sb.WriteString(`\n`)
+		return append(dst, `\n`...)
 	case '\v':
-		sb.WriteString(`\v`)
+		return append(dst, `\v`...)
 	case '\f':
-		sb.WriteString(`\f`)
+		return append(dst, `\f`...)
 	case '\r':
-		sb.WriteString(`\r`)
+		return append(dst, `\r`...)
 	case '"':
-		sb.WriteString(`\"`)
+		return append(dst, `\"`...)
 	case '\\':
-		sb.WriteString(`\\`)
-	default:
-		sb.WriteString(`\x`)
-		sb.WriteByte(hex[c>>4])
-		sb.WriteByte(hex[c&0xf])
+		return append(dst, `\\`...)
 	}
+	return append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
 }

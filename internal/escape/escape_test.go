@@ -22,6 +22,9 @@ func TestBytes(t *testing.T) {
 		if got := String(c.in); got != c.want {
 			t.Errorf("String(%q) = %q, want %q", c.in, got, c.want)
 		}
+		if got := string(Append([]byte("x="), []byte(c.in))); got != "x="+c.want {
+			t.Errorf("Append(x=, %q) = %q, want %q", c.in, got, "x="+c.want)
+		}
 	}
 }
 

@@ -2,11 +2,11 @@ package strace
 
 import (
 	"encoding/binary"
-	"syscall"
 	"testing"
 	"time"
 
 	"nitro/core/backend"
+	"nitro/internal/cputime"
 )
 
 // BenchmarkDecode decodes a mix of calls like a recorded desktop trace, one
@@ -58,9 +58,9 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	t, err := cputime.Used()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return t
 }

@@ -455,7 +455,7 @@ func (d *Decoder) readCString(mem Memory, va uint64, limit int) (s []byte, compl
 
 func appendQuoted(dst, s []byte) []byte {
 	dst = append(dst, '"')
-	dst = append(dst, escape.Bytes(s)...)
+	dst = escape.Append(dst, s)
 	return append(dst, '"')
 }
 
