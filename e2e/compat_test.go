@@ -112,3 +112,20 @@ func TestHookRewritesCompatOpen(t *testing.T) {
 		return rewritePath(call, 0)
 	}, regexp.MustCompile(`^nitro-probe32: pid \d+ ppid 1 via \S+ read 18 bytes: nitro probe OTHER$`))
 }
+
+// TestHookChangesVDSORead stops only at read and shortens the count of
+// nitro-probe32's read, made through the vDSO (32-bit syscall on nitro-lab,
+// sysenter on nitro-lab-612): the probe says it read 5 bytes.
+func TestHookChangesVDSORead(t *testing.T) {
+	lab.RequireRoot(t)
+	for _, g := range guests {
+		t.Run(g.Name, func(t *testing.T) {
+			runHooked(t, g, "read", func(call *backend.Call) error {
+				if call.Process.Comm != "nitro-probe32" || call.ABI != backend.I386 {
+					return nil
+				}
+				return call.Arguments.Set(2, 5)
+			}, regexp.MustCompile(`^nitro-probe32: pid \d+ ppid 1 via vsyscall/(sysenter|syscall) read 5 bytes: nitro`))
+		})
+	}
+}
