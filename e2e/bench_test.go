@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,23 +169,91 @@ func BenchmarkRSPRoundTrip(b *testing.B) {
 // BenchmarkBusyGuestRate compares the busy guest's own system call rate,
 // from its serial console, untraced and with nitro attached stopping only
 // at a call the guest never makes: what being attached costs a guest that
-// is not stopped. The host's load moves the rate a lot from one second to
-// the next, so one op takes turns, rateRounds times, rateSeconds untraced
-// then rateSeconds traced, and the medians are reported.
+// is not stopped. A bare gdb client holding the same breakpoints, and doing
+// nothing else, is the third column: what QEMU itself charges for being
+// attached, which nitro cannot lower. The host's load moves the rate a lot
+// from one second to the next, so one op takes turns, rateRounds times,
+// rateSeconds each, and the medians are reported.
 // Goal: traced/untraced >= 0.9.
 func BenchmarkBusyGuestRate(b *testing.B) {
 	const rateRounds, rateSeconds = 3, 3
-	busyGuest(b)
-	var untraced, traced []float64
+	g := busyGuest(b)
+	handlers := openatHandlers(b, g)
+	sock := gdbStub(b, g)
+	var untraced, bare, traced []float64
 	for b.Loop() {
 		for range rateRounds {
 			untraced = append(untraced, busyRates(b, rateSeconds)...)
+			bare = append(bare, bareRates(b, sock, handlers, rateSeconds)...)
 			traced = append(traced, tracedRates(b, rateSeconds)...)
 		}
 	}
-	b.Logf("per-second rates untraced %.0f, traced %.0f", untraced, traced)
-	u, t := median(untraced), median(traced)
+	b.Logf("per-second rates untraced %.0f, bare gdb client %.0f, traced %.0f", untraced, bare, traced)
+	u, c, t := median(untraced), median(bare), median(traced)
 	b.ReportMetric(u, "untraced-calls/s")
+	b.ReportMetric(c, "bare-attached-calls/s")
 	b.ReportMetric(t, "traced-calls/s")
 	b.ReportMetric(t/u, "traced/untraced")
+	b.ReportMetric(t/c, "traced/bare")
+}
+
+// openatHandlers are the guest's openat handlers, where tracedRates stops.
+func openatHandlers(tb testing.TB, g lab.Guest) []uint64 {
+	tb.Helper()
+	guest, err := core.OpenGuest(lab.URI, g.Name, core.Kernel{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer guest.Close()
+	var syms bytes.Buffer
+	if err := guest.WriteSymbols(&syms); err != nil {
+		tb.Fatal(err)
+	}
+	var addrs []uint64
+	for line := range strings.Lines(syms.String()) {
+		f := strings.Fields(line)
+		if len(f) == 3 && (f[2] == "__x64_sys_openat" || f[2] == "__ia32_compat_sys_openat") {
+			a, err := strconv.ParseUint(f[0], 16, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) != 2 {
+		tb.Fatalf("found %d openat handlers, want 2", len(addrs))
+	}
+	return addrs
+}
+
+// bareRates attaches a gdb client that only sets breakpoints at addrs and
+// lets the guest run, and returns the guest's next n per-second rates.
+func bareRates(tb testing.TB, sock string, addrs []uint64, n int) []float64 {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := rsp.Dial(ctx, sock, nil) // QEMU stops the guest for its client
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	for _, a := range addrs {
+		if err := c.InsertBreakpoint(rsp.Software, a); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := c.Continue(); err != nil {
+		tb.Fatal(err)
+	}
+	rates := busyRates(tb, n)
+	if err := c.Interrupt(); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := c.Wait(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.Detach(); err != nil { // QEMU drops the breakpoints and runs the guest
+		tb.Fatal(err)
+	}
+	return rates
 }
