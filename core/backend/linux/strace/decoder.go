@@ -242,30 +242,38 @@ func (d *Decoder) finish(b []byte) string {
 }
 
 func (d *Decoder) argText(c *call, i int, k kind) string {
-	v := c.args[i]
-	if k.out() && k != kSocklenPtr && !c.done {
-		return ptrText(v)
-	}
-	// Plain numbers skip the scratch buffer: strconv returns small ones
-	// without allocating.
-	switch k {
-	case kInt, kFd:
-		return strconv.FormatInt(int64(int32(v)), 10)
-	case kLong:
-		return strconv.FormatInt(int64(v), 10)
-	case kUint:
-		return strconv.FormatUint(uint64(uint32(v)), 10)
-	case kUlong:
-		return strconv.FormatUint(v, 10)
-	case kPtr:
-		return ptrText(v)
-	case kDirFd:
-		if int32(v) == atFDCWD {
-			return "AT_FDCWD"
-		}
-		return strconv.FormatInt(int64(int32(v)), 10)
+	if s, ok := plain(c, i, k); ok {
+		return s // no scratch buffer: strconv returns small numbers without allocating
 	}
 	return d.finish(d.appendArg(d.text[:0], c, i, k))
+}
+
+// plain returns the text of argument i when it is a bare number or
+// pointer: of kind a number, or written by the call that has not (or not
+// successfully) run yet.
+func plain(c *call, i int, k kind) (string, bool) {
+	v := c.args[i]
+	if k.out() && !k.bothWays() && !c.done {
+		return ptrText(v), true
+	}
+	switch k {
+	case kInt, kFd:
+		return strconv.FormatInt(int64(int32(v)), 10), true
+	case kLong:
+		return strconv.FormatInt(int64(v), 10), true
+	case kUint:
+		return strconv.FormatUint(uint64(uint32(v)), 10), true
+	case kUlong:
+		return strconv.FormatUint(v, 10), true
+	case kPtr:
+		return ptrText(v), true
+	case kDirFd:
+		if int32(v) == atFDCWD {
+			return "AT_FDCWD", true
+		}
+		return strconv.FormatInt(int64(int32(v)), 10), true
+	}
+	return "", false
 }
 
 func ptrText(v uint64) string {
@@ -291,6 +299,9 @@ func (c *call) next(i int) uint64 {
 }
 
 func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
+	if s, ok := plain(c, i, k); ok {
+		return append(dst, s...)
+	}
 	v := c.args[i]
 	switch k {
 	case kHex:
@@ -405,8 +416,61 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 		return appendIndexed(dst, int64(int32(v)), rlimits)
 	case kRlimitIn, kRlimitOut:
 		return d.appendRlimit(dst, c.mem, v)
+	case kSocketcall:
+		if sub, ok := socketcalls[uint32(v)]; ok {
+			return append(dst, sub.name...)
+		}
+		return strconv.AppendUint(dst, uint64(uint32(v)), 10)
+	case kSocketcallArgs:
+		return d.appendSocketcallArgs(dst, c, v)
 	}
 	return appendHex(dst, v)
+}
+
+// socketcall's sub-calls (include/uapi/linux/net.h), each with the i386
+// call of the same job whose argument kinds it takes, and its argument
+// count (net/socket.c); accept, send and recv have no call of their own
+// and take the first arguments of accept4, sendto and recvfrom.
+var socketcalls = map[uint32]struct {
+	name string
+	nr   uint64
+	args int
+}{
+	1: {"SYS_SOCKET", 359, 3}, 2: {"SYS_BIND", 361, 3}, 3: {"SYS_CONNECT", 362, 3},
+	4: {"SYS_LISTEN", 363, 2}, 5: {"SYS_ACCEPT", 364, 3}, 6: {"SYS_GETSOCKNAME", 367, 3},
+	7: {"SYS_GETPEERNAME", 368, 3}, 8: {"SYS_SOCKETPAIR", 360, 4}, 9: {"SYS_SEND", 369, 4},
+	10: {"SYS_RECV", 371, 4}, 11: {"SYS_SENDTO", 369, 6}, 12: {"SYS_RECVFROM", 371, 6},
+	13: {"SYS_SHUTDOWN", 373, 2}, 14: {"SYS_SETSOCKOPT", 366, 5}, 15: {"SYS_GETSOCKOPT", 365, 5},
+	16: {"SYS_SENDMSG", 370, 3}, 17: {"SYS_RECVMSG", 372, 3}, 18: {"SYS_ACCEPT4", 364, 4},
+	19: {"SYS_RECVMMSG", 337, 5}, 20: {"SYS_SENDMMSG", 345, 4},
+}
+
+// appendSocketcallArgs writes socketcall's argument block, an array of
+// 32-bit words, as the arguments of the sub-call it stands for:
+// [3, {sa_family=AF_INET, ...}, 16] for SYS_CONNECT. Classic 32-bit code
+// (and shellcode) makes all its socket calls this way.
+func (d *Decoder) appendSocketcallArgs(dst []byte, c *call, va uint64) []byte {
+	sub, ok := socketcalls[uint32(c.args[0])]
+	e := i386Calls.lookup(sub.nr)
+	if !ok || e == nil {
+		return appendPtr(dst, va)
+	}
+	b, ok := d.read(c.mem, va, 4*sub.args)
+	if !ok {
+		return appendPtr(dst, va)
+	}
+	inner := call{tab: i386Calls, e: e, nr: sub.nr, ret: c.ret, done: c.done, mem: c.mem}
+	for i := range sub.args {
+		inner.args[i] = uint64(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	dst = append(dst, '[')
+	for i := range sub.args {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		dst = d.appendArg(dst, &inner, i, e.args[i])
+	}
+	return append(dst, ']')
 }
 
 // read fills n bytes of d.raw from va.

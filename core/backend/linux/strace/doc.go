@@ -35,9 +35,12 @@
 //   - structures strace decodes but this package does not yet (poll fds,
 //     msghdr, rlimit, itimerval, sched_attr, io_uring...) are pointers, and
 //     so are the i386 structures whose layout differs from x86-64 (old stat,
-//     32-bit timeval, old sigaction, socketcall and ipc blocks; the header
-//     of syscalls_i386.txt lists them); ioctl requests outside a small
-//     tty/file set are hex, not _IOC(...).
+//     32-bit timeval, old sigaction, the ipc block; the header of
+//     syscalls_i386.txt lists them); ioctl requests outside a small
+//     tty/file set are hex, not _IOC(...);
+//   - i386 socketcall shows its sub-call and, as an array, that call's
+//     arguments: socketcall(SYS_CONNECT, [3, {...}, 16]) for strace's
+//     connect(3, {...}, 16).
 package strace
 
 //go:generate go run gen_table.go

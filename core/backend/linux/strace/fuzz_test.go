@@ -104,13 +104,16 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(59), uint64(fuzzBase+16), uint64(fuzzBase), uint64(fuzzBase), uint64(0), uint64(0), uint64(0), int64(0), append(argv, "/bin/sh\x00"...))
 	f.Add(uint16(42), uint64(3), uint64(fuzzBase), uint64(28), uint64(0), uint64(0), uint64(0), int64(-111), []byte{10, 0, 1, 187})
 	f.Add(uint16(20), uint64(1), uint64(fuzzBase), uint64(1<<31-1), uint64(0), uint64(0), uint64(0), int64(5), []byte{16, 0, 1, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255})
-	// i386: openat, execve with 4-byte pointers, rt_sigaction, writev, mmap2.
+	// i386: openat, execve with 4-byte pointers, rt_sigaction, writev, mmap2, socketcall.
 	f.Add(uint16(295|i386Seed), uint64(atFdcwd), uint64(fuzzBase), uint64(0o1101), uint64(0o644), uint64(0), uint64(0), int64(3), []byte("/tmp/x\x00"))
 	argv32 := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, fuzzBase+8), 0)
 	f.Add(uint16(11|i386Seed), uint64(fuzzBase+8), uint64(fuzzBase), uint64(fuzzBase), uint64(0), uint64(0), uint64(0), int64(0), append(argv32, "/bin/sh\x00"...))
 	f.Add(uint16(174|i386Seed), uint64(2), uint64(fuzzBase), uint64(fuzzBase), uint64(8), uint64(0), uint64(0), int64(0), []byte{0, 16, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0})
 	f.Add(uint16(146|i386Seed), uint64(1), uint64(fuzzBase), uint64(3), uint64(0), uint64(0), uint64(0), int64(5), []byte{8, 0, 1, 0, 255, 255, 255, 255})
 	f.Add(uint16(192|i386Seed), uint64(0), uint64(8192), uint64(3), uint64(0x22), uint64(0xffffffff), uint64(1<<40), int64(0xf7f00000), []byte{})
+	// socketcall(SYS_CONNECT, [3, sockaddr, 16]) with its block in memory.
+	block := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 3), fuzzBase+12), 16)
+	f.Add(uint16(102|i386Seed), uint64(3), uint64(fuzzBase), uint64(0), uint64(0), uint64(0), uint64(0), int64(0), append(block, 2, 0, 0x11, 0x5c, 10, 0, 0, 1))
 	f.Fuzz(func(t *testing.T, nr uint16, a0, a1, a2, a3, a4, a5 uint64, ret int64, data []byte) {
 		mem := &fakeMem{}
 		mem.put(fuzzBase, data)

@@ -103,6 +103,33 @@ func TestI386ProbeSequence(t *testing.T) {
 	}
 }
 
+// TestSocketcall decodes the socket calls of classic 32-bit code, as
+// shellcode makes them: socketcall with the sub-call's arguments in memory.
+func TestSocketcall(t *testing.T) {
+	mem := &fakeMem{}
+	in4 := uint32(mem.put(0x1000, sockaddr(2, 0x11, 0x5c, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0))) // port 4444
+	lenp := uint32(mem.put(0x1100, []byte{16, 0, 0, 0}))
+	socket := mem.ptrs32(0x2000, 2, 1, 0)
+	connect := mem.ptrs32(0x2100, 3, in4, 16)
+	accept := mem.ptrs32(0x2200, 3, in4, lenp)
+	send := mem.ptrs32(0x2300, 3, uint32(mem.str(0x2400, "\x1b[2Jid\n")), 7, 0)
+	short := mem.ptrs32(0x2ffc, 3) // the block runs into unmapped memory
+	checkI386(t, NewDecoder(Options{}), mem, []i386Case{
+		{102, 3, []uint64{1, socket}, `socketcall(SYS_SOCKET, [AF_INET, SOCK_STREAM, IPPROTO_IP]) = 3`},
+		{102, 0, []uint64{3, connect}, `socketcall(SYS_CONNECT, [3, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr("10.0.0.1")}, 16]) = 0`},
+		{102, neg(111), []uint64{hi | 3, hi | connect}, `socketcall(SYS_CONNECT, [3, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr("10.0.0.1")}, 16]) = -1 ECONNREFUSED (Connection refused)`},
+		{102, 4, []uint64{5, accept}, `socketcall(SYS_ACCEPT, [3, {sa_family=AF_INET, sin_port=htons(4444), sin_addr=inet_addr("10.0.0.1")}, [16]]) = 4`},
+		{102, 7, []uint64{9, send}, `socketcall(SYS_SEND, [3, "\x1b[2Jid\n", 7, 0]) = 7`},
+		{102, 0, []uint64{3, short}, `socketcall(SYS_CONNECT, 0x2ffc) = 0`},
+		{102, neg(22), []uint64{99, socket}, `socketcall(99, 0x2000) = -1 EINVAL (Invalid argument)`},
+	})
+	// At entry the sockaddr accept writes is still a pointer.
+	enter, _ := runABI(NewDecoder(Options{}), mem, backend.I386, 102, 4, 5, accept)
+	if got, want := line(&enter), `socketcall(SYS_ACCEPT, [3, 0x1000, [16]])`; !strings.HasPrefix(got, want) {
+		t.Errorf("accept at entry: %s, want %s", got, want)
+	}
+}
+
 func TestI386Structs(t *testing.T) {
 	mem := &fakeMem{}
 	path := mem.str(0x1000, "/etc/hostname")
@@ -144,7 +171,6 @@ func TestI386Structs(t *testing.T) {
 		{55, 0, []uint64{3, 4, 0o4002}, `fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0`},
 		{331, 0, []uint64{fds, 0o2000000}, `pipe2([3, 4], O_CLOEXEC) = 0`},
 		{328, 5, []uint64{0, 0o4000}, `eventfd2(0, EFD_NONBLOCK) = 5`},
-		{102, 3, []uint64{1, 0x9000}, `socketcall(1, 0x9000) = 3`},
 		{19, 0, []uint64{3, 0xffffffff, 1}, `lseek(3, -1, SEEK_CUR) = 0`},
 		{500, neg(38), []uint64{hi | 1, 2, 3, 4, 5, 6}, `syscall_500(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)`},
 	}

@@ -62,23 +62,30 @@ const (
 	kRlimitRes
 	kRlimitIn
 	kRlimitOut
-	kPageOff       // mmap2's offset in pages: shown in bytes, in hex, as strace does
-	kStat64Out     // i386's struct stat64
-	kTimespec32In  // i386's struct old_timespec32 (the *_time32 calls)
-	kTimespec32Out // i386's struct old_timespec32, written by the call
+	kPageOff        // mmap2's offset in pages: shown in bytes, in hex, as strace does
+	kStat64Out      // i386's struct stat64
+	kTimespec32In   // i386's struct old_timespec32 (the *_time32 calls)
+	kTimespec32Out  // i386's struct old_timespec32, written by the call
+	kSocketcall     // i386 socketcall's sub-call: SYS_SOCKET, SYS_CONNECT...
+	kSocketcallArgs // i386 socketcall's argument block, read at entry and exit
 )
 
 // out says whether the call writes the argument's memory: those are shown
-// as a pointer at entry (and after a failure) and decoded at exit.
+// as a pointer at entry (and after a failure) and decoded at exit, but for
+// the ones that hold input too (bothWays).
 func (k kind) out() bool {
 	switch k {
 	case kOutBuf, kCwdOut, kStatOut, kTimespecOut, kPipeFds, kSockaddrOut,
-		kSocklenPtr, kSigsetOut, kUtsname, kWaitStatus, kSigactionOut,
+		kSocklenPtr, kSocketcallArgs, kSigsetOut, kUtsname, kWaitStatus, kSigactionOut,
 		kStatxOut, kDirentsOut, kRlimitOut, kStat64Out, kTimespec32Out:
 		return true
 	}
 	return false
 }
+
+// bothWays says whether an argument the call writes also holds what it
+// reads, so it is decoded at entry as well.
+func (k kind) bothWays() bool { return k == kSocklenPtr || k == kSocketcallArgs }
 
 // retKind is how a call's successful result is shown.
 type retKind uint8

@@ -487,7 +487,7 @@ var tableI386 = [...]sysent{
 	99:  {name: "statfs", ret: retDec, args: []kind{kPath, kPtr}},
 	100: {name: "fstatfs", ret: retDec, args: []kind{kFd, kPtr}},
 	101: {name: "ioperm", ret: retDec, args: []kind{kUint, kUint, kInt}},
-	102: {name: "socketcall", ret: retDec, args: []kind{kInt, kPtr}},
+	102: {name: "socketcall", ret: retDec, args: []kind{kSocketcall, kSocketcallArgs}},
 	103: {name: "syslog", ret: retDec, args: []kind{kInt, kPtr, kInt}},
 	104: {name: "setitimer", ret: retDec, args: []kind{kInt, kPtr, kPtr}},
 	105: {name: "getitimer", ret: retDec, args: []kind{kInt, kPtr}},
