@@ -54,6 +54,12 @@ type pauser interface {
 	Paused() bool
 }
 
+// regsChecker is implemented by listeners that cannot write every change
+// of registers (gdbstub: rflags' arithmetic flags).
+type regsChecker interface {
+	CheckRegs(from, to *kvm.Regs) error
+}
+
 // Pause stops the whole guest, wherever it is, until Resume. A held call
 // stays held; Continue then lets it run only once the guest is resumed.
 func (s *Session) Pause() error {
@@ -159,7 +165,15 @@ func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) {
 				r.done <- nil
 				return
 			}
-			r.done <- r.edit(&ev.Regs, call)
+			before := ev.Regs
+			err := r.edit(&ev.Regs, call)
+			if c, ok := s.listener.(regsChecker); ok && err == nil {
+				err = c.CheckRegs(&before, &ev.Regs) // refused now, not when the call goes on
+			}
+			if err != nil {
+				ev.Regs = before
+			}
+			r.done <- err
 		case <-ctx.Done():
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -16,7 +15,8 @@ import (
 // stop, single steps included; so the listener gets past the instruction
 // at a breakpoint by emulating it with register and memory writes when it
 // is one of the few kinds found at Linux's syscall entry, exit paths and
-// function starts. Anything else gets a real step.
+// function starts. Anything else gets a real step. Instructions that set
+// flags always get a real step: see arithFlags.
 
 // stepKind says how to get a vCPU past the instruction at a breakpoint.
 type stepKind uint8
@@ -28,7 +28,6 @@ const (
 	stepMov                    // 64-bit mov between registers and memory
 	stepPush                   // push of a 64-bit register
 	stepJmp                    // jmp to a relative target
-	stepTest                   // test of a register with itself: flags only
 )
 
 // stepPlan is the decoded instruction at one breakpoint address.
@@ -61,8 +60,6 @@ func planStep(code []byte) stepPlan {
 		p.kind = stepPush
 	case inst.Op == x86asm.JMP && isRel(inst.Args[0]):
 		p.kind = stepJmp
-	case inst.Op == x86asm.TEST && inst.Args[0] == inst.Args[1] && testable(inst.Args[0]):
-		p.kind = stepTest
 	}
 	return p
 }
@@ -77,56 +74,6 @@ func movable(dst, src x86asm.Arg) bool {
 func isRel(a x86asm.Arg) bool {
 	_, ok := a.(x86asm.Rel)
 	return ok
-}
-
-// fullReg returns the width in bits of a general register the emulator
-// reads (the low byte, dword or qword of one of the sixteen), 0 for any
-// other operand, and the 64-bit register that holds it.
-func fullReg(a x86asm.Arg) (width int, full x86asm.Reg) {
-	r, ok := a.(x86asm.Reg)
-	switch {
-	case !ok:
-	case r >= x86asm.AL && r <= x86asm.BL:
-		return 8, x86asm.RAX + (r - x86asm.AL)
-	case r >= x86asm.SPB && r <= x86asm.R15B: // AH..BH, between them, are not emulated
-		return 8, x86asm.RSP + (r - x86asm.SPB)
-	case r >= x86asm.EAX && r <= x86asm.R15L:
-		return 32, x86asm.RAX + (r - x86asm.EAX)
-	case r >= x86asm.RAX && r <= x86asm.R15:
-		return 64, r
-	}
-	return 0, 0
-}
-
-func testable(a x86asm.Arg) bool {
-	w, _ := fullReg(a)
-	return w > 0
-}
-
-// Arithmetic flags of rflags that test sets.
-const (
-	flagCF = 1 << 0
-	flagPF = 1 << 2
-	flagZF = 1 << 6
-	flagSF = 1 << 7
-	flagOF = 1 << 11
-)
-
-// testFlags returns rflags after `test r, r` of a value v of width bits:
-// CF and OF clear, ZF, SF and PF from v; AF is undefined and kept.
-func testFlags(flags, v uint64, width int) uint64 {
-	v &= 1<<width - 1 // all of it at 64: the shift wraps to 0
-	flags &^= flagCF | flagOF | flagZF | flagSF | flagPF
-	if v == 0 {
-		flags |= flagZF
-	}
-	if v>>(width-1)&1 != 0 {
-		flags |= flagSF
-	}
-	if bits.OnesCount8(uint8(v))%2 == 0 {
-		flags |= flagPF
-	}
-	return flags
 }
 
 func gpr64(a x86asm.Arg) bool {
@@ -180,10 +127,6 @@ func (l *Listener) emulate(st *stop, rip uint64, p stepPlan) (bool, error) {
 		}
 	case stepJmp:
 		next += uint64(int64(p.inst.Args[0].(x86asm.Rel)))
-	case stepTest:
-		width, r := fullReg(p.inst.Args[0])
-		flags := l.regs.gpr[17]
-		writes = []regWrite{{flags, testFlags(flags.Uint(st.raw), l.reg(st, r), width)}}
 	default:
 		return false, nil
 	}

@@ -27,12 +27,9 @@ func TestPlanStep(t *testing.T) {
 		{"jmp rel32", []byte{0xe9, 0xaf, 0x00, 0x00, 0x00}, stepJmp, 5},
 		{"jmp rel8", []byte{0xeb, 0xbe}, stepJmp, 2},
 		{"jmp *rax", []byte{0xff, 0xe0}, stepSingle, 0},
-		{"testb al", []byte{0x84, 0xc0}, stepTest, 2},
-		{"testl eax", []byte{0x85, 0xc0}, stepTest, 2},
-		{"testq r11", []byte{0x4d, 0x85, 0xdb}, stepTest, 3},
-		{"testb ah", []byte{0x84, 0xe4}, stepSingle, 0},
-		{"test two registers", []byte{0x85, 0xd8}, stepSingle, 0},
-		{"test memory", []byte{0xf7, 0x84, 0x24, 0x90, 0, 0, 0, 0, 0x41, 0x04, 0x00}, stepSingle, 0},
+		// Flags are never emulated: QEMU's stub writes rflags where TCG does
+		// not read them (see arithFlags).
+		{"testb al", []byte{0x84, 0xc0}, stepSingle, 0},
 		{"cmp", []byte{0x49, 0x39, 0xcb}, stepSingle, 0},
 		{"garbage", []byte{0x0f, 0xff}, stepSingle, 0},
 		{"empty", nil, stepSingle, 0},
@@ -40,29 +37,6 @@ func TestPlanStep(t *testing.T) {
 		p := planStep(tc.code)
 		if p.kind != tc.kind || p.kind != stepSingle && p.len != tc.len {
 			t.Errorf("%s: got kind %d len %d, want %d %d", tc.name, p.kind, p.len, tc.kind, tc.len)
-		}
-	}
-}
-
-func TestTestFlags(t *testing.T) {
-	const keep = 1<<1 | 1<<9 | flagCF | flagOF // reserved bit 1, IF, and flags test clears
-	for _, c := range []struct {
-		v     uint64
-		width int
-		want  uint64
-	}{
-		{0, 8, flagZF | flagPF},
-		{0x100, 8, flagZF | flagPF}, // only the low byte counts
-		{1, 32, 0},
-		{3, 32, flagPF},
-		{0x80, 8, flagSF},
-		{0x8000_0000, 32, flagSF | flagPF},
-		{0x8000_0000, 64, flagPF},
-		{1 << 63, 64, flagSF | flagPF},
-	} {
-		got := testFlags(keep, c.v, c.width)
-		if want := keep&^(flagCF|flagOF) | c.want; got != want {
-			t.Errorf("test of %#x (%d bits): flags %#x, want %#x", c.v, c.width, got, want)
 		}
 	}
 }

@@ -412,6 +412,10 @@ func (l *Listener) SetRegs(ev *kvm.Event) error {
 	if err := l.current(ev); err != nil {
 		return err
 	}
+	held := l.regs.gpr[17].Uint(l.cur.raw)
+	if err := checkRegs(&kvm.Regs{RFlags: held}, &ev.Regs); err != nil {
+		return err
+	}
 	for i, p := range gprs(&ev.Regs) {
 		r := l.regs.gpr[i]
 		if r.Uint(l.cur.raw) == *p {
@@ -421,6 +425,25 @@ func (l *Listener) SetRegs(ev *kvm.Event) error {
 			return err
 		}
 		r.PutUint(l.cur.raw, *p)
+	}
+	return nil
+}
+
+// arithFlags are rflags' CF, PF, AF, ZF, SF and OF. QEMU's gdb stub (7.2)
+// writes rflags into env->eflags, but under TCG those six live in the
+// lazily computed condition codes: a write does not reach the next
+// instruction, and the bits stay in env->eflags, ORed into every rflags
+// the vCPU saves from then on (interrupt frames, pushf). A guest dies of it
+// minutes later, so the listener never writes them.
+const arithFlags = 1<<0 | 1<<2 | 1<<4 | 1<<6 | 1<<7 | 1<<11
+
+// CheckRegs says whether SetRegs can write the change from one set of
+// registers to another: not a change of rflags' arithmetic flags.
+func (l *Listener) CheckRegs(from, to *kvm.Regs) error { return checkRegs(from, to) }
+
+func checkRegs(from, to *kvm.Regs) error {
+	if (from.RFlags^to.RFlags)&arithFlags != 0 {
+		return fmt.Errorf("%w: changing rflags' arithmetic flags (QEMU's gdb stub stores them where TCG does not read them, and they stick)", kvm.ErrNotSupported)
 	}
 	return nil
 }

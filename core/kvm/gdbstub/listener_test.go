@@ -253,6 +253,12 @@ func TestSetRegs(t *testing.T) {
 			if err := l.SetRegs(ev); err != nil {
 				t.Fatal(err)
 			}
+			// QEMU would keep a written ZF for good: refused, nothing written.
+			ev.Regs.RFlags ^= 1 << 6
+			if err := l.SetRegs(ev); !errors.Is(err, kvm.ErrNotSupported) {
+				t.Fatalf("SetRegs changing ZF: %v, want ErrNotSupported", err)
+			}
+			ev.Regs.RFlags ^= 1 << 6
 		}
 		if err := l.Continue(ev); err != nil {
 			t.Fatal(err)
