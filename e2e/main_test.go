@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 
@@ -45,12 +46,45 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	starts := make([]int, len(guests))
+	for i, g := range guests {
+		if starts[i], err = g.SerialSize(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+	}
 	code := m.Run()
+	// However the tests went, the guests must have come through unharmed.
+	for i, g := range guests {
+		if err := unharmed(g, starts[i]); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			code = max(code, 1)
+		}
+	}
 	if err := takeBusyDown(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		code = max(code, 1)
 	}
 	return code
+}
+
+// harm is what a guest's console shows when tracing broke it: a kernel
+// oops or panic, a fault, a program killed by a fault, or a reboot.
+var harm = regexp.MustCompile(`(?m)^.*(Kernel panic|Oops|double fault|general protection|BUG: |segfault at|nitro-lab: boot).*$`)
+
+// unharmed checks the console output g wrote since offset start.
+func unharmed(g lab.Guest, start int) error {
+	log, err := g.Serial()
+	if err != nil {
+		return err
+	}
+	if start > len(log) {
+		start = 0 // the log started again: the guest was restarted
+	}
+	if m := harm.FindString(log[start:]); m != "" {
+		return fmt.Errorf("%s was harmed during the tests: %q (serial log %s)", g.Name, m, g.SerialPath())
+	}
+	return nil
 }
 
 func bootAll() error {
