@@ -27,8 +27,8 @@ func TestPlanStep(t *testing.T) {
 		{"jmp rel32", []byte{0xe9, 0xaf, 0x00, 0x00, 0x00}, stepJmp, 5},
 		{"jmp rel8", []byte{0xeb, 0xbe}, stepJmp, 2},
 		{"jmp *rax", []byte{0xff, 0xe0}, stepSingle, 0},
-		// Flags are never emulated: QEMU's stub writes rflags where TCG does
-		// not read them (see arithFlags).
+		// Flags are never emulated: QEMU's stub cannot write them under TCG
+		// (see arithFlags).
 		{"testb al", []byte{0x84, 0xc0}, stepSingle, 0},
 		{"cmp", []byte{0x49, 0x39, 0xcb}, stepSingle, 0},
 		{"garbage", []byte{0x0f, 0xff}, stepSingle, 0},

@@ -429,12 +429,12 @@ func (l *Listener) SetRegs(ev *kvm.Event) error {
 	return nil
 }
 
-// arithFlags are rflags' CF, PF, AF, ZF, SF and OF. QEMU's gdb stub (7.2)
-// writes rflags into env->eflags, but under TCG those six live in the
-// lazily computed condition codes: a write does not reach the next
-// instruction, and the bits stay in env->eflags, ORed into every rflags
-// the vCPU saves from then on (interrupt frames, pushf). A guest dies of it
-// minutes later, so the listener never writes them.
+// arithFlags are rflags' CF, PF, AF, ZF, SF and OF. Under TCG, QEMU keeps
+// them in lazily computed condition codes that its gdb stub's rflags write
+// does not reach (QEMU 7.2: a write read back a stop later is gone): the
+// next conditional jump would go by the old flags. (A lab guest traced
+// with `test` emulated at the 32-bit return path died of a double fault,
+// most likely from a wrong turn there.) So the listener never writes them.
 const arithFlags = 1<<0 | 1<<2 | 1<<4 | 1<<6 | 1<<7 | 1<<11
 
 // CheckRegs says whether SetRegs can write the change from one set of
@@ -443,7 +443,7 @@ func (l *Listener) CheckRegs(from, to *kvm.Regs) error { return checkRegs(from, 
 
 func checkRegs(from, to *kvm.Regs) error {
 	if (from.RFlags^to.RFlags)&arithFlags != 0 {
-		return fmt.Errorf("%w: changing rflags' arithmetic flags (QEMU's gdb stub stores them where TCG does not read them, and they stick)", kvm.ErrNotSupported)
+		return fmt.Errorf("%w: changing rflags' arithmetic flags (QEMU's gdb stub does not reach them under TCG)", kvm.ErrNotSupported)
 	}
 	return nil
 }
