@@ -555,8 +555,14 @@ func (l *Listener) stepOver(st *stop) error {
 	defer cancel()
 	// QEMU may answer the step with another vCPU's pending breakpoint stop
 	// before the step ran; that vCPU, still before its breakpoint, reports
-	// it again later. Only the stepping vCPU's stop ends the step.
+	// it again later. Only the stepping vCPU's stop ends the step, and only
+	// once that vCPU has left the breakpoint: with two vCPUs QEMU sometimes
+	// reports it stopped where it was, and resuming it there would report
+	// the same call twice.
 	for tries := 0; ; tries++ {
+		if tries == maxStepTries {
+			return fmt.Errorf("single-stepping over %#x: %w: the vCPU does not move", rip, rsp.ErrMalformed)
+		}
 		if err := l.c.Step(st.thread); err != nil {
 			return err
 		}
@@ -564,11 +570,15 @@ func (l *Listener) stepOver(st *stop) error {
 		if err != nil {
 			return fmt.Errorf("single-stepping over %#x: %w", rip, err)
 		}
-		if !s.HasThread || s.Thread == st.thread {
-			break
+		if s.HasThread && s.Thread != st.thread {
+			continue
 		}
-		if tries == maxStepTries {
-			return fmt.Errorf("single-stepping over %#x: %w: other vCPUs kept stopping", rip, rsp.ErrMalformed)
+		raw, err := l.c.ReadRegisters()
+		if err != nil {
+			return err
+		}
+		if l.regs.rip.Uint(raw) != rip {
+			break
 		}
 	}
 	return l.c.InsertBreakpoint(l.kind, rip)

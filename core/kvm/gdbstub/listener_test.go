@@ -274,6 +274,31 @@ func TestSetRegs(t *testing.T) {
 	}
 }
 
+// TestStepThatDoesNotMove: a single step QEMU answers with the vCPU still
+// at the breakpoint is taken again, so no call is reported twice.
+func TestStepThatDoesNotMove(t *testing.T) {
+	f, _ := newGuest(t, 1)
+	l := startListener(t, f, Config{SyscallEntry: entry, SyscallExit: exitSite, AlwaysStep: true})
+	want := kvm.Enter
+	for range 8 {
+		ev, err := l.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Direction != want {
+			t.Fatalf("got %v, want %v: a call reported twice", ev.Direction, want)
+		}
+		want = 1 - want
+		f.StallSteps(2)
+		if err := l.Continue(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := l.Stats(); st.Steps != 8 {
+		t.Errorf("%d step-overs, want 8", st.Steps)
+	}
+}
+
 func TestHandlersFilter(t *testing.T) {
 	f, g := newGuest(t, 2)
 	l := startListener(t, f, Config{SyscallEntry: entry, Handlers: []uint64{hOpen}})

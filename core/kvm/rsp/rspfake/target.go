@@ -35,6 +35,7 @@ type Target struct {
 	RLE bool
 
 	mu         sync.Mutex
+	stalls     int // single steps still to answer without running
 	bps        map[uint64]bool
 	noAck      bool
 	multi      bool
@@ -427,10 +428,20 @@ func (t *Target) xfer(args string) string {
 
 // resume runs the machine: one vCPU for a step (step >= 0), all of them
 // round-robin for a continue, until a breakpoint or MaxSteps.
+// StallSteps makes the next n single steps report their vCPU stopped where
+// it was, without running it, as QEMU sometimes does with several vCPUs.
+func (t *Target) StallSteps(n int) {
+	t.mu.Lock()
+	t.stalls = n
+	t.mu.Unlock()
+}
+
 func (t *Target) resume(step int) (string, bool) {
 	t.resumes++
 	if step >= 0 {
-		if !t.bps[t.CPUs[step].Get("rip")] {
+		if t.stalls > 0 {
+			t.stalls--
+		} else if !t.bps[t.CPUs[step].Get("rip")] {
 			t.exec(step)
 		}
 		t.gCPU, t.cCPU = step, step
