@@ -230,29 +230,17 @@ func openatHandlers(tb testing.TB, g lab.Guest) []uint64 {
 // lets the guest run, and returns the guest's next n per-second rates.
 func bareRates(tb testing.TB, sock string, addrs []uint64, n int) []float64 {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := rsp.Dial(ctx, sock, nil) // QEMU stops the guest for its client
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer c.Close()
-	for _, a := range addrs {
-		if err := c.InsertBreakpoint(rsp.Software, a); err != nil {
+	r := dialRaw(tb, sock, addrs[0]) // QEMU stops the guest for its client
+	for _, a := range addrs[1:] {
+		if err := r.c.InsertBreakpoint(rsp.Software, a); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	if err := c.Continue(); err != nil {
+	if err := r.c.Continue(); err != nil {
 		tb.Fatal(err)
 	}
 	rates := busyRates(tb, n)
-	if err := c.Interrupt(); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := c.Wait(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := c.Detach(); err != nil { // QEMU drops the breakpoints and runs the guest
+	if err := r.close(); err != nil { // detached: QEMU drops every breakpoint
 		tb.Fatal(err)
 	}
 	return rates

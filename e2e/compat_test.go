@@ -65,12 +65,7 @@ func checkProbe32Run(t *testing.T, g lab.Guest, pid int, evs []traceEvent, via s
 		t.Errorf("pid %d entered by %s, want %s: the lab's CPU vendor changed?", pid, line[2], via)
 	}
 	ppid, _ := strconv.Atoi(line[1])
-	type want struct {
-		args  []string
-		ret   int64
-		errno string
-	}
-	wants := []want{
+	wants := []exitWant{
 		{nil, int64(pid), ""},
 		{nil, int64(ppid), ""},
 		{[]string{`"/etc/nitro/probe-input"`, "O_RDONLY"}, 3, ""},
@@ -85,17 +80,8 @@ func checkProbe32Run(t *testing.T, g lab.Guest, pid int, evs []traceEvent, via s
 			t.Fatalf("pid %d: event %d is %s %s %s (pid %d ppid %d); want i386 %s of pid %d ppid %d",
 				pid, i, e.ABI, e.Direction, e.Name, e.PID, e.PPID, probe32Calls[call], pid, ppid)
 		}
-		if e.Direction == "enter" {
-			continue
-		}
-		w := wants[call]
-		if !e.Matched || e.Ret != w.ret || e.Errno != w.errno {
-			t.Errorf("pid %d: %s matched=%v = %d %s; want %d %s", pid, e.Name, e.Matched, e.Ret, e.Errno, w.ret, w.errno)
-		}
-		for j, a := range w.args {
-			if e.arg(j) != a {
-				t.Errorf("pid %d: %s argument %d is %s, want %s", pid, e.Name, j, e.arg(j), a)
-			}
+		if e.Direction == "exit" {
+			checkExit(t, pid, e, probe32Calls[call], wants[call])
 		}
 	}
 }

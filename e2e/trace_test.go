@@ -118,6 +118,26 @@ func TestTraceProbe(t *testing.T) {
 	}
 }
 
+// exitWant is what a traced call's exit must show.
+type exitWant struct {
+	args  []string // the arguments' texts, from the first
+	ret   int64
+	errno string
+}
+
+// checkExit checks the exit x of pid's call name, matched to its entry.
+func checkExit(t *testing.T, pid int, x traceEvent, name string, w exitWant) {
+	t.Helper()
+	if x.Name != name || !x.Matched || x.Ret != w.ret || x.Errno != w.errno {
+		t.Errorf("pid %d: exit %s matched=%v = %d %s; want %s = %d %s", pid, x.Name, x.Matched, x.Ret, x.Errno, name, w.ret, w.errno)
+	}
+	for j, a := range w.args {
+		if x.arg(j) != a {
+			t.Errorf("pid %d: %s argument %d is %s, want %s", pid, x.Name, j, x.arg(j), a)
+		}
+	}
+}
+
 func checkProbeRun(t *testing.T, g lab.Guest, pid int, enters, exits []traceEvent) {
 	t.Helper()
 	for i, e := range enters {
@@ -132,12 +152,7 @@ func checkProbeRun(t *testing.T, g lab.Guest, pid int, enters, exits []traceEven
 		}
 		t.Fatalf("pid %d: %d exits, want %d: %v", pid, len(exits), len(probeCalls)-1, names)
 	}
-	type want struct {
-		args  []string
-		ret   int64
-		errno string
-	}
-	wants := []want{
+	wants := []exitWant{
 		{nil, int64(pid), ""},
 		{nil, int64(enters[0].PPID), ""},
 		{[]string{"AT_FDCWD", `"/etc/nitro/probe-input"`, "O_RDONLY"}, 3, ""},
@@ -150,15 +165,7 @@ func checkProbeRun(t *testing.T, g lab.Guest, pid int, enters, exits []traceEven
 		{[]string{`"/tmp/nitro-probe-marker"`}, 0, ""},
 	}
 	for i, w := range wants {
-		x := exits[i]
-		if x.Name != probeCalls[i] || !x.Matched || x.Ret != w.ret || x.Errno != w.errno {
-			t.Errorf("pid %d: exit %d: %s matched=%v = %d %s; want %s = %d %s", pid, i, x.Name, x.Matched, x.Ret, x.Errno, probeCalls[i], w.ret, w.errno)
-		}
-		for j, a := range w.args {
-			if x.arg(j) != a {
-				t.Errorf("pid %d: %s argument %d is %s, want %s", pid, x.Name, j, x.arg(j), a)
-			}
-		}
+		checkExit(t, pid, exits[i], probeCalls[i], w)
 	}
 	// The guest's own word on its pid and parent.
 	log, err := g.Serial()

@@ -461,11 +461,13 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 			// registers.
 			sc.ABI, sc.Nr, entry = p.call.ABI, p.call.Nr, p.call.Args
 			a.saved(p.args.vals)
-			defer b.recycle(p)
 		case !known: // a filtered exit whose entry was missed
 			sc.Nr = noSyscall
 		}
 		b.decoder.Exit(sc, sc.Nr, a.vals, ret, a, entry)
+		if ok {
+			b.recycle(p) // its Args stay with the Syscall copies made of it
+		}
 	}
 	b.nameUnknown(sc)
 	if sc.Direction == kvm.Exit {
@@ -585,7 +587,7 @@ func (b *Backend) process(k vmi.Space, task uint64) (backend.Process, error) {
 	if len(b.procs) >= maxPending {
 		clear(b.procs)
 	}
-	b.procs[task] = knownTask{tid: f.tid, pid: f.pid, comm: p.Comm, parent: f.parent, cred: f.cred, p: p}
+	b.procs[task] = knownTask{parent: f.parent, cred: f.cred, p: p}
 	return p, nil
 }
 

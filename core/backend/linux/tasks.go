@@ -91,10 +91,8 @@ func (t *tasks) process(k vmi.Space, task uint64, f taskFields) backend.Process 
 	return p
 }
 
-// knownTask is a Process with the fields it was made from.
+// knownTask is a Process and the pointers it was made from.
 type knownTask struct {
-	tid, pid     int
-	comm         string
 	parent, cred uint64
 	p            backend.Process
 }
@@ -104,7 +102,7 @@ type knownTask struct {
 // real_parent pointer, and Linux replaces a task's cred rather than
 // changing it.
 func (k *knownTask) same(f taskFields) bool {
-	return k.tid == f.tid && k.pid == f.pid && k.parent == f.parent && k.cred == f.cred && k.comm == string(f.comm)
+	return k.p.TID == f.tid && k.p.PID == f.pid && k.parent == f.parent && k.cred == f.cred && k.p.Comm == string(f.comm)
 }
 
 // list walks a kernel list_head ring starting at head and returns the
