@@ -18,8 +18,8 @@
 //
 // An i386 call's number, arguments and result are the low 32 bits of their
 // registers, as the kernel reads them; its pointer arrays (argv, iovec) and
-// struct sigaction hold 4-byte words. The package-level Known, Name and Lookup
-// are the x86-64 table's; Check and ParseList take names of either.
+// struct sigaction hold 4-byte words. The package-level Known and Lookup are the
+// x86-64 table's; Check and ParseList take names of either.
 //
 // Reads of guest memory are bounded by Options whatever the guest passes;
 // an unreadable pointer is shown as strace does, in hex, and every string

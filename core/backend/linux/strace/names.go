@@ -93,10 +93,6 @@ func (t *Syscalls) ret(r uint64) int64 {
 // Known says whether the x86-64 table has system call nr.
 func Known(nr uint64) bool { return x8664Calls.Known(nr) }
 
-// Name returns the name of x86-64 system call nr, or "syscall_N" for a
-// number no call has.
-func Name(nr uint64) string { return x8664Calls.Name(nr) }
-
 // Lookup returns the number of the named x86-64 system call. It also takes
 // a decimal number, and the "syscall_N" names Name gives unknown numbers.
 func Lookup(name string) (uint64, error) { return x8664Calls.Lookup(name) }
