@@ -7,6 +7,9 @@
 //	nitro [-c URI] trace [flags] DOMAIN  print the guest's system calls as JSON lines or strace text
 //	nitro [-c URI] symbols|profile DOMAIN  print what nitro found of the kernel
 //	nitro [-c URI] detach DOMAIN      free a domain a crashed nitro left stopped
+//
+// main parses the command line and wires the frontend (package core) to the
+// faces (package ui and package commands), which see only package api.
 package main
 
 import (
@@ -16,12 +19,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
+	"os/signal"
+	"strings"
+	"syscall"
 	"time"
 
+	"nitro/commands"
 	"nitro/core"
-
-	"nitro/core/kvm/domain"
 )
 
 const usage = `usage: nitro [-c URI] [--domain NAME] [--theme dark|light|none] [--history N]
@@ -52,6 +56,8 @@ Options:
   --symbols FILE  kernel symbols from FILE (/proc/kallsyms of this boot, "nitro symbols"
                   output; System.map, vmlinux or vmlinuz of a kernel without KASLR)
   --profile FILE  structure offsets from FILE ("nitro profile" output) instead of BTF
+  --listener NAME how nitro stops the guest: gdbstub (default; QEMU's gdbstub, TCG or
+                  KVM) or nitro (the Nitro KVM ioctls, on a host whose KVM has them)
 `
 
 func main() {
@@ -62,8 +68,6 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("see nitro -h")
-
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("nitro", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
@@ -71,52 +75,35 @@ func run(args []string, stdout io.Writer) error {
 	dom := fs.String("domain", "", "open the interface attached to this domain")
 	theme := fs.String("theme", "", "colour theme: dark, light or none (default dark; none with NO_COLOR)")
 	history := fs.Int("history", 0, "system calls the interface keeps (default 100000)")
-	var k core.Kernel
-	fs.StringVar(&k.Symbols, "symbols", "", "kernel symbols from this file instead of guest memory")
-	fs.StringVar(&k.Profile, "profile", "", "structure offsets from this JSON profile instead of the guest's BTF")
+	h := &core.Hypervisor{URI: *uri}
+	fs.StringVar(&h.Kernel.Symbols, "symbols", "", "kernel symbols from this file instead of guest memory")
+	fs.StringVar(&h.Kernel.Profile, "profile", "", "structure offsets from this JSON profile instead of the guest's BTF")
+	fs.StringVar(&h.Listener, "listener", core.ListenerGDBStub, "how to stop the guest: "+strings.Join(core.Listeners, " or "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return errUsage
+		return commands.ErrUsage
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	cmdArgs := fs.Args()[min(1, fs.NArg()):]
 	switch fs.Arg(0) {
 	case "domains":
-		return listDomains(*uri, stdout)
+		return commands.Domains(ctx, h, stdout)
 	case "ps":
-		return psCommand(*uri, k, fs.Args()[1:], stdout)
+		return commands.PS(ctx, h, cmdArgs, stdout)
 	case "symbols", "profile":
-		return kernelCommand(*uri, k, fs.Arg(0), fs.Args()[1:], stdout)
+		return commands.Kernel(ctx, h, fs.Arg(0), cmdArgs, stdout)
 	case "trace":
-		return traceCommand(*uri, k, fs.Args()[1:], stdout)
+		return commands.Trace(ctx, h, cmdArgs, stdout)
 	case "detach":
-		if fs.NArg() != 2 {
-			return fmt.Errorf("detach needs one DOMAIN (%w)", errUsage)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		return core.Detach(ctx, *uri, fs.Arg(1))
+		return commands.Detach(ctx, h, cmdArgs)
 	case "":
-		return runTUI(tuiOptions{uri: *uri, kernel: k, domain: *dom, theme: *theme, history: *history})
+		return runTUI(ctx, h, tuiOptions{domain: *dom, theme: *theme, history: *history})
 	default:
-		return fmt.Errorf("unknown command %q (%w)", fs.Arg(0), errUsage)
+		return fmt.Errorf("unknown command %q (%w)", fs.Arg(0), commands.ErrUsage)
 	}
-}
-
-func listDomains(uri string, stdout io.Writer) error {
-	conn, err := domain.Open(uri)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	infos, err := conn.List()
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tVCPUS\tMEMORY")
-	for _, d := range infos {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d MiB\n", d.Name, d.State, d.VCPUs, d.MemoryKiB/1024)
-	}
-	return tw.Flush()
 }

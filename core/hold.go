@@ -2,29 +2,15 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"nitro/api"
 	"nitro/core/backend"
 	"nitro/core/kvm"
 )
 
 // ErrNotHeld is returned when editing or continuing while no call is held.
-var ErrNotHeld = errors.New("no system call is held")
-
-// Breakpoint holds every call of a system call, by name, at its entry; or
-// only one process's calls when PID is not 0.
-type Breakpoint struct {
-	Name string
-	PID  int
-}
-
-// Held is a system call stopped at its entry for the user: the guest stays
-// stopped until Continue. Regs are the vCPU's registers at the stop.
-type Held struct {
-	Call backend.Syscall
-	Regs kvm.Regs
-}
+var ErrNotHeld = api.ErrNotHeld
 
 // holdReq is work for the Run goroutine while it holds a call: the vCPU
 // state belongs to that goroutine.
@@ -34,17 +20,19 @@ type holdReq struct {
 }
 
 // Break arms a breakpoint.
-func (s *Session) Break(b Breakpoint) {
+func (s *Session) Break(_ context.Context, b api.Breakpoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.breaks[b] = true
+	return nil
 }
 
 // ClearBreak disarms a breakpoint.
-func (s *Session) ClearBreak(b Breakpoint) {
+func (s *Session) ClearBreak(_ context.Context, b api.Breakpoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.breaks, b)
+	return nil
 }
 
 // pauser is a listener that can stop the whole VM at will.
@@ -62,48 +50,75 @@ type regsChecker interface {
 
 // Pause stops the whole guest, wherever it is, until Resume. A held call
 // stays held; Continue then lets it run only once the guest is resumed.
-func (s *Session) Pause() error {
+func (s *Session) Pause(context.Context) error {
 	p, ok := s.listener.(pauser)
 	if !ok {
-		return fmt.Errorf("pausing: %w", kvm.ErrNotSupported)
+		return fmt.Errorf("pausing: %w", api.ErrNotSupported)
 	}
 	return p.Pause()
 }
 
 // Resume ends a Pause.
-func (s *Session) Resume() {
+func (s *Session) Resume(context.Context) error {
 	if p, ok := s.listener.(pauser); ok {
 		p.Resume()
 	}
+	return nil
 }
 
-// Paused says whether the guest is stopped for the user: a held call, a
+// paused says whether the guest is stopped for the user: a held call, a
 // Pause, or a pause made outside nitro (virsh suspend), which nitro leaves
 // in place until it is resumed there.
-func (s *Session) Paused() bool {
+func (s *Session) paused() bool {
 	p, ok := s.listener.(pauser)
 	return s.isHolding() || ok && p.Paused()
 }
 
-// Holds delivers each call that a breakpoint or Pause holds.
-func (s *Session) Holds() <-chan Held { return s.holds }
+// Held delivers each call that a breakpoint holds.
+func (s *Session) Held() <-chan api.Held { return s.holds }
 
-// Edit changes the held call: its registers or, through call.Arguments, its
-// arguments and the memory they point to. The arguments are decoded again
-// afterwards, and the call as it now stands is returned.
-func (s *Session) Edit(ctx context.Context, fn func(regs *kvm.Regs, call *backend.Call) error) (Held, error) {
-	var held Held
+// Edit changes the held call: a register, an argument, or the memory an
+// argument points to. The arguments are decoded again afterwards, and the
+// call as it now stands is returned.
+func (s *Session) Edit(ctx context.Context, e api.Edit) (api.Held, error) {
+	var held api.Held
 	err := s.request(ctx, func(regs *kvm.Regs, call *backend.Call) error {
-		if err := fn(regs, call); err != nil {
+		if err := applyEdit(e, regs, call); err != nil {
 			return err
 		}
 		if err := s.backend.Redecode(call); err != nil {
 			return err
 		}
-		held = Held{Call: call.Syscall, Regs: *regs}
+		held = heldOf(call, regs)
 		return nil
 	})
 	return held, err
+}
+
+func applyEdit(e api.Edit, regs *kvm.Regs, call *backend.Call) error {
+	switch {
+	case e.Reg != "":
+		r, ok := regs.Ref(e.Reg)
+		if !ok {
+			return fmt.Errorf("no register %q", e.Reg)
+		}
+		*r = e.Value
+		return nil
+	case e.Data != nil:
+		return call.Arguments.WriteBytes(e.Arg, e.Data)
+	}
+	return call.Arguments.Set(e.Arg, e.Value)
+}
+
+// heldOf is the API's view of a held call.
+func heldOf(call *backend.Call, regs *kvm.Regs) api.Held {
+	h := api.Held{Call: call.Syscall, Regs: make([]api.Register, len(kvm.RegNames))}
+	h.Call.Args = append([]api.Arg(nil), call.Args...) // the back end reuses its slice
+	for i, n := range kvm.RegNames {
+		v, _ := regs.Ref(n)
+		h.Regs[i] = api.Register{Name: n, Value: *v}
+	}
+	return h
 }
 
 // Continue lets the held call run, with the changes made to it.
@@ -146,7 +161,7 @@ func (s *Session) shouldHold(call *backend.Call) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.breaks[Breakpoint{Name: call.Name}] || s.breaks[Breakpoint{Name: call.Name, PID: call.Process.PID}]
+	return s.breaks[api.Breakpoint{Name: call.Name}] || s.breaks[api.Breakpoint{Name: call.Name, PID: call.Process.PID}]
 }
 
 // hold keeps ev's vCPU stopped and serves edits until Continue or ctx ends.
@@ -157,7 +172,7 @@ func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) {
 	case <-s.holds:
 	default:
 	}
-	s.holds <- Held{Call: call.Syscall, Regs: ev.Regs}
+	s.holds <- heldOf(call, &ev.Regs)
 	for {
 		select {
 		case r := <-s.reqs:

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"nitro/api"
 	"os"
 	"path/filepath"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // ErrAttached means another nitro is attached to the domain.
-var ErrAttached = errors.New("domain is already attached by another nitro")
+var ErrAttached = api.ErrAttached
 
 // lockDomain takes the attach lock of domain name: one nitro per domain,
 // since QEMU's gdbstub serves one client. The kernel drops the lock when

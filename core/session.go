@@ -4,27 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"nitro/api"
 	"nitro/core/backend"
-	"nitro/core/backend/linux/strace"
 	"nitro/core/kvm"
-	"nitro/core/kvm/gdbstub"
 )
-
-// Options choose what a session traces.
-type Options struct {
-	// Syscalls, if set, are the only system calls the guest stops for
-	// (names as strace prints them); the rest run at full speed.
-	Syscalls []string
-	// Decode bounds how much of the guest's memory an argument shows.
-	Decode strace.Options
-	// Kernel overrides where symbols and structure layouts come from.
-	Kernel Kernel
-}
 
 // Hook is a callback on a system call while its vCPU is stopped (the
 // seed's define_hook). It may change the call through call.Arguments; an
@@ -37,25 +24,29 @@ type hookKey struct {
 	dir  kvm.Direction
 }
 
-// Session is a guest attached for tracing: its listener, memory and back end
+// Session is a guest attached for tracing: a listener and a back end
 // started and stopped as one. Close always leaves the guest running with no
-// breakpoints; a guard process does the same if this process dies.
+// breakpoints.
 type Session struct {
-	*Guest
-	uri      string
+	info     api.Info
 	listener kvm.Listener
-	guard    *guard
-	lock     *os.File
+	backend  backend.Backend
+	// redetach detaches through a new connection when the listener could
+	// not (a lost connection); nil when there is no other way.
+	redetach func(ctx context.Context) error
+	// release frees what the attach took besides the listener (guard,
+	// lock, guest memory); detached says whether the guest was let go.
+	release func(detached bool) error
 
 	mu      sync.Mutex
 	hooks   map[hookKey][]Hook
 	subs    []*Subscription
 	closed  bool
-	breaks  map[Breakpoint]bool
+	breaks  map[api.Breakpoint]bool
 	holding bool
 	stopRun context.CancelFunc
 
-	holds chan Held
+	holds chan api.Held
 	reqs  chan holdReq
 
 	stats struct {
@@ -63,58 +54,26 @@ type Session struct {
 	}
 }
 
-// Attach opens domain name on libvirt uri ("" for the default) and starts
-// tracing it; no event flows until Run.
-func Attach(ctx context.Context, uri, name string, opts Options) (*Session, error) {
-	g, err := openGuest(uri, name, opts.Kernel, opts.Decode)
-	if err != nil {
-		return nil, err
+var _ api.Session = (*Session)(nil)
+
+// newSession composes a session from a listener and a back end that are
+// already attached to the same guest.
+func newSession(info api.Info, l kvm.Listener, b backend.Backend) *Session {
+	return &Session{
+		info: info, listener: l, backend: b,
+		hooks: make(map[hookKey][]Hook), breaks: make(map[api.Breakpoint]bool),
+		holds: make(chan api.Held, 1), reqs: make(chan holdReq),
 	}
-	s := &Session{
-		Guest: g, uri: g.conn.URI(), hooks: make(map[hookKey][]Hook), breaks: make(map[Breakpoint]bool),
-		holds: make(chan Held, 1), reqs: make(chan holdReq),
-	}
-	if s.lock, err = lockDomain(name); err != nil {
-		g.Close()
-		return nil, err
-	}
-	stops := g.backend.Stops()
-	cfg := gdbstub.Config{
-		SyscallEntry: stops.Entry, SyscallExit: stops.Exit,
-		CompatEntries: stops.CompatEntries, CompatExits: stops.CompatExits,
-	}
-	if len(opts.Syscalls) > 0 {
-		if cfg.Handlers, err = s.handlers(opts.Syscalls); err != nil {
-			return nil, errors.Join(err, s.Close())
-		}
-	}
-	if s.guard, err = startGuard(s.uri, name); err != nil {
-		return nil, errors.Join(err, s.Close())
-	}
-	sock, err := g.dom.StartGDBServer(gdbDir(name))
-	if err == nil {
-		s.listener, err = gdbstub.Dial(ctx, sock, cfg)
-	}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("attaching to %s: %w", name, err), s.Close())
-	}
-	return s, nil
 }
 
-// handlers maps system call names to the guest's handler addresses.
-func (s *Session) handlers(names []string) ([]uint64, error) {
-	var addrs []uint64
-	for _, name := range names {
-		if err := strace.Check(name); err != nil {
-			return nil, err
-		}
-		a, err := s.backend.Handlers(name)
-		if err != nil {
-			return nil, err
-		}
-		addrs = append(addrs, a...)
-	}
-	return addrs, nil
+// Info names the domain, listener, back end and kernel.
+func (s *Session) Info() api.Info { return s.info }
+
+// Processes lists the guest's processes and threads from its memory.
+func (s *Session) Processes(context.Context) ([]api.Process, error) {
+	// The back end is the Run goroutine's, but listing tasks reads only
+	// through the kernel's page tables and the back end's own walk state.
+	return s.backend.Processes()
 }
 
 // Hook registers fn for system call name at enter or exit. Register hooks
@@ -195,24 +154,14 @@ func (s *Session) isClosed() bool {
 	return s.closed
 }
 
-// Stats counts a session's work.
-type Stats struct {
-	Events       uint64 // system calls handed to subscribers
-	DecodeErrors uint64 // events the back end could not read
-	HookErrors   uint64
-	Dropped      uint64 // system calls lossy subscribers had no room for
-	// ResumedOutside counts held calls that ran unchanged because the VM
-	// was resumed outside nitro (virsh resume).
-	ResumedOutside uint64
-}
-
 // Stats returns the counters so far.
-func (s *Session) Stats() Stats {
-	st := Stats{
+func (s *Session) Stats() api.Stats {
+	st := api.Stats{
 		Events:         s.stats.events.Load(),
 		DecodeErrors:   s.stats.decodeErrors.Load(),
 		HookErrors:     s.stats.hookErrors.Load(),
 		ResumedOutside: s.stats.resumedOutside.Load(),
+		Paused:         s.paused(),
 	}
 	s.mu.Lock()
 	for _, sub := range s.subs {
@@ -237,25 +186,20 @@ func (s *Session) Close() error {
 	}
 	s.mu.Unlock()
 	var errs []error
-	if s.listener != nil {
-		if err := s.listener.Close(); err != nil {
+	if err := s.listener.Close(); err != nil {
+		errs = append(errs, err)
+		if s.redetach != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if derr := detach(ctx, s.dom); derr != nil {
-				errs = append(errs, err, derr)
+			if derr := s.redetach(ctx); derr == nil {
+				errs = nil
+			} else {
+				errs = append(errs, derr)
 			}
 			cancel()
 		}
 	}
-	if s.guard != nil {
-		if len(errs) == 0 {
-			s.guard.release()
-		} else {
-			s.guard.abandon() // let it try once more from outside
-		}
-	}
-	errs = append(errs, s.Guest.Close())
-	if s.lock != nil {
-		errs = append(errs, s.lock.Close())
+	if s.release != nil {
+		errs = append(errs, s.release(len(errs) == 0))
 	}
 	return errors.Join(errs...)
 }

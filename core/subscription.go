@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"nitro/api"
 	"nitro/core/backend"
 )
 
@@ -18,8 +19,6 @@ const BatchInterval = 30 * time.Millisecond
 // guest: past its limit it drops calls and counts them. A lossless one makes
 // the session wait, and so the guest.
 type Subscription struct {
-	C <-chan []backend.Syscall
-
 	ch    chan []backend.Syscall
 	lossy bool
 	limit int
@@ -33,10 +32,10 @@ type Subscription struct {
 }
 
 // Subscribe returns a subscription holding at most limit calls between
-// batches. Subscribe before Run.
-func (s *Session) Subscribe(limit int, lossy bool) *Subscription {
+// batches; it sees the calls from now on.
+func (s *Session) Subscribe(limit int, lossy bool) api.Subscription {
 	ch := make(chan []backend.Syscall, 1)
-	sub := &Subscription{C: ch, ch: ch, lossy: lossy, limit: max(limit, 1), done: make(chan struct{})}
+	sub := &Subscription{ch: ch, lossy: lossy, limit: max(limit, 1), done: make(chan struct{})}
 	sub.room = sync.NewCond(&sub.mu)
 	s.mu.Lock()
 	s.subs = append(s.subs, sub)
@@ -44,6 +43,9 @@ func (s *Session) Subscribe(limit int, lossy bool) *Subscription {
 	go sub.flushLoop()
 	return sub
 }
+
+// C delivers the batches; it is closed when the session ends.
+func (sub *Subscription) C() <-chan []api.Syscall { return sub.ch }
 
 // Dropped counts the calls a lossy subscription had no room for.
 func (sub *Subscription) Dropped() uint64 { return sub.dropped.Load() }

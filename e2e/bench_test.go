@@ -26,7 +26,7 @@ func BenchmarkTaskListWalk(b *testing.B) {
 	defer g.Close()
 	var n int
 	for b.Loop() {
-		procs, err := g.Processes()
+		procs, err := g.Processes(b.Context())
 		if err != nil {
 			b.Fatal(err)
 		}

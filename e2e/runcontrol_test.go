@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"nitro/api"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +35,7 @@ func TestRunControl(t *testing.T) {
 	defer s.Close()
 	sub := s.Subscribe(1<<16, true)
 	go func() {
-		for range sub.C {
+		for range sub.C() {
 		}
 	}()
 	go s.Run(ctx)
@@ -56,9 +57,9 @@ func TestRunControl(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.State != domain.Paused || !s.Paused() || s.Stats().Events != before {
+		if st := s.Stats(); info.State != domain.Paused || !st.Paused || st.Events != before {
 			t.Fatalf("%s: libvirt says %s, nitro paused=%v, %d calls while paused",
-				what, info.State, s.Paused(), s.Stats().Events-before)
+				what, info.State, st.Paused, st.Events-before)
 		}
 	}
 
@@ -66,7 +67,7 @@ func TestRunControl(t *testing.T) {
 	// A suspend that lands while the guest is stopped at a call is a no-op
 	// in QEMU (and libvirt reports success): only one that QEMU carries out
 	// pauses anything. Try until one lands while the guest runs.
-	for try := 0; !s.Paused(); try++ {
+	for try := 0; !s.Stats().Paused; try++ {
 		if try == 20 {
 			t.Fatal("virsh suspend never paused the traced guest")
 		}
@@ -81,22 +82,28 @@ func TestRunControl(t *testing.T) {
 	}
 	progress("virsh resume")
 
-	if err := s.Pause(); err != nil {
+	if err := s.Pause(ctx); err != nil {
 		t.Fatal(err)
 	}
 	stays("Pause")
-	s.Resume()
+	if err := s.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
 	progress("Resume")
 
 	// A held call, and virsh resume behind nitro's back: the call runs on
 	// unchanged, nitro says so, and tracing goes on.
-	s.Break(core.Breakpoint{Name: "openat"})
+	if err := s.Break(ctx, api.Breakpoint{Name: "openat"}); err != nil {
+		t.Fatal(err)
+	}
 	select {
-	case <-s.Holds():
+	case <-s.Held():
 	case <-time.After(time.Minute):
 		t.Fatal("no openat held")
 	}
-	s.ClearBreak(core.Breakpoint{Name: "openat"})
+	if err := s.ClearBreak(ctx, api.Breakpoint{Name: "openat"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := dom.Resume(); err != nil {
 		t.Fatal(err)
 	}

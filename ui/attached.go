@@ -11,11 +11,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/internal/escape"
 	"nitro/ui/calls"
 	"nitro/ui/common"
-	"nitro/ui/model"
 	"nitro/ui/views"
 )
 
@@ -27,29 +26,34 @@ const maxDrain = 50_000
 // from a session already detached is dropped.
 type (
 	batchMsg struct {
-		sess  model.Session
-		calls []backend.Syscall
+		sess  api.Session
+		calls []api.Syscall
 		end   bool // the session's batch channel closed
 	}
 	heldMsg struct {
-		sess model.Session
-		held model.Held
+		sess api.Session
+		held api.Held
 	}
 	tickMsg struct {
-		sess model.Session
+		sess api.Session
 		at   time.Time
 	}
 	snapMsg struct {
-		sess  model.Session
+		sess  api.Session
 		at    time.Time
-		stats model.Stats
-		procs []model.Process
+		stats api.Stats
+		procs []api.Process
 		err   error
+	}
+	// runEndMsg says the session's event loop failed.
+	runEndMsg struct {
+		sess api.Session
+		err  error
 	}
 	// doneMsg is the result of a session command; apply runs in Update on
 	// success and changes only the model.
 	doneMsg struct {
-		sess  model.Session
+		sess  api.Session
 		note  string
 		err   error
 		apply func(*attached)
@@ -60,8 +64,9 @@ type (
 // inspector, status.
 type attached struct {
 	c        *common.Common
-	sess     model.Session
-	info     model.Info
+	sess     api.Session
+	sub      api.Subscription
+	info     api.Info
 	ctx      context.Context // ends when the screen is left: the waits stop
 	cancel   context.CancelFunc
 	syscalls *views.Syscalls
@@ -70,11 +75,11 @@ type attached struct {
 	panes    []paneView
 	focus    int
 	store    *calls.Store
-	snapshot []model.Process
-	stats    model.Stats
+	snapshot []api.Process
+	stats    api.Stats
 	rate     float64
 	last     time.Time // when the previous snapshot was taken
-	breaks   []model.Breakpoint
+	breaks   []api.Breakpoint
 	query    string       // the filter bar's text
 	filter   calls.Filter // parsed from it
 	pid      int          // the process chosen in the tree
@@ -87,11 +92,11 @@ type paneView interface {
 	SetFocused(bool)
 }
 
-func newAttached(c *common.Common, s model.Session, history int) *attached {
+func newAttached(c *common.Common, s api.Session, history int) *attached {
 	ctx, cancel := context.WithCancel(c.Ctx)
 	store := calls.New(history)
 	a := &attached{
-		c: c, sess: s, info: s.Info(), ctx: ctx, cancel: cancel, store: store,
+		c: c, sess: s, sub: s.Subscribe(store.Limit(), true), info: s.Info(), ctx: ctx, cancel: cancel, store: store,
 		syscalls: views.NewSyscalls(c, store),
 		procs:    views.NewProcesses(c, store),
 		insp:     views.NewInspector(c),
@@ -101,13 +106,26 @@ func newAttached(c *common.Common, s model.Session, history int) *attached {
 	return a
 }
 
-// start begins reading batches and held calls, and takes a first snapshot.
+// start runs the session, begins reading batches and held calls, and
+// takes a first snapshot.
 func (a *attached) start(every time.Duration) tea.Cmd {
-	return tea.Batch(a.waitBatch(), a.waitHeld(), a.snapshotCmd(time.Time{}), a.tick(every))
+	return tea.Batch(a.runSession(), a.waitBatch(), a.waitHeld(), a.snapshotCmd(time.Time{}), a.tick(every))
+}
+
+// runSession runs the session's event loop for as long as it lasts; its end
+// shows through the subscription closing.
+func (a *attached) runSession() tea.Cmd {
+	s := a.sess
+	return func() tea.Msg {
+		if err := s.Run(context.Background()); err != nil {
+			return runEndMsg{sess: s, err: err}
+		}
+		return nil
+	}
 }
 
 func (a *attached) waitBatch() tea.Cmd {
-	ctx, s, ch := a.ctx, a.sess, a.sess.Batches()
+	ctx, s, ch := a.ctx, a.sess, a.sub.C()
 	return func() tea.Msg {
 		select {
 		case <-ctx.Done():
@@ -151,15 +169,17 @@ func (a *attached) tick(every time.Duration) tea.Cmd {
 }
 
 func (a *attached) snapshotCmd(at time.Time) tea.Cmd {
-	ctx, s := a.ctx, a.sess
+	ctx, s, sub := a.ctx, a.sess, a.sub
 	return func() tea.Msg {
 		procs, err := s.Processes(ctx)
-		return snapMsg{sess: s, at: at, stats: s.Stats(), procs: procs, err: err}
+		st := s.Stats()
+		st.Dropped = sub.Dropped() // this screen's losses, not other viewers'
+		return snapMsg{sess: s, at: at, stats: st, procs: leaders(procs), err: err}
 	}
 }
 
 // run wraps a session command: I/O in the Cmd, apply in Update.
-func (a *attached) run(note string, op func(context.Context, model.Session) error, apply func(*attached)) tea.Cmd {
+func (a *attached) run(note string, op func(context.Context, api.Session) error, apply func(*attached)) tea.Cmd {
 	ctx, s := a.ctx, a.sess
 	return func() tea.Msg {
 		return doneMsg{sess: s, note: note, err: op(ctx, s), apply: apply}
@@ -187,6 +207,12 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 		m.setNote(fmt.Sprintf("break: %s held in %s[%d]; e edits, c continues",
 			escape.String(h.Call.Name), escape.String(h.Call.Process.Comm), h.Call.Process.PID), false)
 		return a.waitHeld()
+	case runEndMsg:
+		if msg.sess != a.sess {
+			return nil
+		}
+		m.setNote("the session failed: "+views.Plain(msg.err.Error()), true)
+		return nil
 	case tickMsg:
 		if msg.sess != a.sess {
 			return nil
@@ -220,10 +246,21 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// leaders keeps the processes of a task list: its thread group leaders.
+func leaders(tasks []api.Process) []api.Process {
+	procs := tasks[:0:0]
+	for _, t := range tasks {
+		if t.PID == t.TID {
+			procs = append(procs, t)
+		}
+	}
+	return procs
+}
+
 func (a *attached) snap(msg snapMsg) {
 	if !msg.at.IsZero() && !a.last.IsZero() {
-		if dt := msg.at.Sub(a.last).Seconds(); dt > 0 && msg.stats.Total >= a.stats.Total {
-			a.rate = float64(msg.stats.Total-a.stats.Total) / dt
+		if dt := msg.at.Sub(a.last).Seconds(); dt > 0 && msg.stats.Events >= a.stats.Events {
+			a.rate = float64(msg.stats.Events-a.stats.Events) / dt
 		}
 	}
 	if !msg.at.IsZero() {
@@ -266,14 +303,14 @@ func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 			m.setNote("no call is held", true)
 			return nil
 		}
-		return a.run("continued", func(ctx context.Context, s model.Session) error { return s.Continue(ctx) },
+		return a.run("continued", func(ctx context.Context, s api.Session) error { return s.Continue(ctx) },
 			func(a *attached) { a.insp.SetHeld(nil) })
 	case key.Matches(k, keys.Pause):
 		if a.stats.Paused {
-			return a.run("VM resumed", func(ctx context.Context, s model.Session) error { return s.Resume(ctx) },
+			return a.run("VM resumed", func(ctx context.Context, s api.Session) error { return s.Resume(ctx) },
 				func(a *attached) { a.stats.Paused = false })
 		}
-		return a.run("VM paused", func(ctx context.Context, s model.Session) error { return s.Pause(ctx) },
+		return a.run("VM paused", func(ctx context.Context, s api.Session) error { return s.Pause(ctx) },
 			func(a *attached) { a.stats.Paused = true })
 	default:
 		_, cmd := a.panes[a.focus].Update(k)
@@ -290,7 +327,7 @@ func (a *attached) toggleBreak(m *Model, perProcess bool) tea.Cmd {
 		m.setNote("no call selected to break on", true)
 		return nil
 	}
-	b := model.Breakpoint{Name: r.Call.Name}
+	b := api.Breakpoint{Name: r.Call.Name}
 	if perProcess {
 		b.PID = r.Call.Process.PID
 	}
@@ -300,11 +337,11 @@ func (a *attached) toggleBreak(m *Model, perProcess bool) tea.Cmd {
 	}
 	for i, have := range a.breaks {
 		if have == b {
-			return a.run("break cleared: "+label, func(ctx context.Context, s model.Session) error { return s.ClearBreak(ctx, b) },
+			return a.run("break cleared: "+label, func(ctx context.Context, s api.Session) error { return s.ClearBreak(ctx, b) },
 				func(a *attached) { a.breaks = append(a.breaks[:i:i], a.breaks[i+1:]...) })
 		}
 	}
-	return a.run("break armed: "+label, func(ctx context.Context, s model.Session) error { return s.Break(ctx, b) },
+	return a.run("break armed: "+label, func(ctx context.Context, s api.Session) error { return s.Break(ctx, b) },
 		func(a *attached) { a.breaks = append(a.breaks, b) })
 }
 
@@ -319,7 +356,7 @@ func (a *attached) startEdit(m *Model) tea.Cmd {
 	return nil
 }
 
-func (a *attached) edit(m *Model, target model.Edit, input string) tea.Cmd {
+func (a *attached) edit(m *Model, target api.Edit, input string) tea.Cmd {
 	e, err := views.ParseEdit(target, input)
 	if err != nil {
 		m.setNote(err.Error(), true)

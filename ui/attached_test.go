@@ -11,8 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"nitro/api"
 	"nitro/themes"
-	"nitro/ui/model"
 	"nitro/ui/uitest"
 	"nitro/ui/views"
 )
@@ -23,14 +23,14 @@ func TestRateFromSnapshots(t *testing.T) {
 	m.Update(views.AttachMsg{Name: "lab", Session: s})
 	defer m.Close()
 	t0 := uitest.Epoch
-	m.Update(snapMsg{sess: s, stats: model.Stats{Total: 50}})          // at attach: no rate yet
-	m.Update(snapMsg{sess: s, at: t0, stats: model.Stats{Total: 100}}) // first tick
-	m.Update(snapMsg{sess: s, at: t0.Add(2 * time.Second), stats: model.Stats{Total: 300}})
+	m.Update(snapMsg{sess: s, stats: api.Stats{Events: 50}})          // at attach: no rate yet
+	m.Update(snapMsg{sess: s, at: t0, stats: api.Stats{Events: 100}}) // first tick
+	m.Update(snapMsg{sess: s, at: t0.Add(2 * time.Second), stats: api.Stats{Events: 300}})
 	if got := m.att.rate; math.Abs(got-100) > 1e-9 {
 		t.Errorf("rate = %v, want 100 events/s", got)
 	}
-	m.Update(snapMsg{sess: uitest.NewSession(), at: t0.Add(3 * time.Second), stats: model.Stats{Total: 1e6}})
-	if m.att.stats.Total != 300 {
+	m.Update(snapMsg{sess: uitest.NewSession(), at: t0.Add(3 * time.Second), stats: api.Stats{Events: 1e6}})
+	if m.att.stats.Events != 300 {
 		t.Error("a snapshot of another session was taken")
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/themes"
 	"nitro/ui/uitest"
 	"nitro/ui/views"
@@ -38,8 +38,8 @@ func attachedModel(b *testing.B) (*Model, *uitest.Session) {
 }
 
 // batches are distinct batches, so rows do not share argument memory.
-func batches(n int) [][]backend.Syscall {
-	out := make([][]backend.Syscall, n)
+func batches(n int) [][]api.Syscall {
+	out := make([][]api.Syscall, n)
 	for i := range out {
 		out[i] = uitest.Stream(uint64(1+i*batchSize), batchSize)
 	}
@@ -48,7 +48,7 @@ func batches(n int) [][]backend.Syscall {
 
 // feed pushes one batch through the session's channel, the waiting
 // tea.Cmd and Update, as the program does; it returns the next wait.
-func feed(m *Model, s *uitest.Session, wait tea.Cmd, batch []backend.Syscall) tea.Cmd {
+func feed(m *Model, s *uitest.Session, wait tea.Cmd, batch []api.Syscall) tea.Cmd {
 	s.Send(batch)
 	_, next := m.Update(wait())
 	return next

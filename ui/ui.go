@@ -14,15 +14,15 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"nitro/api"
 	"nitro/themes"
 	"nitro/ui/common"
-	"nitro/ui/model"
 	"nitro/ui/views"
 )
 
 // Options configure the UI.
 type Options struct {
-	Hypervisor model.Hypervisor
+	Hypervisor api.Hypervisor
 	Domain     string // attach to this domain at start; "" opens the domain list
 	Palette    themes.Palette
 	Keys       common.KeyMap
@@ -71,7 +71,7 @@ type Model struct {
 	note     string // the message line
 	noteErr  bool
 	att      *attached // nil on the domain list
-	closing  []model.Session
+	closing  []api.Session
 }
 
 // New builds the root model; Run runs it, tests drive it directly.
@@ -110,17 +110,14 @@ func (m *Model) Init() tea.Cmd {
 	if m.opts.Domain == "" {
 		return m.domains.Init()
 	}
-	name, ctx, hv := m.opts.Domain, m.c.Ctx, m.opts.Hypervisor
+	name := m.opts.Domain
 	m.setNote("attaching to "+views.Plain(name)+"...", false)
-	return func() tea.Msg {
-		s, err := hv.Attach(ctx, name)
-		return views.AttachMsg{Name: name, Session: s, Err: err}
-	}
+	return views.Attach(m.c.Ctx, m.opts.Hypervisor, name)
 }
 
 // detachedMsg says a session's Close returned.
 type detachedMsg struct {
-	sess model.Session
+	sess api.Session
 	err  error
 }
 
@@ -221,12 +218,12 @@ func (m *Model) detach(why string, isErr bool) tea.Cmd {
 	return tea.Batch(m.closeSession(s), m.domains.Init())
 }
 
-func (m *Model) closeSession(s model.Session) tea.Cmd {
+func (m *Model) closeSession(s api.Session) tea.Cmd {
 	m.closing = append(m.closing, s)
 	return func() tea.Msg { return detachedMsg{s, s.Close()} }
 }
 
-func (m *Model) dropClosing(s model.Session) {
+func (m *Model) dropClosing(s api.Session) {
 	for i, have := range m.closing {
 		if have == s {
 			m.closing = append(m.closing[:i], m.closing[i+1:]...)
@@ -238,7 +235,7 @@ func (m *Model) dropClosing(s model.Session) {
 // filterPurpose and editPurpose tell PromptMsgs apart.
 type (
 	filterPurpose struct{}
-	editPurpose   struct{ target model.Edit }
+	editPurpose   struct{ target api.Edit }
 )
 
 func (m *Model) promptDone(msg views.PromptMsg) tea.Cmd {

@@ -10,10 +10,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/themes"
 	"nitro/ui"
-	"nitro/ui/model"
 	"nitro/ui/uitest"
 )
 
@@ -28,14 +27,14 @@ type fixture struct {
 
 // start runs the UI at w x h; domain "" opens the list. Batches given are in
 // the session before the UI attaches, so what it shows does not race.
-func start(t *testing.T, domain string, w, h int, batches ...[]backend.Syscall) *fixture {
+func start(t *testing.T, domain string, w, h int, batches ...[]api.Syscall) *fixture {
 	t.Helper()
 	hv := uitest.NewHypervisor()
 	s := uitest.NewSession()
 	for _, b := range batches {
 		s.Send(b)
 	}
-	hv.Add(model.Domain{Name: "lab", State: "running", VCPUs: 2, MemoryKiB: 1 << 20}, s)
+	hv.Add(api.Domain{Name: "lab", State: "running", VCPUs: 2, MemoryKiB: 1 << 20}, s)
 	pal, err := themes.Lookup("none")
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +104,7 @@ func golden(t *testing.T, screen string) {
 }
 
 // unfinished is a read by cat whose exit has not arrived.
-func unfinished() backend.Syscall {
+func unfinished() api.Syscall {
 	return uitest.Script()[1].Enter(31, uitest.Epoch.Add(31*time.Millisecond))
 }
 
@@ -141,7 +140,7 @@ func TestShutdownConfirms(t *testing.T) {
 }
 
 func TestAttachedView(t *testing.T) {
-	f := start(t, "lab", 80, 24, uitest.Stream(1, 30), []backend.Syscall{unfinished()})
+	f := start(t, "lab", 80, 24, uitest.Stream(1, 30), []api.Syscall{unfinished()})
 	f.waitFor("total 31", "<unfinished ...>", "Processes 4")
 	golden(t, f.screen())
 }
@@ -155,9 +154,9 @@ func TestAttachedResize(t *testing.T) {
 }
 
 func TestExitCompletesInPlace(t *testing.T) {
-	f := start(t, "lab", 80, 24, uitest.Stream(1, 30), []backend.Syscall{unfinished()})
+	f := start(t, "lab", 80, 24, uitest.Stream(1, 30), []api.Syscall{unfinished()})
 	f.waitFor("Syscalls 16", "<unfinished ...>")
-	f.s.Send([]backend.Syscall{uitest.Script()[1].Exit(32, uitest.Epoch.Add(40*time.Millisecond))})
+	f.s.Send([]api.Syscall{uitest.Script()[1].Exit(32, uitest.Epoch.Add(40*time.Millisecond))})
 	f.waitFor("ret  4096")
 	screen := f.screen()
 	if strings.Contains(screen, "unfinished") || !strings.Contains(screen, "Syscalls 16 ") {
@@ -216,14 +215,14 @@ func TestBreakEditContinue(t *testing.T) {
 	f.keys("b")
 	f.waitFor("break armed: openat")
 	f.s.Lock()
-	breaks := append([]model.Breakpoint(nil), f.s.Breaks...)
+	breaks := append([]api.Breakpoint(nil), f.s.Breaks...)
 	f.s.Unlock()
-	if len(breaks) != 1 || breaks[0] != (model.Breakpoint{Name: "openat"}) {
+	if len(breaks) != 1 || breaks[0] != (api.Breakpoint{Name: "openat"}) {
 		t.Fatalf("breaks = %+v, want openat for every process", breaks)
 	}
 
 	call := uitest.Script()[0].Enter(100, uitest.Epoch.Add(time.Second))
-	f.s.Hold(model.Held{Call: call, Regs: []model.Register{{Name: "rax", Value: 257}, {Name: "rip", Value: 0xffffffff81000000}}})
+	f.s.Hold(api.Held{Call: call, Regs: []api.Register{{Name: "rax", Value: 257}, {Name: "rip", Value: 0xffffffff81000000}}})
 	f.waitFor("HELD")
 	f.keys("j", "e") // arg1: the path
 	f.waitFor("edit arg1")
@@ -234,7 +233,7 @@ func TestBreakEditContinue(t *testing.T) {
 		return len(f.s.Edits) == 1
 	})
 	f.s.Lock()
-	edits := append([]model.Edit(nil), f.s.Edits...)
+	edits := append([]api.Edit(nil), f.s.Edits...)
 	f.s.Unlock()
 	if len(edits) != 1 || edits[0].Arg != 1 || string(edits[0].Data) != "/etc/shadow" {
 		t.Fatalf("edits = %+v, want arg1's string set to /etc/shadow", edits)
@@ -257,7 +256,7 @@ func TestBreakEditContinue(t *testing.T) {
 func TestContinueReleasesHeld(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 12))
 	f.waitFor("total 12")
-	f.s.Hold(model.Held{Call: uitest.Script()[0].Enter(100, uitest.Epoch)})
+	f.s.Hold(api.Held{Call: uitest.Script()[0].Enter(100, uitest.Epoch)})
 	f.waitFor("HELD")
 	f.keys("c")
 	f.waitFor("continued")

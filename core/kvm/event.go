@@ -4,26 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"nitro/api"
 	"time"
 )
 
-// Direction says whether an event is a system call entering or leaving the kernel.
-type Direction uint8
+// Direction says whether an event is a system call entering or leaving the
+// kernel: the faces' own type (package api), so an event's direction passes
+// through every layer unchanged.
+type Direction = api.Direction
 
 const (
-	Enter Direction = iota
-	Exit
+	Enter = api.Enter
+	Exit  = api.Exit
 )
-
-func (d Direction) String() string {
-	switch d {
-	case Enter:
-		return "enter"
-	case Exit:
-		return "exit"
-	}
-	return fmt.Sprintf("direction(%d)", uint8(d))
-}
 
 // Mechanism is how the guest entered the kernel, as far as a stop tells.
 type Mechanism uint8
@@ -92,7 +85,7 @@ var (
 	// ErrDetached is returned by Next after Close, or when the VM went away.
 	ErrDetached = errors.New("listener detached")
 	// ErrNotSupported means the host or VM lacks what this listener needs.
-	ErrNotSupported = errors.New("not supported by this host or VM")
+	ErrNotSupported = api.ErrNotSupported
 	// ErrResumedOutside, from SetRegs or Continue, means the VM was resumed
 	// from outside (QEMU's monitor: virsh resume) while the event held it:
 	// the call ran on unchanged and the event is gone; Next goes on from

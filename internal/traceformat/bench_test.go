@@ -4,16 +4,15 @@ import (
 	"io"
 	"testing"
 
-	"nitro/core/backend/linux/strace"
-	"nitro/core/kvm"
+	"nitro/api"
 )
 
 func BenchmarkWrite(b *testing.B) {
-	sc := openat(kvm.Exit, -2, "ENOENT")
+	sc := openat(api.Exit, -2, "ENOENT")
 	for _, w := range []struct {
 		name string
 		w    Writer
-	}{{"json", NewJSON(io.Discard)}, {"text", NewText(io.Discard, strace.Result)}} {
+	}{{"json", NewJSON(io.Discard)}, {"text", NewText(io.Discard)}} {
 		b.Run(w.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -9,7 +9,7 @@
 //	{"seq":7,"time":"2026-11-26T00:03:35.123456789Z","vcpu":0,"direction":"exit","abi":"x86_64",
 //	 "nr":257,"name":"openat","pid":42,"tid":42,"ppid":1,"comm":"cat",
 //	 "args":[{"raw":"0xffffffffffffff9c","text":"AT_FDCWD"}, ...],
-//	 "ret":-2,"errno":"ENOENT","matched":true}
+//	 "ret":-2,"errno":"ENOENT","matched":true,"ret_text":"-1 ENOENT (No such file or directory)"}
 //
 // time is the host time of the stop, RFC 3339 with nanoseconds (always nine
 // digits) in the event's location. abi is the call's convention: "x86_64",
@@ -17,7 +17,9 @@
 // number. raw is the register in hex, as a string
 // because it is 64 bits wide. ret, errno and matched appear on exits only:
 // ret is the raw value the kernel returned (-2, not -1), errno is "" on
-// success, matched says whether the call's entry was seen. comm is escaped
+// success, matched says whether the call's entry was seen, ret_text is the
+// return as strace shows it, and injected is true when nitro made the call
+// fail instead of running it. comm is escaped
 // like every other guest string (backslash escapes, printable ASCII only).
 //
 // Text, strace's form with the process in front ("[pid comm]", or
@@ -32,7 +34,8 @@
 // The text writer holds each entry back until the next event: if that is
 // the call's exit, the call takes one line; Flush writes a held entry.
 //
-// What follows " = " comes from a ResultFunc, which knows the guest OS's
-// conventions (strace.Result for Linux: "-1 ENOENT (No such file or
-// directory)", hex addresses for mmap).
+// Both forms take every text from the event as its back end rendered it
+// (api.AppendCall): what follows " = " is the event's RetText ("-1 ENOENT
+// (No such file or directory)", hex addresses for mmap), which JSON carries
+// as ret_text.
 package traceformat

@@ -4,9 +4,8 @@ import (
 	"errors"
 	"os"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/core/backend/linux/strace"
-	"nitro/core/kvm"
 	"nitro/internal/traceformat"
 )
 
@@ -27,14 +26,15 @@ func Example() {
 	copy(mem[:], "/etc/hostname\x00")
 	d := strace.NewDecoder(strace.Options{})
 	args := [6]uint64{0xffffffffffffff9c, 0x1000, 0} // AT_FDCWD, path, O_RDONLY
-	proc := backend.Process{PID: 42, TID: 42, PPID: 1, Comm: "cat"}
-	w := traceformat.NewText(os.Stdout, strace.Result)
+	proc := api.Process{PID: 42, TID: 42, PPID: 1, Comm: "cat"}
+	w := traceformat.NewText(os.Stdout)
 
-	enter := backend.Syscall{Seq: 1, Direction: kvm.Enter, Process: proc}
+	enter := api.Syscall{Seq: 1, Direction: api.Enter, Process: proc}
 	d.Enter(&enter, 257, args, mem)
-	exit := backend.Syscall{Seq: 2, Direction: kvm.Exit, Process: proc, Matched: true}
+	exit := api.Syscall{Seq: 2, Direction: api.Exit, Process: proc, Matched: true}
 	d.Exit(&exit, 257, args, 3, mem, enter.Args)
-	for _, sc := range []*backend.Syscall{&enter, &exit} {
+	exit.RetText = strace.Result(&exit) // as the back end renders it
+	for _, sc := range []*api.Syscall{&enter, &exit} {
 		if err := w.Write(sc); err != nil {
 			panic(err)
 		}

@@ -4,8 +4,7 @@ import (
 	"io"
 	"strconv"
 
-	"nitro/core/backend"
-	"nitro/core/kvm"
+	"nitro/api"
 	"nitro/internal/escape"
 )
 
@@ -27,7 +26,7 @@ func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
 func (j *JSON) Flush() error { return nil }
 
 // Write writes sc as one line.
-func (j *JSON) Write(sc *backend.Syscall) error {
+func (j *JSON) Write(sc *api.Syscall) error {
 	b := append(j.line[:0], `{"seq":`...)
 	b = strconv.AppendUint(b, sc.Seq, 10)
 	b = append(b, `,"time":"`...)
@@ -62,13 +61,18 @@ func (j *JSON) Write(sc *backend.Syscall) error {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
-	if sc.Direction == kvm.Exit {
+	if sc.Direction == api.Exit {
 		b = append(b, `,"ret":`...)
 		b = strconv.AppendInt(b, sc.Ret, 10)
 		b = append(b, `,"errno":`...)
 		b = appendString(b, sc.Errno)
 		b = append(b, `,"matched":`...)
 		b = strconv.AppendBool(b, sc.Matched)
+		b = append(b, `,"ret_text":`...)
+		b = appendString(b, sc.RetText)
+		if sc.Injected {
+			b = append(b, `,"injected":true`...)
+		}
 	}
 	b = append(b, "}\n"...)
 	j.line = b

@@ -4,24 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
-	"nitro/core/backend"
-	"nitro/core/kvm"
+	"nitro/api"
 )
 
-// Writer writes events, each as one line.
+// Writer writes system call events, one line each (the text form may hold
+// an entry back until it sees whether its exit follows).
 type Writer interface {
-	Write(sc *backend.Syscall) error
-	// Flush writes what the writer holds back (the text form's last entry,
-	// waiting for its exit).
+	Write(sc *api.Syscall) error
+	// Flush writes anything held back.
 	Flush() error
 }
-
-// ResultFunc returns the text shown after " = " for an event: for an exit
-// its return value, for an entry "" (the call is unfinished) or "?" for a
-// call that never returns.
-type ResultFunc func(sc *backend.Syscall) string
 
 // ErrUnknownFormat is returned by New for a format it does not know.
 var ErrUnknownFormat = errors.New("unknown trace format")
@@ -30,12 +23,10 @@ var ErrUnknownFormat = errors.New("unknown trace format")
 var Formats = []string{"text", "json"}
 
 // New returns the writer of the named format ("text" or "json") on w.
-// result is used by the text form; nil means a generic one (the decimal
-// value, "-1 ERRNO" for a failure).
-func New(format string, w io.Writer, result ResultFunc) (Writer, error) {
+func New(format string, w io.Writer) (Writer, error) {
 	switch format {
 	case "text":
-		return NewText(w, result), nil
+		return NewText(w), nil
 	case "json":
 		return NewJSON(w), nil
 	}
@@ -48,16 +39,4 @@ func flush(w io.Writer, line []byte) error {
 		return fmt.Errorf("writing trace line: %w", err)
 	}
 	return nil
-}
-
-// GenericResult is the ResultFunc that knows no OS: the decimal return
-// value, or "-1 ERRNO" when the call failed.
-func GenericResult(sc *backend.Syscall) string {
-	if sc.Direction != kvm.Exit {
-		return ""
-	}
-	if sc.Errno != "" {
-		return "-1 " + sc.Errno
-	}
-	return strconv.FormatInt(sc.Ret, 10)
 }

@@ -8,26 +8,31 @@ import (
 	"testing"
 	"time"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/core/backend/linux/strace"
-	"nitro/core/kvm"
 )
 
 var (
-	cat   = backend.Process{PID: 42, TID: 42, PPID: 1, Comm: "cat"}
+	cat   = api.Process{PID: 42, TID: 42, PPID: 1, Comm: "cat"}
 	stamp = time.Date(2026, 11, 26, 0, 3, 35, 120, time.UTC)
 )
 
-func openat(dir kvm.Direction, ret int64, errno string) *backend.Syscall {
-	return &backend.Syscall{
+// rendered fills in the texts the Linux back end adds to an event.
+func rendered(sc *api.Syscall) *api.Syscall {
+	sc.RetText = strace.Result(sc)
+	return sc
+}
+
+func openat(dir api.Direction, ret int64, errno string) *api.Syscall {
+	return rendered(&api.Syscall{
 		Seq: 7, Time: stamp, VCPU: 1, Direction: dir, Nr: 257, Name: "openat", Process: cat,
-		Args: []backend.Arg{
+		Args: []api.Arg{
 			{Raw: 0xffffffffffffff9c, Text: "AT_FDCWD"},
 			{Raw: 0x401000, Text: `"/etc/hostname"`},
 			{Raw: 0, Text: "O_RDONLY"},
 		},
-		Ret: ret, Errno: errno, Matched: dir == kvm.Exit,
-	}
+		Ret: ret, Errno: errno, Matched: dir == api.Exit,
+	})
 }
 
 // countingWriter records each Write call, to check one line is one call.
@@ -41,48 +46,43 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func TestText(t *testing.T) {
 	thread := cat
 	thread.TID, thread.Comm = 43, "\x1b[31mevil\x07"
-	unmatched := &backend.Syscall{Direction: kvm.Exit, Nr: 0, Name: "read", Process: cat, Ret: 18,
-		Args: []backend.Arg{{Raw: 3, Text: "3"}}}
-	exitGroup := &backend.Syscall{Direction: kvm.Enter, Nr: 231, Name: "exit_group", Process: thread,
-		Args: []backend.Arg{{Raw: 0, Text: "0"}}}
-	noArgs := &backend.Syscall{Direction: kvm.Enter, Nr: 39, Name: "getpid", Process: cat}
-	badText := openat(kvm.Exit, 3, "")
+	unmatched := rendered(&api.Syscall{Direction: api.Exit, Nr: 0, Name: "read", Process: cat, Ret: 18,
+		Args: []api.Arg{{Raw: 3, Text: "3"}}})
+	exitGroup := rendered(&api.Syscall{Direction: api.Enter, Nr: 231, Name: "exit_group", Process: thread,
+		Args: []api.Arg{{Raw: 0, Text: "0"}}})
+	noArgs := rendered(&api.Syscall{Direction: api.Enter, Nr: 39, Name: "getpid", Process: cat})
+	badText := openat(api.Exit, 3, "")
 	badText.Args[1].Text = "\"\x1b[2J\""
-	compat := &backend.Syscall{Direction: kvm.Exit, ABI: backend.I386, Nr: 5, Name: "open", Process: cat, Ret: 3,
-		Matched: true, Args: []backend.Arg{{Raw: 0x8049000, Text: `"/etc/hostname"`}, {Raw: 0, Text: "O_RDONLY"}}}
+	compat := rendered(&api.Syscall{Direction: api.Exit, ABI: api.I386, Nr: 5, Name: "open", Process: cat, Ret: 3,
+		Matched: true, Args: []api.Arg{{Raw: 0x8049000, Text: `"/etc/hostname"`}, {Raw: 0, Text: "O_RDONLY"}}})
+	injected := openat(api.Exit, -13, "EACCES")
+	injected.Injected = true
+	injected.RetText = "-1 EACCES (Permission denied) (INJECTED)"
 	cases := []struct {
-		sc           *backend.Syscall
-		strace, bare string
+		sc   *api.Syscall
+		want string
 	}{
-		{openat(kvm.Enter, 0, ""), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>`, ""},
-		{openat(kvm.Exit, 3, ""), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`, ""},
-		{openat(kvm.Exit, -2, "ENOENT"), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 ENOENT (No such file or directory)`,
-			`[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 ENOENT`},
-		{unmatched, `[42 cat] <... read resumed>) = 18`, ""},
-		{exitGroup, `[42/43 \x1b[31mevil\x07] exit_group(0) = ?`, `[42/43 \x1b[31mevil\x07] exit_group(0 <unfinished ...>`},
-		{noArgs, `[42 cat] getpid(<unfinished ...>`, ""},
-		{badText, `[42 cat] openat(AT_FDCWD, \"\x1b[2J\", O_RDONLY) = 3`, ""},
-		{compat, `[42 cat] i386:open("/etc/hostname", O_RDONLY) = 3`, ""},
+		{openat(api.Enter, 0, ""), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>`},
+		{openat(api.Exit, 3, ""), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3`},
+		{openat(api.Exit, -2, "ENOENT"), `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 ENOENT (No such file or directory)`},
+		{injected, `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = -1 EACCES (Permission denied) (INJECTED)`},
+		{unmatched, `[42 cat] <... read resumed>) = 18`},
+		{exitGroup, `[42/43 \x1b[31mevil\x07] exit_group(0) = ?`},
+		{noArgs, `[42 cat] getpid(<unfinished ...>`},
+		{badText, `[42 cat] openat(AT_FDCWD, \"\x1b[2J\", O_RDONLY) = 3`},
+		{compat, `[42 cat] i386:open("/etc/hostname", O_RDONLY) = 3`},
 	}
 	for _, c := range cases {
-		for _, f := range []struct {
-			result ResultFunc
-			want   string
-		}{{strace.Result, c.strace}, {nil, c.bare}} {
-			if f.want == "" {
-				f.want = c.strace
-			}
-			var w countingWriter
-			tw := NewText(&w, f.result)
-			if err := tw.Write(c.sc); err != nil {
-				t.Fatal(err)
-			}
-			if err := tw.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if len(w.writes) != 1 || w.writes[0] != f.want+"\n" {
-				t.Errorf("got %q\nwant %q", w.writes, f.want+"\n")
-			}
+		var w countingWriter
+		tw := NewText(&w)
+		if err := tw.Write(c.sc); err != nil {
+			t.Fatal(err)
+		}
+		if err := tw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if len(w.writes) != 1 || w.writes[0] != c.want+"\n" {
+			t.Errorf("got %q\nwant %q", w.writes, c.want+"\n")
 		}
 	}
 }
@@ -92,16 +92,16 @@ func TestText(t *testing.T) {
 func TestTextPairs(t *testing.T) {
 	other := cat
 	other.PID, other.TID, other.Comm = 50, 50, "sh"
-	read := func(p backend.Process, dir kvm.Direction) *backend.Syscall {
-		return &backend.Syscall{Direction: dir, Nr: 0, Name: "read", Process: p, Ret: 5, Matched: dir == kvm.Exit,
-			Args: []backend.Arg{{Raw: 0, Text: "0"}}}
+	read := func(p api.Process, dir api.Direction) *api.Syscall {
+		return rendered(&api.Syscall{Direction: dir, Nr: 0, Name: "read", Process: p, Ret: 5, Matched: dir == api.Exit,
+			Args: []api.Arg{{Raw: 0, Text: "0"}}})
 	}
 	var out bytes.Buffer
-	tw := NewText(&out, strace.Result)
-	for _, sc := range []*backend.Syscall{
-		openat(kvm.Enter, 0, ""), openat(kvm.Exit, 3, ""), // one call, one line
-		read(cat, kvm.Enter), read(other, kvm.Enter), read(other, kvm.Exit), read(cat, kvm.Exit),
-		openat(kvm.Enter, 0, ""), // still waiting at the end
+	tw := NewText(&out)
+	for _, sc := range []*api.Syscall{
+		openat(api.Enter, 0, ""), openat(api.Exit, 3, ""), // one call, one line
+		read(cat, api.Enter), read(other, api.Enter), read(other, api.Exit), read(cat, api.Exit),
+		openat(api.Enter, 0, ""), // still waiting at the end
 	} {
 		if err := tw.Write(sc); err != nil {
 			t.Fatal(err)
@@ -138,6 +138,8 @@ type event struct {
 	Ret       *int64  `json:"ret"`
 	Errno     *string `json:"errno"`
 	Matched   *bool   `json:"matched"`
+	RetText   *string `json:"ret_text"`
+	Injected  bool    `json:"injected"`
 }
 
 type jarg struct{ Raw, Text string }
@@ -156,11 +158,11 @@ func decodeLine(t *testing.T, line []byte) event {
 func TestJSON(t *testing.T) {
 	var w countingWriter
 	j := NewJSON(&w)
-	enter := openat(kvm.Enter, 0, "")
+	enter := openat(api.Enter, 0, "")
 	enter.Process.Comm = "\x1b]0;x\x07\"q\"\xff"
-	compat := openat(kvm.Exit, 3, "")
-	compat.ABI, compat.Nr, compat.Name = backend.I386, 295, "openat"
-	for _, sc := range []*backend.Syscall{enter, openat(kvm.Exit, -2, "ENOENT"), compat} {
+	compat := openat(api.Exit, 3, "")
+	compat.ABI, compat.Nr, compat.Name = api.I386, 295, "openat"
+	for _, sc := range []*api.Syscall{enter, openat(api.Exit, -2, "ENOENT"), compat} {
 		if err := j.Write(sc); err != nil {
 			t.Fatal(err)
 		}
@@ -189,14 +191,15 @@ func TestJSON(t *testing.T) {
 	if len(e.Args) != 3 || e.Args[0] != (jarg{"0xffffffffffffff9c", "AT_FDCWD"}) || e.Args[1].Text != `"/etc/hostname"` {
 		t.Errorf("args = %+v", e.Args)
 	}
-	if e.Ret != nil || e.Errno != nil || e.Matched != nil {
+	if e.Ret != nil || e.Errno != nil || e.Matched != nil || e.RetText != nil {
 		t.Errorf("enter has exit fields: %+v", e)
 	}
 	if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil {
 		t.Errorf("time %q is not RFC 3339: %v", e.Time, err)
 	}
 	x := decodeLine(t, []byte(w.writes[1]))
-	if x.Direction != "exit" || x.Ret == nil || *x.Ret != -2 || x.Errno == nil || *x.Errno != "ENOENT" || x.Matched == nil || !*x.Matched {
+	if x.Direction != "exit" || x.Ret == nil || *x.Ret != -2 || x.Errno == nil || *x.Errno != "ENOENT" || x.Matched == nil || !*x.Matched ||
+		x.RetText == nil || *x.RetText != "-1 ENOENT (No such file or directory)" || x.Injected {
 		t.Errorf("exit decoded as %+v", x)
 	}
 	if c := decodeLine(t, []byte(w.writes[2])); c.ABI != "i386" || c.Nr != 295 {
@@ -212,15 +215,15 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
 func TestWriteErrorsAndNew(t *testing.T) {
 	for _, f := range Formats {
-		w, err := New(f, failingWriter{}, nil)
+		w, err := New(f, failingWriter{})
 		if err != nil {
 			t.Fatalf("New(%q): %v", f, err)
 		}
-		if err := w.Write(openat(kvm.Exit, 3, "")); !errors.Is(err, errDiskFull) {
+		if err := w.Write(openat(api.Exit, 3, "")); !errors.Is(err, errDiskFull) {
 			t.Errorf("%s: error %v, want it to wrap the writer's", f, err)
 		}
 	}
-	if _, err := New("xml", &bytes.Buffer{}, nil); !errors.Is(err, ErrUnknownFormat) {
+	if _, err := New("xml", &bytes.Buffer{}); !errors.Is(err, ErrUnknownFormat) {
 		t.Errorf("New(xml) error = %v", err)
 	}
 }
@@ -229,10 +232,10 @@ func FuzzJSON(f *testing.F) {
 	f.Add("cat", "openat", `"/etc/x"`, "ENOENT", int64(-2), uint64(1<<63), true)
 	f.Add("\x1b[2J\xff\x00", "\"bad\\name\n", "\x7f\u2028", "", int64(3), uint64(0), false)
 	f.Fuzz(func(t *testing.T, comm, name, text, errno string, ret int64, raw uint64, exit bool) {
-		sc := &backend.Syscall{Name: name, Process: backend.Process{Comm: comm}, Ret: ret, Errno: errno,
-			Args: []backend.Arg{{Raw: raw, Text: text}}, Time: stamp}
+		sc := &api.Syscall{Name: name, Process: api.Process{Comm: comm}, Ret: ret, Errno: errno,
+			Args: []api.Arg{{Raw: raw, Text: text}}, Time: stamp}
 		if exit {
-			sc.Direction = kvm.Exit
+			sc.Direction = api.Exit
 		}
 		var buf bytes.Buffer
 		if err := NewJSON(&buf).Write(sc); err != nil {
@@ -243,7 +246,7 @@ func FuzzJSON(f *testing.F) {
 			t.Fatalf("args lost: %+v", e)
 		}
 		buf.Reset()
-		tw := NewText(&buf, nil)
+		tw := NewText(&buf)
 		if err := tw.Write(sc); err != nil {
 			t.Fatal(err)
 		}

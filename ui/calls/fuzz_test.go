@@ -3,7 +3,7 @@ package calls_test
 import (
 	"testing"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/ui/calls"
 	"nitro/ui/uitest"
 )
@@ -25,13 +25,13 @@ func FuzzStore(f *testing.F) {
 		script := uitest.Script()
 		for i, op := range ops {
 			c := script[int(op&0x7f)%len(script)]
-			var ev backend.Syscall
+			var ev api.Syscall
 			if op&0x80 != 0 {
 				ev = c.Exit(uint64(i+1), uitest.Epoch)
 			} else {
 				ev = c.Enter(uint64(i+1), uitest.Epoch)
 			}
-			s.Add([]backend.Syscall{ev})
+			s.Add([]api.Syscall{ev})
 			if s.Kept() > 7 || s.Len() > s.Kept() {
 				t.Fatalf("kept %d, shown %d: past the bound of 7", s.Kept(), s.Len())
 			}

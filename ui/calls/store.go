@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"nitro/core/backend"
+	"nitro/api"
 )
 
 // DefaultLimit is how many rows a Store keeps when not told otherwise.
@@ -17,9 +17,9 @@ const maxProcs = 1 << 16
 // Row is one line of the syscall pane: an entry, completed in place when its
 // exit arrives. An exit whose entry was never seen is a row of its own.
 type Row struct {
-	Call     backend.Syscall // the entry's fields; Ret and Errno once Done; Args the exit's when it had any
-	Done     bool            // the exit arrived
-	Orphan   bool            // an exit with no entry seen
+	Call     api.Syscall // the entry's fields; Ret and Errno once Done; Args the exit's when it had any
+	Done     bool        // the exit arrived
+	Orphan   bool        // an exit with no entry seen
 	ExitTime time.Time
 }
 
@@ -65,8 +65,11 @@ func New(limit int) *Store {
 	}
 }
 
+// Limit is how many rows the store keeps.
+func (s *Store) Limit() int { return int(s.limit) }
+
 // Add takes a batch in stream order.
-func (s *Store) Add(batch []backend.Syscall) {
+func (s *Store) Add(batch []api.Syscall) {
 	for i := range batch {
 		c := &batch[i]
 		if c.IsExit() && s.complete(c) {
@@ -77,7 +80,7 @@ func (s *Store) Add(batch []backend.Syscall) {
 	}
 }
 
-func exitTime(c *backend.Syscall) time.Time {
+func exitTime(c *api.Syscall) time.Time {
 	if c.IsExit() {
 		return c.Time
 	}
@@ -86,7 +89,7 @@ func exitTime(c *backend.Syscall) time.Time {
 
 // complete finishes the most recent unfinished entry of the same thread and
 // call number; false when there is none.
-func (s *Store) complete(exit *backend.Syscall) bool {
+func (s *Store) complete(exit *api.Syscall) bool {
 	k := openKey{exit.Process.TID, exit.Nr}
 	abs, ok := s.open[k]
 	if !ok {
@@ -98,6 +101,8 @@ func (s *Store) complete(exit *backend.Syscall) bool {
 	r.Done = true
 	r.Call.Ret = exit.Ret
 	r.Call.Errno = exit.Errno
+	r.Call.RetText = exit.RetText
+	r.Call.Injected = exit.Injected
 	r.Call.Matched = true
 	r.ExitTime = exit.Time
 	if len(exit.Args) > 0 {
@@ -111,7 +116,7 @@ func (s *Store) complete(exit *backend.Syscall) bool {
 	return true
 }
 
-func (s *Store) count(c *backend.Syscall) {
+func (s *Store) count(c *api.Syscall) {
 	p, ok := s.procs[c.Process.PID]
 	if !ok {
 		if len(s.procs) >= maxProcs {

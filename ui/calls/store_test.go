@@ -3,7 +3,7 @@ package calls_test
 import (
 	"testing"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/ui/calls"
 	"nitro/ui/uitest"
 )
@@ -11,11 +11,11 @@ import (
 func TestExitCompletesEntryInPlace(t *testing.T) {
 	s := calls.New(10)
 	open, read := uitest.Script()[0], uitest.Script()[1]
-	s.Add([]backend.Syscall{open.Enter(1, uitest.Epoch), read.Enter(2, uitest.Epoch)})
+	s.Add([]api.Syscall{open.Enter(1, uitest.Epoch), read.Enter(2, uitest.Epoch)})
 	if s.Len() != 2 || s.At(0).Done || s.At(1).Done {
 		t.Fatalf("two entries: want 2 unfinished rows, have %d", s.Len())
 	}
-	s.Add([]backend.Syscall{open.Exit(3, uitest.Epoch)})
+	s.Add([]api.Syscall{open.Exit(3, uitest.Epoch)})
 	if s.Len() != 2 {
 		t.Fatalf("an exit with its entry seen added a row: %d rows", s.Len())
 	}
@@ -32,8 +32,8 @@ func TestExitMatchesMostRecentEntryOfThread(t *testing.T) {
 	c := uitest.Script()[0]
 	other := c
 	other.PID = 42 // same call number, another thread
-	s.Add([]backend.Syscall{c.Enter(1, uitest.Epoch), c.Enter(2, uitest.Epoch), other.Enter(3, uitest.Epoch)})
-	s.Add([]backend.Syscall{c.Exit(4, uitest.Epoch)})
+	s.Add([]api.Syscall{c.Enter(1, uitest.Epoch), c.Enter(2, uitest.Epoch), other.Enter(3, uitest.Epoch)})
+	s.Add([]api.Syscall{c.Exit(4, uitest.Epoch)})
 	if s.At(0).Done || !s.At(1).Done || s.At(2).Done {
 		t.Errorf("done = %v %v %v, want only the most recent entry of the thread completed",
 			s.At(0).Done, s.At(1).Done, s.At(2).Done)
@@ -42,7 +42,7 @@ func TestExitMatchesMostRecentEntryOfThread(t *testing.T) {
 
 func TestOrphanExitIsARow(t *testing.T) {
 	s := calls.New(10)
-	s.Add([]backend.Syscall{uitest.Script()[2].Exit(1, uitest.Epoch)})
+	s.Add([]api.Syscall{uitest.Script()[2].Exit(1, uitest.Epoch)})
 	if s.Len() != 1 || !s.At(0).Orphan || !s.At(0).Failed() {
 		t.Fatalf("orphan exit: rows %d, row %+v", s.Len(), s.At(0))
 	}
@@ -66,9 +66,9 @@ func TestRingIsBounded(t *testing.T) {
 func TestEvictedEntryIsNotCompleted(t *testing.T) {
 	s := calls.New(2)
 	c := uitest.Script()[0]
-	s.Add([]backend.Syscall{c.Enter(1, uitest.Epoch)})
+	s.Add([]api.Syscall{c.Enter(1, uitest.Epoch)})
 	s.Add(uitest.Stream(3, 4)) // two calls of other threads push it out
-	s.Add([]backend.Syscall{c.Exit(9, uitest.Epoch)})
+	s.Add([]api.Syscall{c.Exit(9, uitest.Epoch)})
 	last := s.At(s.Len() - 1)
 	if !last.Orphan || last.Call.Seq != 9 {
 		t.Errorf("exit of an evicted entry: last row %+v, want an orphan row", last)
@@ -103,11 +103,11 @@ func TestFilterSeesCompletion(t *testing.T) {
 	f, _ := calls.Parse("ENOENT")
 	s.SetFilter(f)
 	c := uitest.Script()[2]
-	s.Add([]backend.Syscall{c.Enter(1, uitest.Epoch)})
+	s.Add([]api.Syscall{c.Enter(1, uitest.Epoch)})
 	if s.Len() != 0 {
 		t.Fatal("unfinished call matched ENOENT")
 	}
-	s.Add([]backend.Syscall{c.Exit(2, uitest.Epoch)})
+	s.Add([]api.Syscall{c.Exit(2, uitest.Epoch)})
 	if s.Len() != 1 {
 		t.Fatal("call that failed with ENOENT not kept once complete")
 	}

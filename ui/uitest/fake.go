@@ -8,9 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/internal/escape"
-	"nitro/ui/model"
 )
 
 // ErrNotQEMU is what the fake Hypervisor says when attaching to a domain of
@@ -21,7 +20,7 @@ var ErrNotQEMU = errors.New("domain is not a QEMU domain (nitro attaches through
 // sessions the test registers by name.
 type Hypervisor struct {
 	mu       sync.Mutex
-	domains  []model.Domain
+	domains  []api.Domain
 	sessions map[string]*Session
 	controls []string
 }
@@ -36,13 +35,13 @@ func (h *Hypervisor) Controls() []string {
 // NewHypervisor has test:///default's one domain, "test", running.
 func NewHypervisor() *Hypervisor {
 	return &Hypervisor{
-		domains:  []model.Domain{{Name: "test", State: "running", VCPUs: 2, MemoryKiB: 8 << 20}},
+		domains:  []api.Domain{{Name: "test", State: "running", VCPUs: 2, MemoryKiB: 8 << 20}},
 		sessions: make(map[string]*Session),
 	}
 }
 
 // Add lists a domain whose Attach returns s (nil: attaching fails).
-func (h *Hypervisor) Add(d model.Domain, s *Session) {
+func (h *Hypervisor) Add(d api.Domain, s *Session) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.domains = append(h.domains, d)
@@ -51,15 +50,15 @@ func (h *Hypervisor) Add(d model.Domain, s *Session) {
 	}
 }
 
-// Domains implements model.Hypervisor.
-func (h *Hypervisor) Domains(context.Context) ([]model.Domain, error) {
+// Domains implements api.Hypervisor.
+func (h *Hypervisor) Domains(context.Context) ([]api.Domain, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]model.Domain(nil), h.domains...), nil
+	return append([]api.Domain(nil), h.domains...), nil
 }
 
-// Control implements model.Hypervisor: it records the action and changes the state.
-func (h *Hypervisor) Control(_ context.Context, name string, a model.Action) error {
+// Control implements api.Hypervisor: it records the action and changes the state.
+func (h *Hypervisor) Control(_ context.Context, name string, a api.Action) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.controls = append(h.controls, a.String()+" "+name)
@@ -69,11 +68,11 @@ func (h *Hypervisor) Control(_ context.Context, name string, a model.Action) err
 			continue
 		}
 		switch a {
-		case model.Start, model.Resume:
+		case api.Start, api.Resume:
 			d.State, d.Paused = "running", false
-		case model.Shutdown:
+		case api.Shutdown:
 			d.State, d.Paused = "shut off", false
-		case model.Suspend:
+		case api.Suspend:
 			d.State, d.Paused = "paused", true
 		}
 		return nil
@@ -81,8 +80,8 @@ func (h *Hypervisor) Control(_ context.Context, name string, a model.Action) err
 	return fmt.Errorf("domain %q not found", name)
 }
 
-// Attach implements model.Hypervisor.
-func (h *Hypervisor) Attach(_ context.Context, name string) (model.Session, error) {
+// Attach implements api.Hypervisor.
+func (h *Hypervisor) Attach(_ context.Context, name string, _ api.AttachOptions) (api.Session, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if s, ok := h.sessions[name]; ok {
@@ -91,18 +90,32 @@ func (h *Hypervisor) Attach(_ context.Context, name string) (model.Session, erro
 	return nil, fmt.Errorf("attaching to %q: %w", name, ErrNotQEMU)
 }
 
+// Inspect implements api.Hypervisor: the fake has no guest memory.
+func (h *Hypervisor) Inspect(_ context.Context, name string) (api.Guest, error) {
+	return nil, fmt.Errorf("inspecting %q: %w", name, ErrNotQEMU)
+}
+
+// Detach implements api.Hypervisor, recording it like a control.
+func (h *Hypervisor) Detach(_ context.Context, name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.controls = append(h.controls, "detach "+name)
+	return nil
+}
+
 // Session is a fake attached domain. Tests feed it with Send and Hold and
 // read what the UI asked of it from its exported fields (under Lock).
 type Session struct {
 	sync.Mutex
-	info    model.Info
-	batches chan []backend.Syscall
-	held    chan model.Held
-	stats   model.Stats
-	current *model.Held
+	info    api.Info
+	batches chan []api.Syscall
+	held    chan api.Held
+	closed  chan struct{} // ends Run
+	stats   api.Stats
+	current *api.Held
 
-	Breaks    []model.Breakpoint
-	Edits     []model.Edit
+	Breaks    []api.Breakpoint
+	Edits     []api.Edit
 	Continues int
 	Closed    bool
 }
@@ -110,16 +123,17 @@ type Session struct {
 // NewSession is a fake session of domain "lab".
 func NewSession() *Session {
 	return &Session{
-		info:    model.Info{Domain: "lab", Listener: "gdbstub", Kernel: "Linux 6.1.0-28-amd64"},
-		batches: make(chan []backend.Syscall, 64),
-		held:    make(chan model.Held, 1),
+		info:    api.Info{Domain: "lab", Listener: "gdbstub", Kernel: "Linux 6.1.0-28-amd64"},
+		batches: make(chan []api.Syscall, 64),
+		held:    make(chan api.Held, 1),
+		closed:  make(chan struct{}),
 	}
 }
 
 // Send delivers a batch, counting it in Stats.
-func (s *Session) Send(b []backend.Syscall) {
+func (s *Session) Send(b []api.Syscall) {
 	s.Lock()
-	s.stats.Total += uint64(len(b))
+	s.stats.Events += uint64(len(b))
 	s.Unlock()
 	s.batches <- b
 }
@@ -143,11 +157,11 @@ func (s *Session) Flood(ctx context.Context, rate int, every time.Duration) {
 		select {
 		case s.batches <- b:
 			s.Lock()
-			s.stats.Total += uint64(n)
+			s.stats.Events += uint64(n)
 			s.Unlock()
 		default:
 			s.Lock()
-			s.stats.Total += uint64(n)
+			s.stats.Events += uint64(n)
 			s.stats.Dropped += uint64(n)
 			s.Unlock()
 		}
@@ -155,14 +169,14 @@ func (s *Session) Flood(ctx context.Context, rate int, every time.Duration) {
 }
 
 // SetStats replaces the counters the UI reads.
-func (s *Session) SetStats(st model.Stats) {
+func (s *Session) SetStats(st api.Stats) {
 	s.Lock()
 	defer s.Unlock()
 	s.stats = st
 }
 
 // Hold reports a break hit.
-func (s *Session) Hold(h model.Held) {
+func (s *Session) Hold(h api.Held) {
 	s.Lock()
 	s.current = &h
 	s.Unlock()
@@ -172,28 +186,50 @@ func (s *Session) Hold(h model.Held) {
 // End closes the batch channel as a session that lost its domain does.
 func (s *Session) End() { close(s.batches) }
 
-func (s *Session) Info() model.Info                  { return s.info }
-func (s *Session) Batches() <-chan []backend.Syscall { return s.batches }
-func (s *Session) Held() <-chan model.Held           { return s.held }
+func (s *Session) Info() api.Info        { return s.info }
+func (s *Session) Held() <-chan api.Held { return s.held }
 
-func (s *Session) Processes(context.Context) ([]model.Process, error) {
-	return append([]model.Process(nil), Procs...), nil
+// Subscribe returns the one stream tests feed with Send and Flood; its
+// drops are those Flood counted.
+func (s *Session) Subscribe(int, bool) api.Subscription { return subscription{s} }
+
+type subscription struct{ s *Session }
+
+func (sub subscription) C() <-chan []api.Syscall { return sub.s.batches }
+
+func (sub subscription) Dropped() uint64 {
+	sub.s.Lock()
+	defer sub.s.Unlock()
+	return sub.s.stats.Dropped
 }
 
-func (s *Session) Stats() model.Stats {
+// Run waits for Close or ctx, as a session's event loop does.
+func (s *Session) Run(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+	case <-s.closed:
+	}
+	return nil
+}
+
+func (s *Session) Processes(context.Context) ([]api.Process, error) {
+	return append([]api.Process(nil), Procs...), nil
+}
+
+func (s *Session) Stats() api.Stats {
 	s.Lock()
 	defer s.Unlock()
 	return s.stats
 }
 
-func (s *Session) Break(_ context.Context, b model.Breakpoint) error {
+func (s *Session) Break(_ context.Context, b api.Breakpoint) error {
 	s.Lock()
 	defer s.Unlock()
 	s.Breaks = append(s.Breaks, b)
 	return nil
 }
 
-func (s *Session) ClearBreak(_ context.Context, b model.Breakpoint) error {
+func (s *Session) ClearBreak(_ context.Context, b api.Breakpoint) error {
 	s.Lock()
 	defer s.Unlock()
 	for i, have := range s.Breaks {
@@ -207,17 +243,17 @@ func (s *Session) ClearBreak(_ context.Context, b model.Breakpoint) error {
 
 // Edit applies e to the held call as a session would after writing the
 // guest: an argument's raw value or the text of the buffer it points to.
-func (s *Session) Edit(_ context.Context, e model.Edit) (model.Held, error) {
+func (s *Session) Edit(_ context.Context, e api.Edit) (api.Held, error) {
 	s.Lock()
 	defer s.Unlock()
 	if s.current == nil {
-		return model.Held{}, errors.New("no call is held")
+		return api.Held{}, errors.New("no call is held")
 	}
 	s.Edits = append(s.Edits, e)
 	h := s.current
 	// Copies: the UI holds the slices of the Held it was given.
-	h.Call.Args = append([]backend.Arg(nil), h.Call.Args...)
-	h.Regs = append([]model.Register(nil), h.Regs...)
+	h.Call.Args = append([]api.Arg(nil), h.Call.Args...)
+	h.Regs = append([]api.Register(nil), h.Regs...)
 	switch {
 	case e.Reg != "":
 		for i := range h.Regs {
@@ -226,11 +262,11 @@ func (s *Session) Edit(_ context.Context, e model.Edit) (model.Held, error) {
 			}
 		}
 	case e.Arg < 0 || e.Arg >= len(h.Call.Args):
-		return model.Held{}, fmt.Errorf("no argument %d", e.Arg)
+		return api.Held{}, fmt.Errorf("no argument %d", e.Arg)
 	case e.Data != nil:
 		h.Call.Args[e.Arg].Text = `"` + escape.Bytes(e.Data) + `"`
 	default:
-		h.Call.Args[e.Arg] = backend.Arg{Raw: e.Value, Text: fmt.Sprintf("%#x", e.Value)}
+		h.Call.Args[e.Arg] = api.Arg{Raw: e.Value, Text: fmt.Sprintf("%#x", e.Value)}
 	}
 	return *h, nil
 }
@@ -263,6 +299,9 @@ func (s *Session) Resume(context.Context) error {
 func (s *Session) Close() error {
 	s.Lock()
 	defer s.Unlock()
-	s.Closed = true
+	if !s.Closed {
+		s.Closed = true
+		close(s.closed)
+	}
 	return nil
 }

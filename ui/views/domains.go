@@ -1,6 +1,8 @@
 package views
 
 import (
+	"context"
+
 	"errors"
 	"fmt"
 	"time"
@@ -8,28 +10,37 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"nitro/api"
 	"nitro/ui/common"
-	"nitro/ui/model"
 )
 
 // AttachMsg is the result of attaching to a domain; the root switches
 // screens on success.
 type AttachMsg struct {
 	Name    string
-	Session model.Session
+	Session api.Session
 	Err     error
+}
+
+// Attach is the command that attaches to domain name; its AttachMsg
+// reaches the root.
+func Attach(ctx context.Context, hv api.Hypervisor, name string) tea.Cmd {
+	return func() tea.Msg {
+		s, err := hv.Attach(ctx, name, api.AttachOptions{})
+		return AttachMsg{Name: name, Session: s, Err: err}
+	}
 }
 
 // domainsMsg is a fresh domain list.
 type domainsMsg struct {
-	list []model.Domain
+	list []api.Domain
 	err  error
 }
 
 // controlMsg is the result of a run-state change.
 type controlMsg struct {
 	name string
-	act  model.Action
+	act  api.Action
 	err  error
 }
 
@@ -40,12 +51,12 @@ type refreshMsg struct{ gen int }
 // keys, and enter to attach.
 type Domains struct {
 	c       *common.Common
-	hv      model.Hypervisor
+	hv      api.Hypervisor
 	every   time.Duration
 	gen     int
 	width   int
 	height  int
-	list    []model.Domain
+	list    []api.Domain
 	loaded  bool
 	cursor  int
 	status  string
@@ -54,7 +65,7 @@ type Domains struct {
 }
 
 // NewDomains lists hv's domains, refreshing every interval.
-func NewDomains(c *common.Common, hv model.Hypervisor, every time.Duration) *Domains {
+func NewDomains(c *common.Common, hv api.Hypervisor, every time.Duration) *Domains {
 	return &Domains{c: c, hv: hv, every: every}
 }
 
@@ -156,25 +167,21 @@ func (v *Domains) key(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, keys.Select):
 		v.err, v.status = nil, "attaching to "+Plain(d.Name)+"..."
-		ctx, hv := v.c.Ctx, v.hv
-		return func() tea.Msg {
-			s, err := hv.Attach(ctx, d.Name)
-			return AttachMsg{Name: d.Name, Session: s, Err: err}
-		}
+		return Attach(v.c.Ctx, v.hv, d.Name)
 	case key.Matches(k, keys.Start):
-		return v.control(d.Name, model.Start)
+		return v.control(d.Name, api.Start)
 	case key.Matches(k, keys.Shutdown):
-		v.confirm = &controlMsg{name: d.Name, act: model.Shutdown}
+		v.confirm = &controlMsg{name: d.Name, act: api.Shutdown}
 	case key.Matches(k, keys.Pause):
 		if d.Paused {
-			return v.control(d.Name, model.Resume)
+			return v.control(d.Name, api.Resume)
 		}
-		return v.control(d.Name, model.Suspend)
+		return v.control(d.Name, api.Suspend)
 	}
 	return nil
 }
 
-func (v *Domains) control(name string, act model.Action) tea.Cmd {
+func (v *Domains) control(name string, act api.Action) tea.Cmd {
 	v.err, v.status = nil, fmt.Sprintf("%s %s...", act, Plain(name))
 	ctx, hv := v.c.Ctx, v.hv
 	return func() tea.Msg {

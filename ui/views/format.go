@@ -2,13 +2,12 @@ package views
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/internal/escape"
 	"nitro/ui/calls"
 )
@@ -19,52 +18,28 @@ const timeLayout = "15:04:05.000"
 // commWidth fits Linux's 15-byte comm; escaped bytes beyond it are cut.
 const commWidth = 16
 
-// callText is the strace-style text of a row, in two parts so a narrow
-// screen cuts the arguments and keeps the outcome: head is name(args) (or
-// the resumed form of an orphan exit), tail is " = ret" or the unfinished mark.
+// callText is the row's call as every face renders it (api.AppendCall), in
+// two parts so a narrow screen cuts the arguments and keeps the outcome:
+// head is name(args) or the resumed mark, tail " = ret" or the unfinished mark.
 func callText(r *calls.Row) (head, tail string) {
 	c := &r.Call
-	name := callName(c)
-	if r.Orphan {
-		head = "<... " + name + " resumed>"
-	} else {
-		var b strings.Builder
-		b.WriteString(name)
-		b.WriteByte('(')
-		for i, a := range c.Args {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(a.Text)
-		}
-		b.WriteByte(')')
-		head = b.String()
+	f := api.Whole
+	switch {
+	case r.Orphan:
+		f = api.Resumed
+	case !r.Done && !c.NoReturn():
+		f = api.Unfinished
 	}
-	if !r.Done {
-		return head, " <unfinished ...>"
-	}
-	return head, " = " + retText(c)
+	return string(api.AppendHead(nil, c, f)), string(api.AppendTail(nil, c, f))
 }
 
 // callName is the call's name, after its ABI when that is not x86-64's:
 // i386 numbers and arguments mean other things.
-func callName(c *backend.Syscall) string {
-	if c.ABI != backend.X8664 {
+func callName(c *api.Syscall) string {
+	if c.ABI != api.X8664 {
 		return c.ABI.String() + ":" + escape.String(c.Name)
 	}
 	return escape.String(c.Name)
-}
-
-// retText is a return value as strace shows it: -1 and the errno for a
-// failure, hex for what looks like an address.
-func retText(c *backend.Syscall) string {
-	switch {
-	case c.Errno != "":
-		return "-1 " + c.Errno
-	case c.Ret > 0xffffffff:
-		return "0x" + strconv.FormatInt(c.Ret, 16)
-	}
-	return strconv.FormatInt(c.Ret, 10)
 }
 
 // Plain makes host-side text (libvirt names, error messages, typed input)
@@ -89,11 +64,21 @@ func rowText(r *calls.Row, width int) string {
 	cols := fmt.Sprintf("%s %3d %6d %-*s ", at.Format(timeLayout), c.VCPU, c.Process.PID,
 		commWidth, cut(escape.String(c.Process.Comm), commWidth))
 	head, tail := callText(r)
-	if room := width - len(cols) - len(tail); room > 1 && ansi.StringWidth(head) > room {
-		head = ansi.Truncate(head, room, "…")
+	if avail := width - len(cols); ansi.StringWidth(head)+len(tail) > avail {
+		// Cut the arguments first; a long outcome (an errno's description)
+		// gives way only down to minHead cells of the call.
+		keep := min(ansi.StringWidth(head), minHead)
+		if len(tail) > avail-keep {
+			tail = ansi.Truncate(tail, max(avail-keep, 0), "…")
+		}
+		head = ansi.Truncate(head, max(avail-ansi.StringWidth(tail), 0), "…")
 	}
 	return fit(cols+head+tail, width)
 }
+
+// minHead is how much of a call's name and arguments a row keeps before its
+// outcome is cut.
+const minHead = 16
 
 // rowHeader names rowText's columns.
 func rowHeader(width int) string {

@@ -9,10 +9,10 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"nitro/api"
 	"nitro/internal/escape"
 	"nitro/ui/calls"
 	"nitro/ui/common"
-	"nitro/ui/model"
 )
 
 // ErrBadValue is an edit the inspector cannot read.
@@ -27,7 +27,7 @@ type Inspector struct {
 	focused bool
 	row     calls.Row // a copy: the ring reuses its slots
 	has     bool
-	held    *model.Held
+	held    *api.Held
 	field   int // held: index into the editable fields (arguments, then registers)
 	top     int // first line shown
 }
@@ -54,7 +54,7 @@ func (v *Inspector) Show(r *calls.Row) {
 }
 
 // SetHeld shows a held call (nil: none is held any more).
-func (v *Inspector) SetHeld(h *model.Held) {
+func (v *Inspector) SetHeld(h *api.Held) {
 	if h == nil || v.held == nil || h.Call.Seq != v.held.Call.Seq {
 		v.field, v.top = 0, 0
 	}
@@ -62,7 +62,7 @@ func (v *Inspector) SetHeld(h *model.Held) {
 }
 
 // Held is the held call, if any.
-func (v *Inspector) Held() *model.Held { return v.held }
+func (v *Inspector) Held() *api.Held { return v.held }
 
 func (v *Inspector) fields() int {
 	if v.held == nil {
@@ -73,31 +73,31 @@ func (v *Inspector) fields() int {
 
 // Target is the field under the cursor as an edit (its Value the current
 // one), with its label and current value in the edit prompt's syntax.
-func (v *Inspector) Target() (e model.Edit, label, current string, ok bool) {
+func (v *Inspector) Target() (e api.Edit, label, current string, ok bool) {
 	if v.fields() == 0 {
-		return model.Edit{}, "", "", false
+		return api.Edit{}, "", "", false
 	}
 	h := v.held
 	if v.field < len(h.Call.Args) {
 		a := h.Call.Args[v.field]
-		return model.Edit{Arg: v.field, Value: a.Raw}, fmt.Sprintf("arg%d", v.field), fmt.Sprintf("%#x", a.Raw), true
+		return api.Edit{Arg: v.field, Value: a.Raw}, fmt.Sprintf("arg%d", v.field), fmt.Sprintf("%#x", a.Raw), true
 	}
 	r := h.Regs[v.field-len(h.Call.Args)]
-	return model.Edit{Reg: r.Name, Value: r.Value}, r.Name, fmt.Sprintf("%#x", r.Value), true
+	return api.Edit{Reg: r.Name, Value: r.Value}, r.Name, fmt.Sprintf("%#x", r.Value), true
 }
 
 // ParseEdit reads the edit prompt's text into target: a number sets the
 // value; a Go-quoted string (arguments only) is written to guest memory at
 // the address the argument holds.
-func ParseEdit(target model.Edit, input string) (model.Edit, error) {
+func ParseEdit(target api.Edit, input string) (api.Edit, error) {
 	input = strings.TrimSpace(input)
 	if strings.HasPrefix(input, `"`) {
 		if target.Reg != "" {
-			return model.Edit{}, fmt.Errorf("%s is a register: %w", target.Reg, ErrBadValue)
+			return api.Edit{}, fmt.Errorf("%s is a register: %w", target.Reg, ErrBadValue)
 		}
 		s, err := strconv.Unquote(input)
 		if err != nil {
-			return model.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
+			return api.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
 		}
 		target.Data = []byte(s)
 		return target, nil
@@ -110,7 +110,7 @@ func ParseEdit(target model.Edit, input string) (model.Edit, error) {
 		target.Value = uint64(i)
 		return target, nil
 	}
-	return model.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
+	return api.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
 }
 
 // Init implements tea.Model.
@@ -192,13 +192,13 @@ func (v *Inspector) body() ([]string, int) {
 		if v.held != nil && i == v.field {
 			cursor = len(out)
 		}
-		out = append(out, fmt.Sprintf("arg%d %#18x  %s", i, a.Raw, a.Text))
+		out = append(out, fmt.Sprintf("arg%d %#18x  %s", i, a.Raw, api.Safe(a.Text)))
 	}
 	switch {
 	case !r.Done && v.held == nil:
 		out = append(out, "ret  (unfinished)")
 	case r.Done:
-		ret := "ret  " + retText(c)
+		ret := "ret  " + api.Safe(c.RetText)
 		if c.Errno != "" {
 			ret += fmt.Sprintf("  (raw %d)", c.Ret)
 		}

@@ -8,10 +8,10 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"nitro/api"
 	"nitro/internal/escape"
 	"nitro/ui/calls"
 	"nitro/ui/common"
-	"nitro/ui/model"
 )
 
 // maxDepth caps the tree's indentation: a guest can chain processes deeper
@@ -54,7 +54,7 @@ func (v *Processes) SetFocused(f bool) { v.focused = f }
 
 // Set rebuilds the tree from a snapshot and the processes the stream showed,
 // keeping the cursor on the same process.
-func (v *Processes) Set(snapshot []model.Process) {
+func (v *Processes) Set(snapshot []api.Process) {
 	var at int
 	if v.cursor < len(v.rows) {
 		at = v.rows[v.cursor].proc.PID
@@ -72,7 +72,7 @@ func (v *Processes) Set(snapshot []model.Process) {
 // tree orders processes depth first under their parents. The guest writes
 // the parent links, so a cycle or a missing parent must not lose a process
 // or loop: anything not reached from a root becomes a root itself.
-func tree(snapshot []model.Process, seen []calls.Proc) []procRow {
+func tree(snapshot []api.Process, seen []calls.Proc) []procRow {
 	byPID := make(map[int]calls.Proc, len(snapshot)+len(seen))
 	for _, p := range snapshot {
 		byPID[p.PID] = calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}

@@ -4,18 +4,18 @@ import (
 	"fmt"
 	"strings"
 
+	"nitro/api"
 	"nitro/internal/escape"
 	"nitro/ui/common"
-	"nitro/ui/model"
 )
 
 // Status is what the status bar shows.
 type Status struct {
-	Info   model.Info
-	Stats  model.Stats
+	Info   api.Info
+	Stats  api.Stats
 	Rate   float64 // events per second over the last refresh
 	Held   bool
-	Breaks []model.Breakpoint
+	Breaks []api.Breakpoint
 }
 
 // StatusBar renders the attached screen's status line: domain, listener,
@@ -30,7 +30,7 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 	}
 	left := fmt.Sprintf(" %s | %s | %s | %.0f ev/s | total %d | dropped %d",
 		Plain(s.Info.Domain), Plain(s.Info.Listener), escape.String(s.Info.Kernel),
-		s.Rate, s.Stats.Total, s.Stats.Dropped)
+		s.Rate, s.Stats.Events, s.Stats.Dropped)
 	if len(s.Breaks) > 0 {
 		left += " | break " + breaks(s.Breaks)
 	}
@@ -41,7 +41,7 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 	return st.Bar.Render(fit(left, room)) + stateStyle.Render(state)
 }
 
-func breaks(bs []model.Breakpoint) string {
+func breaks(bs []api.Breakpoint) string {
 	parts := make([]string, len(bs))
 	for i, b := range bs {
 		parts[i] = escape.String(b.Name)

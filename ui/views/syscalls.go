@@ -7,7 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/ui/calls"
 	"nitro/ui/common"
 )
@@ -39,7 +39,7 @@ func (v *Syscalls) SetSize(width, height int) {
 }
 
 // Add takes a batch of calls into the store.
-func (v *Syscalls) Add(batch []backend.Syscall) {
+func (v *Syscalls) Add(batch []api.Syscall) {
 	v.store.Add(batch)
 	v.clamp()
 }

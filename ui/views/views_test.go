@@ -8,11 +8,10 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/themes"
 	"nitro/ui/calls"
 	"nitro/ui/common"
-	"nitro/ui/model"
 	"nitro/ui/uitest"
 )
 
@@ -104,27 +103,38 @@ func TestRowForms(t *testing.T) {
 	c := uitest.Script()[2] // openat failing with ENOENT
 	enter, exit := c.Enter(1, uitest.Epoch), c.Exit(2, uitest.Epoch)
 	compat := exit
-	compat.ABI, compat.Nr, compat.Name = backend.I386, 5, "open"
+	compat.ABI, compat.Nr, compat.Name = api.I386, 5, "open"
 	compat.Args = compat.Args[1:]
 	cases := []struct {
 		name string
 		row  calls.Row
 		want string
 	}{
-		{"unfinished", calls.Row{Call: enter}, `openat(AT_FDCWD, "/nonexistent", O_RDONLY) <unfinished ...>`},
-		{"failed", calls.Row{Call: exit, Done: true}, `openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT`},
-		{"orphan", calls.Row{Call: exit, Done: true, Orphan: true}, `<... openat resumed> = -1 ENOENT`},
-		{"32-bit", calls.Row{Call: compat, Done: true}, `i386:open("/nonexistent", O_RDONLY) = -1 ENOENT`},
+		{"unfinished", calls.Row{Call: enter}, `openat(AT_FDCWD, "/nonexistent", O_RDONLY <unfinished ...>`},
+		{"failed", calls.Row{Call: exit, Done: true}, `openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)`},
+		{"orphan", calls.Row{Call: exit, Done: true, Orphan: true}, `<... openat resumed>) = -1 ENOENT (No such file or directory)`},
+		{"32-bit", calls.Row{Call: compat, Done: true}, `i386:open("/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)`},
 	}
 	for _, tc := range cases {
 		if got := rowText(&tc.row, 200); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q lacks %q", tc.name, got, tc.want)
 		}
 	}
-	// A narrow pane cuts the arguments, not the outcome.
+	// A narrow pane cuts the arguments first, then the outcome's
+	// description, keeping the start of the call.
 	failed := calls.Row{Call: exit, Done: true}
-	if got := rowText(&failed, 70); !strings.HasSuffix(strings.TrimRight(got, " "), "= -1 ENOENT") || len([]rune(got)) != 70 {
-		t.Errorf("narrow row %q: outcome cut or wrong width", got)
+	for _, w := range []struct {
+		width int
+		head  string
+		tail  string
+	}{
+		{120, "openat(AT_FDCWD, ", "= -1 ENOENT (No such file or directory)"},
+		{70, "openat(AT_FDCWD", "= -1 ENOENT"},
+	} {
+		got := rowText(&failed, w.width)
+		if !strings.Contains(got, w.head) || !strings.Contains(got, w.tail) || len([]rune(got)) != w.width {
+			t.Errorf("row %d wide %q: lacks %q or %q, or is not that wide", w.width, got, w.head, w.tail)
+		}
 	}
 }
 
@@ -132,10 +142,10 @@ func TestProcessTreeSurvivesHostileParents(t *testing.T) {
 	store := calls.New(10)
 	hostile := uitest.Call{PID: 8, Name: "read", Args: nil}
 	orphan := uitest.Call{PID: 9, Name: "read"}
-	store.Add([]backend.Syscall{hostile.Enter(1, uitest.Epoch), orphan.Enter(2, uitest.Epoch)})
+	store.Add([]api.Syscall{hostile.Enter(1, uitest.Epoch), orphan.Enter(2, uitest.Epoch)})
 	v := NewProcesses(testCommon(t), store)
 	v.SetSize(60, 20)
-	snap := []model.Process{
+	snap := []api.Process{
 		{PID: 1, PPID: 0, Comm: "init"},
 		{PID: 5, PPID: 6, Comm: "loopA"}, // a parent cycle: no root reaches it
 		{PID: 6, PPID: 5, Comm: "loopB"},
@@ -168,21 +178,21 @@ func TestProcessSelectToggles(t *testing.T) {
 }
 
 func TestParseEdit(t *testing.T) {
-	arg := model.Edit{Arg: 1}
-	reg := model.Edit{Reg: "rax"}
+	arg := api.Edit{Arg: 1}
+	reg := api.Edit{Reg: "rax"}
 	cases := []struct {
-		target model.Edit
+		target api.Edit
 		in     string
-		want   model.Edit
+		want   api.Edit
 		err    bool
 	}{
-		{arg, "0x10", model.Edit{Arg: 1, Value: 16}, false},
-		{arg, "-1", model.Edit{Arg: 1, Value: ^uint64(0)}, false},
-		{arg, `"a\n\x00"`, model.Edit{Arg: 1, Data: []byte("a\n\x00")}, false},
-		{reg, "42", model.Edit{Reg: "rax", Value: 42}, false},
-		{reg, `"text"`, model.Edit{}, true},
-		{arg, "zz", model.Edit{}, true},
-		{arg, `"unterminated`, model.Edit{}, true},
+		{arg, "0x10", api.Edit{Arg: 1, Value: 16}, false},
+		{arg, "-1", api.Edit{Arg: 1, Value: ^uint64(0)}, false},
+		{arg, `"a\n\x00"`, api.Edit{Arg: 1, Data: []byte("a\n\x00")}, false},
+		{reg, "42", api.Edit{Reg: "rax", Value: 42}, false},
+		{reg, `"text"`, api.Edit{}, true},
+		{arg, "zz", api.Edit{}, true},
+		{arg, `"unterminated`, api.Edit{}, true},
 	}
 	for _, c := range cases {
 		got, err := ParseEdit(c.target, c.in)
@@ -215,7 +225,7 @@ func TestPromptTakesTextAndCancels(t *testing.T) {
 
 func TestStatusBarFits(t *testing.T) {
 	st := testCommon(t).Styles
-	s := Status{Info: model.Info{Domain: "lab", Listener: "gdbstub", Kernel: "Linux \x1b]0;x"}, Stats: model.Stats{Total: 12, Dropped: 3, Paused: true}, Rate: 1234.4}
+	s := Status{Info: api.Info{Domain: "lab", Listener: "gdbstub", Kernel: "Linux \x1b]0;x"}, Stats: api.Stats{Events: 12, Dropped: 3, Paused: true}, Rate: 1234.4}
 	for _, w := range []int{20, 80, 200} {
 		bar := StatusBar(st, w, s)
 		if got := len([]rune(bar)); got != w {

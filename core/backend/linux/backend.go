@@ -63,6 +63,7 @@ type Config struct {
 type Backend struct {
 	mem     *vmi.Memory
 	syms    *ksym.Table
+	offsets *offsets.Offsets
 	tasks   tasks
 	kernel  vmi.Space // the kernel's own page tables, for reads without an event
 	current uint64    // per-cpu offset of the pointer to the running task
@@ -105,6 +106,7 @@ func New(cfg Config) (*Backend, error) {
 	b := &Backend{
 		mem:     cfg.Mem,
 		syms:    cfg.Symbols,
+		offsets: cfg.Offsets,
 		stops:   make(map[uint64]stop),
 		pending: make(map[uint64]*handled),
 		ptiCR3:  make(map[uint64]bool),
@@ -332,19 +334,9 @@ func (b *Backend) nameUnknown(sc *backend.Syscall) {
 	}
 }
 
-// Stops are the addresses a listener stops at to see every system call.
-type Stops struct {
-	// Entry is where 64-bit calls enter the kernel (entry_SYSCALL_64, the
-	// LSTAR target; swapgs has not run there yet); at Exit they return to it.
-	Entry, Exit uint64
-	// CompatEntries and CompatExits are the same for the 32-bit
-	// convention; none when the kernel lacks IA32 emulation.
-	CompatEntries, CompatExits []uint64
-}
-
 // Stops returns where a listener stops to see every system call.
-func (b *Backend) Stops() Stops {
-	s := Stops{Entry: b.entry, Exit: b.exit}
+func (b *Backend) Stops() backend.Stops {
+	s := backend.Stops{Entry: b.entry, Exit: b.exit}
 	for addr, st := range b.stops {
 		switch {
 		case st.abi != backend.I386 || st.kind == atHandler:
@@ -368,6 +360,9 @@ var ErrNoHandler = errors.New("the guest kernel has no handler")
 // (__ia32_compat_sys_NAME or __ia32_sys_NAME): the few i386 calls whose
 // handler has another name (mmap2, _llseek) are not filtered.
 func (b *Backend) Handlers(name string) ([]uint64, error) {
+	if err := strace.Check(name); err != nil {
+		return nil, err
+	}
 	var addrs []uint64
 	if nr, err := strace.Lookup(name); err == nil {
 		for addr, st := range b.stops {
@@ -470,6 +465,7 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 		}
 	}
 	b.nameUnknown(sc)
+	sc.RetText = strace.Result(sc)
 	if sc.Direction == kvm.Exit {
 		b.last = h // an entry is reused after its exit
 	}
@@ -570,6 +566,7 @@ func (b *Backend) Redecode(call *backend.Call) error {
 	b.mem.Invalidate()
 	b.decoder.Enter(&call.Syscall, call.Nr, a.vals, a)
 	b.nameUnknown(&call.Syscall) // the exit finds the new text through its pending entry
+	call.RetText = strace.Result(&call.Syscall)
 	return nil
 }
 

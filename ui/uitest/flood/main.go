@@ -7,9 +7,9 @@ import (
 	"os"
 	"time"
 
+	"nitro/api"
 	"nitro/themes"
 	"nitro/ui"
-	"nitro/ui/model"
 	"nitro/ui/uitest"
 )
 
@@ -50,7 +50,7 @@ func run(c config) error {
 	}
 	hv := uitest.NewHypervisor()
 	s := uitest.NewSession()
-	hv.Add(model.Domain{Name: "lab", State: "running", VCPUs: 2, MemoryKiB: 1 << 20}, s)
+	hv.Add(api.Domain{Name: "lab", State: "running", VCPUs: 2, MemoryKiB: 1 << 20}, s)
 	opts := ui.Options{Hypervisor: hv, Domain: "lab", Palette: pal, Keys: *uitest.Keys(), History: c.history}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -68,6 +68,6 @@ func run(c config) error {
 	}
 	err = ui.Run(ctx, opts)
 	st := s.Stats()
-	fmt.Fprintf(os.Stderr, "events %d, dropped before the UI %d\n", st.Total, st.Dropped)
+	fmt.Fprintf(os.Stderr, "events %d, dropped before the UI %d\n", st.Events, st.Dropped)
 	return err
 }

@@ -62,7 +62,7 @@ func measure(ctx context.Context, opts ui.Options, s *uitest.Session, c config) 
 	runtime.ReadMemStats(&ms)
 	return figures{
 		elapsed: elapsed,
-		events:  st.Total, dropped: st.Dropped,
+		events:  st.Events, dropped: st.Dropped,
 		maxRSS:    uint64(ru.Maxrss) << 10, // KiB on Linux
 		heapInuse: ms.HeapInuse, numGC: ms.NumGC, gcPause: time.Duration(ms.PauseTotalNs),
 		t: pr.timings(),

@@ -1,4 +1,4 @@
-package main
+package commands
 
 import (
 	"bytes"
@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+	"strings"
 	"time"
 
-	"nitro/core"
-	"nitro/core/backend"
-	"nitro/core/backend/linux/strace"
+	"nitro/api"
 	"nitro/internal/traceformat"
 )
 
@@ -24,12 +21,14 @@ type traceFilter struct {
 	comm string
 }
 
-func (f traceFilter) match(sc *backend.Syscall) bool {
+func (f traceFilter) match(sc *api.Syscall) bool {
 	return (f.pid == 0 || sc.Process.PID == f.pid || sc.Process.TID == f.pid) &&
 		(f.comm == "" || sc.Process.Comm == f.comm)
 }
 
-func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) error {
+// Trace prints a guest's system calls as JSON lines or strace text until
+// ctx ends, --count or --duration says, or the session ends.
+func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	syscalls := fs.String("syscalls", "", "trace only these system calls, comma-separated (the guest runs others at full speed)")
 	pid := fs.Int("pid", 0, "print only calls of this process or thread id")
@@ -39,17 +38,14 @@ func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) er
 	format := fs.String("format", "json", "output: json (one object per line) or text (strace style)")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return ErrUsage
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("trace needs one DOMAIN (%w)", errUsage)
+		return fmt.Errorf("trace needs one DOMAIN (%w)", ErrUsage)
 	}
-	var names []string
-	if *syscalls != "" {
-		var err error
-		if names, err = strace.ParseList(*syscalls); err != nil {
-			return err
-		}
+	names, err := syscallList(*syscalls)
+	if err != nil {
+		return err
 	}
 	dst := stdout
 	if *out != "" {
@@ -63,19 +59,17 @@ func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) er
 	// A batch's lines reach dst in one write: a killed trace leaves only
 	// whole lines (a buffered writer would flush at any byte).
 	w := &batchWriter{dst: dst}
-	tw, err := traceformat.New(*format, w, strace.Result)
+	tw, err := traceformat.New(*format, w)
 	if err != nil {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	sess, err := core.Attach(ctx, uri, fs.Arg(0), core.Options{Syscalls: names, Kernel: k})
+	sess, err := h.Attach(ctx, fs.Arg(0), api.AttachOptions{Syscalls: names})
 	if err != nil {
 		return err
 	}
@@ -90,7 +84,7 @@ func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) er
 	filter := traceFilter{pid: *pid, comm: *comm}
 	printed := 0
 	var werr error
-	for batch := range sub.C {
+	for batch := range sub.C() {
 		if werr != nil || *count > 0 && printed >= *count {
 			continue // drain until the session ends
 		}
@@ -124,10 +118,28 @@ func traceCommand(uri string, k core.Kernel, args []string, stdout io.Writer) er
 	return errors.Join(runErr, werr, sess.Close())
 }
 
+// syscallList splits --syscalls' comma-separated names; the session
+// checks them against the guest's calls.
+func syscallList(list string) ([]string, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var names []string
+	for name := range strings.SplitSeq(list, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("--syscalls %q names no system call", list)
+	}
+	return names, nil
+}
+
 // reportPauses says on stderr when the guest is paused from outside (virsh
 // suspend) and when it runs again, so that a quiet trace does not look hung,
 // and when it was resumed from outside while nitro held it.
-func reportPauses(ctx context.Context, sess *core.Session, name string) {
+func reportPauses(ctx context.Context, sess api.Session, name string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	paused := false
@@ -138,7 +150,8 @@ func reportPauses(ctx context.Context, sess *core.Session, name string) {
 			return
 		case <-tick.C:
 		}
-		if p := sess.Paused(); p != paused {
+		st := sess.Stats()
+		if p := st.Paused; p != paused {
 			paused = p
 			if p {
 				fmt.Fprintf(os.Stderr, "nitro: %s is paused; tracing goes on when it is resumed\n", name)
@@ -146,7 +159,7 @@ func reportPauses(ctx context.Context, sess *core.Session, name string) {
 				fmt.Fprintf(os.Stderr, "nitro: %s runs again\n", name)
 			}
 		}
-		if r := sess.Stats().ResumedOutside; r != resumed {
+		if r := st.ResumedOutside; r != resumed {
 			resumed = r
 			fmt.Fprintf(os.Stderr, "nitro: %s was resumed outside nitro while a call was held; the call ran unchanged\n", name)
 		}

@@ -1,6 +1,7 @@
-package main
+package commands
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -9,8 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"nitro/core"
-	"nitro/core/backend"
+	"nitro/api"
 	"nitro/internal/escape"
 )
 
@@ -28,22 +28,24 @@ type psThread struct {
 	Comm string `json:"comm"`
 }
 
-func psCommand(uri string, k core.Kernel, args []string, stdout io.Writer) error {
+// PS lists a guest's processes, read from its memory: a table, a tree
+// (--tree) or JSON (--json).
+func PS(ctx context.Context, h api.Hypervisor, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("ps", flag.ContinueOnError)
 	tree := fs.Bool("tree", false, "show processes as a tree of parents and children")
 	asJSON := fs.Bool("json", false, "print JSON: one array of processes with their threads")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return ErrUsage
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("ps needs one DOMAIN (%w)", errUsage)
+		return fmt.Errorf("ps needs one DOMAIN (%w)", ErrUsage)
 	}
-	g, err := core.OpenGuest(uri, fs.Arg(0), k)
+	g, err := h.Inspect(ctx, fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer g.Close()
-	tasks, err := g.Processes()
+	tasks, err := g.Processes(ctx)
 	if err != nil {
 		return err
 	}
@@ -59,7 +61,7 @@ func psCommand(uri string, k core.Kernel, args []string, stdout io.Writer) error
 }
 
 // groupThreads turns a task list into processes, each leader with its threads.
-func groupThreads(tasks []backend.Process) []psEntry {
+func groupThreads(tasks []api.Process) []psEntry {
 	byPID := map[int]int{}
 	var procs []psEntry
 	for _, t := range tasks {
@@ -121,22 +123,4 @@ func printTree(w io.Writer, procs []psEntry) error {
 		walk(r, 0)
 	}
 	return nil
-}
-
-// kernelCommand prints what nitro found of the guest's kernel, in the forms
-// --symbols and --profile read back: for a guest whose memory changes, or
-// to keep with a trace.
-func kernelCommand(uri string, k core.Kernel, what string, args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return fmt.Errorf("%s needs one DOMAIN (%w)", what, errUsage)
-	}
-	g, err := core.OpenGuest(uri, args[0], k)
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	if what == "symbols" {
-		return g.WriteSymbols(stdout)
-	}
-	return g.WriteProfile(stdout)
 }

@@ -1,0 +1,101 @@
+package api
+
+import (
+	"fmt"
+	"time"
+)
+
+// Direction says whether an event is a system call entering or leaving the kernel.
+type Direction uint8
+
+const (
+	Enter Direction = iota
+	Exit
+)
+
+func (d Direction) String() string {
+	switch d {
+	case Enter:
+		return "enter"
+	case Exit:
+		return "exit"
+	}
+	return fmt.Sprintf("direction(%d)", uint8(d))
+}
+
+// ABI is the convention a system call was made with: its numbering and
+// the registers that carry its arguments.
+type ABI uint8
+
+const (
+	// X8664 is the 64-bit convention: the syscall instruction, x86-64
+	// numbers, arguments in rdi, rsi, rdx, r10, r8, r9.
+	X8664 ABI = iota
+	// I386 is the 32-bit (compat) convention of int 0x80, sysenter and
+	// 32-bit syscall: i386 numbers, arguments in ebx, ecx, edx, esi, edi,
+	// ebp. A 64-bit program may use it too, through int 0x80.
+	I386
+)
+
+func (a ABI) String() string {
+	if a == I386 {
+		return "i386"
+	}
+	return "x86_64"
+}
+
+// Process is a guest task: the one that made a system call, or one of a
+// process listing. Comm is raw guest bytes: escape it before showing it.
+type Process struct {
+	PID  int    // thread group id (what ps calls the pid)
+	TID  int    // the thread's own id
+	PPID int    // the parent process's thread group id
+	Comm string // the task's name, at most 15 bytes in Linux
+	UID  uint32
+	Task uint64 // guest-virtual address of the task structure; 0 if unknown
+}
+
+// Arg is one system call argument: its raw register value and its decoded,
+// strace-style text (already escaped: safe to print to a terminal).
+type Arg struct {
+	Raw  uint64
+	Text string
+}
+
+// Syscall is one system call event in guest terms, with every text a face
+// shows rendered by the guest's back end. An exit event carries the entry's
+// arguments again (decoded with out-parameters filled in where the call
+// wrote them) and the return value.
+type Syscall struct {
+	Seq       uint64 // position in the stream, from 1
+	Time      time.Time
+	VCPU      int
+	Direction Direction
+	ABI       ABI
+	Nr        uint64
+	Name      string // e.g. "openat"; "syscall_N" when unknown
+	Process   Process
+	Args      []Arg
+	Ret       int64  // exit only: the raw return value as the kernel returned it
+	Errno     string // exit only: e.g. "ENOENT" when Ret is -errno, else ""
+	Matched   bool   // exit only: the entry of this call was seen
+	// RetText is what follows " = " as strace shows it: on an exit the
+	// return value ("3", "0x55d000", "-1 ENOENT (No such file or
+	// directory)", "? ERESTARTSYS (...)", with " (INJECTED)" when nitro
+	// made the call fail); on an entry "?" for a call that never returns,
+	// else "". Escaped like Args.
+	RetText string
+	// Injected says the call did not run: nitro skipped it and set its
+	// return value (fault injection).
+	Injected bool
+}
+
+// IsExit says whether the event is the call's exit (else its entry).
+func (s *Syscall) IsExit() bool { return s.Direction == Exit }
+
+// Failed says whether an exit returned an error.
+func (s *Syscall) Failed() bool { return s.Direction == Exit && s.Errno != "" }
+
+// NoReturn says whether the event is the entry of a call that never
+// returns (exit_group): it is shown whole at once, with " = ?".
+func (s *Syscall) NoReturn() bool { return s.Direction == Enter && s.RetText != "" }

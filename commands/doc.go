@@ -1,0 +1,5 @@
+// Package commands holds nitro's commands that print to a terminal or a
+// file: domains, ps, trace, symbols, profile and detach. Each is a face of
+// the API: it reaches guests through an api.Hypervisor only, and prints
+// guest bytes escaped.
+package commands

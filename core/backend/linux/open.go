@@ -1,0 +1,110 @@
+package linux
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"nitro/core/backend"
+	"nitro/core/backend/linux/strace"
+	"nitro/core/vmi"
+	"nitro/core/vmi/ksym"
+	"nitro/core/vmi/ksym/bzimage"
+	"nitro/core/vmi/offsets"
+)
+
+func init() { backend.Register("linux", Open) }
+
+// Open finds a Linux kernel's symbols and structure layout in t's memory
+// (or in the files the user gave) and makes its back end.
+func Open(t backend.Target) (backend.Backend, error) {
+	syms, err := kernelSymbols(t.Phys, t.RAMEnd, t.Symbols)
+	if err != nil {
+		return nil, fmt.Errorf("finding the kernel's symbols: %w", err)
+	}
+	offs, err := kernelOffsets(t.Phys, syms, t.Profile, t.CacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("finding the kernel's structure layout: %w", err)
+	}
+	b, err := New(Config{Mem: t.Mem, Symbols: syms, Offsets: offs})
+	if err != nil {
+		return nil, fmt.Errorf("setting up the Linux back end: %w", err)
+	}
+	return b, nil
+}
+
+// kernelSymbols scans memory for the kernel's symbol table, or reads the
+// one in file and finds where that kernel lies in memory.
+func kernelSymbols(mem vmi.PhysMem, size uint64, file string) (*ksym.Table, error) {
+	if file == "" {
+		return ksym.Scan(mem, size)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var t *ksym.Table
+	switch {
+	case bytes.HasPrefix(raw, []byte("\x7fELF")):
+		t, err = ksym.FromVmlinux(raw)
+	case len(raw) > 0x206 && string(raw[0x202:0x206]) == "HdrS": // a bzImage
+		var image []byte
+		if image, err = bzimage.Extract(raw); err == nil {
+			t, err = ksym.FromVmlinux(image)
+		}
+	default:
+		t, err = ksym.ParseSystemMap(bytes.NewReader(raw))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := t.Locate(mem, size); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return t, nil
+}
+
+// kernelOffsets reads the structure layout from the guest's BTF, or from a
+// profile file.
+func kernelOffsets(mem vmi.PhysMem, syms *ksym.Table, file, cache string) (*offsets.Offsets, error) {
+	if file == "" {
+		return offsets.FromGuest(mem, syms, cache)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	o, err := offsets.LoadProfile(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return o, nil
+}
+
+// OS is "linux".
+func (b *Backend) OS() string { return "linux" }
+
+// Kernel is the kernel's banner shortened to "Linux 6.1.0-28-amd64".
+func (b *Backend) Kernel() string {
+	banner := b.offsets.Kernel
+	f := strings.Fields(banner)
+	if len(f) >= 3 && f[1] == "version" {
+		return f[0] + " " + f[2]
+	}
+	return banner
+}
+
+// WriteSymbols writes the kernel's symbols in /proc/kallsyms's form.
+func (b *Backend) WriteSymbols(w io.Writer) error { return b.syms.WriteKallsyms(w) }
+
+// WriteProfile writes the kernel's structure layout as a JSON profile.
+func (b *Backend) WriteProfile(w io.Writer) error { return b.offsets.WriteProfile(w) }
+
+// Number is the x86-64 number of the named system call, which the Nitro
+// ioctls filter on.
+func (b *Backend) Number(name string) (uint64, error) { return strace.Lookup(name) }
+
+var _ backend.Backend = (*Backend)(nil)
