@@ -16,6 +16,13 @@ type ArgumentMap interface {
 	// WriteBytes overwrites guest user memory at the address held in
 	// argument i, e.g. to change a path in place.
 	WriteBytes(i int, b []byte) error
+	// SetNumber changes the number of the call about to run (at an entry
+	// only): the kernel runs that call instead, or none for an invalid
+	// number such as ^uint64(0), leaving the return value as it was.
+	SetNumber(nr uint64) error
+	// SetReturn changes the value the call returns to the process (at an
+	// exit only).
+	SetReturn(v uint64) error
 }
 
 // Call is a system call whose vCPU is still stopped: hooks see the decoded

@@ -9,9 +9,17 @@ import (
 	"nitro/core/vmi"
 )
 
-// ErrReadOnlyArgs is returned when changing the arguments of a call that
-// has already run.
-var ErrReadOnlyArgs = errors.New("arguments of a finished call cannot change")
+// Errors of changing a held call.
+var (
+	// ErrReadOnlyArgs is returned when changing the arguments of a call
+	// that has already run.
+	ErrReadOnlyArgs = errors.New("arguments of a finished call cannot change")
+	// ErrNotAtEntry is returned by SetNumber where the kernel has already
+	// chosen the call to run (an exit, or a handler's own stop).
+	ErrNotAtEntry = errors.New("the call's number can change only at its entry")
+	// ErrNotAtExit is returned by SetReturn before the call has returned.
+	ErrNotAtExit = errors.New("the return value can change only at the call's exit")
+)
 
 // maxArgBytes bounds one ReadBytes of guest memory.
 const maxArgBytes = 1 << 20
@@ -50,6 +58,14 @@ type args struct {
 	// argument, which the kernel loads into pt_regs->bp only after the
 	// entry stop; 0 when it is in pt_regs.
 	stackArg uint64
+
+	// number says where the call's number can still change: nowhere, the
+	// vCPU's rax (before the entry code saved it), or pt_regs' orig_ax
+	// and ax (the C entry functions read it from there).
+	number source
+	// ret says where the return value goes at an exit: nowhere (an
+	// entry), rax (the call has left pt_regs behind), or pt_regs' ax.
+	ret source
 }
 
 // handled is a call and its arguments, allocated together: one allocation
@@ -158,6 +174,36 @@ func (a *args) WriteBytes(i int, b []byte) error {
 		return fmt.Errorf("writing argument %d's memory: %w", i, err)
 	}
 	return nil
+}
+
+func (a *args) SetNumber(nr uint64) error {
+	switch a.number {
+	case inRegs:
+		a.regs.RAX = nr
+		return nil
+	case inPtRegs:
+		for _, w := range []int{ptOrigAX, ptAX} {
+			if err := a.kern.PutU64(a.ptRegs+8*uint64(w), nr); err != nil {
+				return fmt.Errorf("writing the call's number to pt_regs: %w", err)
+			}
+		}
+		return nil
+	}
+	return ErrNotAtEntry
+}
+
+func (a *args) SetReturn(v uint64) error {
+	switch a.ret {
+	case inRegs:
+		a.regs.RAX = v
+		return nil
+	case inPtRegs:
+		if err := a.kern.PutU64(a.ptRegs+8*ptAX, v); err != nil {
+			return fmt.Errorf("writing the return value to pt_regs: %w", err)
+		}
+		return nil
+	}
+	return ErrNotAtExit
 }
 
 // ReadVirt lets the decoder read the calling process's memory.

@@ -501,6 +501,7 @@ func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *
 		// return (Nitro ioctls): the result is in rax, the rest is
 		// remembered from the entry.
 		sc.Direction = kvm.Exit
+		a.regs, a.ret = &ev.Regs, inRegs
 		return ev.Regs.RAX, false, nil
 	case !ok:
 		// A trapped syscall or sysenter instruction (Nitro ioctls): the
@@ -509,11 +510,11 @@ func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *
 			sc.ABI = backend.I386
 		}
 		a.fromRegs(&ev.Regs, sc.ABI)
-		sc.Nr = ev.Regs.RAX
+		sc.Nr, a.number = ev.Regs.RAX, inRegs
 		return 0, true, nil
 	case st.kind == atEntry64:
 		a.fromRegs(&ev.Regs, backend.X8664)
-		sc.Nr = ev.Regs.RAX
+		sc.Nr, a.number = ev.Regs.RAX, inRegs
 		return 0, true, nil
 	}
 	sc.ABI = st.abi
@@ -529,9 +530,13 @@ func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *
 	switch st.kind {
 	case atExit:
 		sc.Direction = kvm.Exit
+		a.ret = inPtRegs
 		return b.regs.word(ptAX), true, nil
 	case atFastEntry32:
 		a.fromStack(b.regs.word(ptSP))
+	}
+	if st.kind != atHandler {
+		a.number = inPtRegs // the C entry function reads it from there
 	}
 	return 0, true, nil
 }
