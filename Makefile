@@ -58,6 +58,15 @@ lab-down:
 lab-status:
 	@$(LAB) status
 
+# Every Debian 6.1 and 6.12 kernel image (amd64, cloud-amd64, rt-amd64) the
+# archive serves, downloaded (not installed) into KERNEL_CACHE, and nitro's
+# discovery run on each offline; `make unit` checks the /boot kernels alone.
+KERNEL_CACHE ?= /var/cache/nitro/kernels
+
+.PHONY: kernel-matrix
+kernel-matrix:
+	$(GO) run ./internal/kmatrix -cache $(KERNEL_CACHE)
+
 # The main job: everything installed, the lab guest up, the TUI attached to it.
 demo: build lab-up
 	./$(BIN) --domain $${LAB_NAME:-nitro-lab}

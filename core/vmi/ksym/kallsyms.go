@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Caps on what the bytes can make the decoder do.
@@ -78,9 +79,10 @@ type tokens struct {
 }
 
 // decode looks for kallsyms tables in b. Each place where the digit tokens
-// occur is tried; the first that yields consistent tables wins.
+// occur is tried; the first that yields consistent tables wins. If none
+// does, the error says which checks failed where.
 func decode(b []byte) (*found, error) {
-	var firstErr error
+	var rej rejects
 	for from, tables := 0, 0; ; {
 		i := bytes.Index(b[from:], digitTokens)
 		if i < 0 {
@@ -88,8 +90,9 @@ func decode(b []byte) (*found, error) {
 		}
 		hit := from + i
 		from = hit + 1
-		tk, ok := tokenTableAt(b, hit)
-		if !ok {
+		tk, err := tokenTableAt(b, hit)
+		if err != nil {
+			rej.add(uint64(hit), err, false)
 			continue
 		}
 		if tables++; tables > maxTables {
@@ -99,70 +102,121 @@ func decode(b []byte) (*found, error) {
 		if err == nil {
 			return f, nil
 		}
-		if firstErr == nil {
-			firstErr = err
-		}
+		rej.add(uint64(hit), err, true)
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	return nil, ErrNotFound
+	return nil, rej.err()
 }
 
 // tokenTableAt checks whether the digit tokens at hit belong to a token
-// table followed by its index.
-func tokenTableAt(b []byte, hit int) (tokens, bool) {
+// table followed by its index. The tokens from '0' on are walked forward
+// to the index, and the index then says where every token starts: its
+// entry for '0' pins the table's start. Nothing is assumed about the bytes
+// before the table, which may be the end of the previous table.
+func tokenTableAt(b []byte, hit int) (tokens, error) {
 	var tk tokens
-	// Walk back over the 48 tokens for codes 0x00..0x2f.
 	p := hit
-	for range '0' {
-		if p < 1 || b[p-1] != 0 {
-			return tk, false
-		}
-		lo := max(p-1-maxNameLen, 0)
-		q := bytes.LastIndexByte(b[lo:p-1], 0)
-		if q < 0 {
-			if lo > 0 {
-				return tk, false
-			}
-			p = 0 // the token table starts the buffer
-			continue
-		}
-		p = lo + q + 1
-	}
-	tk.start = p
-	for c := range 256 {
+	for c := '0'; c < 256; c++ {
 		n := bytes.IndexByte(b[p:min(len(b), p+maxNameLen)], 0)
 		if n < 0 {
-			return tk, false
+			return tk, fmt.Errorf("token %#x after the digits has no NUL within %d bytes", c, maxNameLen)
 		}
 		tk.tok[c] = b[p : p+n]
 		p += n + 1
 	}
 	tk.end = p
-	if p-tk.start > 0xffff {
-		return tk, false
+	// The index label is aligned to 8 and the assembler pads with zeros.
+	tk.index = align8(tk.end)
+	if tk.index+512 > len(b) {
+		return tk, errors.New("no room for a token index after the tokens")
 	}
-	var want [512]byte
+	if bytes.IndexFunc(b[tk.end:tk.index], func(r rune) bool { return r != 0 }) >= 0 {
+		return tk, errors.New("nonzero padding between the tokens and the token index")
+	}
+	idx := func(c int) int { return int(binary.LittleEndian.Uint16(b[tk.index+2*c:])) }
+	if idx(0) != 0 {
+		return tk, fmt.Errorf("token index starts at %d, not 0", idx(0))
+	}
+	tk.start = hit - idx('0')
+	if tk.start < 0 {
+		return tk, fmt.Errorf("token index puts the table %d bytes before the buffer", -tk.start)
+	}
 	for c := range 256 {
-		off := 0
-		if c > 0 {
-			off = int(binary.LittleEndian.Uint16(want[2*(c-1):])) + len(tk.tok[c-1]) + 1
+		at := tk.start + idx(c)
+		next := tk.end // where the token ends, NUL included
+		if c < 255 {
+			next = tk.start + idx(c+1)
 		}
-		binary.LittleEndian.PutUint16(want[2*c:], uint16(off))
+		switch {
+		case c >= '0' && next != at+len(tk.tok[c])+1:
+			return tk, fmt.Errorf("token index disagrees with the tokens at entry %#x", c)
+		case c < '0' && (next <= at || next > hit || b[next-1] != 0 || bytes.IndexByte(b[at:next-1], 0) >= 0):
+			return tk, fmt.Errorf("token index entries %#x and %#x do not bound one token", c, c+1)
+		case c < '0':
+			tk.tok[c] = b[at : next-1]
+		}
+		// A byte that occurs in some name is its own one-byte token.
+		if len(tk.tok[c]) == 1 && tk.tok[c][0] != byte(c) {
+			return tk, fmt.Errorf("token %#x is the single byte %#x", c, tk.tok[c][0])
+		}
 	}
-	// The index label is aligned to 8, so up to 7 bytes of padding.
-	for pad := range 8 {
-		at := tk.end + pad
-		if at+512 > len(b) {
-			break
-		}
-		if bytes.Equal(b[at:at+512], want[:]) {
-			tk.index = at
-			return tk, true
+	return tk, nil
+}
+
+// rejects gathers why candidate tables failed, so that when no candidate
+// passes, the error says which checks failed where.
+type rejects struct {
+	first   error    // of the first candidate that passed the token table checks
+	notes   []string // every deep failure (at most maxTables), the first shallow ones
+	shallow int      // shallow failures seen
+	more    int      // shallow failures not noted
+}
+
+const maxShallowNotes = 4
+
+// add records err for the digit tokens at at; deep says they passed the
+// token table checks.
+func (r *rejects) add(at uint64, err error, deep bool) {
+	if deep && r.first == nil {
+		r.first = err
+	}
+	if !deep {
+		if r.shallow++; r.shallow > maxShallowNotes {
+			r.more++
+			return
 		}
 	}
-	return tk, false
+	r.notes = append(r.notes, fmt.Sprintf("digits at %#x: %v", at, err))
+}
+
+func (r *rejects) err() error {
+	if len(r.notes) == 0 {
+		return ErrNotFound
+	}
+	return &discoveryError{cause: r.first, notes: r.notes, more: r.more}
+}
+
+// discoveryError lists the candidates tried and the check each failed. It
+// is ErrNotFound, and also the error of the first candidate that got past
+// the token table (ErrMalformed, ErrNoLoadAddress, ...).
+type discoveryError struct {
+	cause error
+	notes []string
+	more  int
+}
+
+func (e *discoveryError) Error() string {
+	s := ErrNotFound.Error() + ": " + strings.Join(e.notes, "; ")
+	if e.more > 0 {
+		s += fmt.Sprintf("; %d more digit runs that are no token table", e.more)
+	}
+	return s
+}
+
+func (e *discoveryError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrNotFound}
+	}
+	return []error{ErrNotFound, e.cause}
 }
 
 // nameTables locates kallsyms_num_syms, kallsyms_names and kallsyms_markers.
@@ -181,25 +235,65 @@ func decodeAround(b []byte, tk tokens) (*found, error) {
 		return nil, err
 	}
 	// Offsets-last first: its offsets sit right after the token index.
-	candidates := []struct {
-		layout           Layout
-		offsets, relBase int
-	}{
+	candidates := []tablePlaces{
 		{OffsetsLast, align8(tk.index + 512), align8(align8(tk.index+512) + 4*nt.n)},
 		{OffsetsFirst, alignDown8(nt.numSyms - 8 - 4*nt.n), nt.numSyms - 8},
 	}
+	var why []string
 	for _, c := range candidates {
-		addrs, ok := readAddresses(b, c.offsets, c.relBase, nt.n)
-		if !ok {
+		addrs, err := readAddresses(b, c.offsets, c.relBase, nt.n)
+		if err != nil {
+			why = append(why, fmt.Sprintf("%v: %v", c.layout, err))
 			continue
 		}
 		syms, err := expandNames(b, tk, nt, addrs)
 		if err != nil {
 			return nil, err
 		}
+		if err := selfConsistent(syms, tk, nt, c); err != nil {
+			why = append(why, fmt.Sprintf("%v: %v", c.layout, err))
+			continue
+		}
 		return &found{syms: syms, layout: c.layout}, nil
 	}
-	return nil, fmt.Errorf("%w: no address table fits %d symbols", ErrMalformed, nt.n)
+	return nil, fmt.Errorf("%w: no address table fits the %d names (%s)", ErrMalformed, nt.n, strings.Join(why, "; "))
+}
+
+// tablePlaces is where one layout puts the address tables.
+type tablePlaces struct {
+	layout           Layout
+	offsets, relBase int
+}
+
+// selfConsistent checks the tables against the symbols that name them:
+// newer kernels (6.12, not 6.1) list kallsyms' own tables, whose addresses
+// must then lie as far apart as the tables found.
+func selfConsistent(syms []Symbol, tk tokens, nt nameTables, c tablePlaces) error {
+	at := map[string]int{
+		"kallsyms_num_syms":      nt.numSyms,
+		"kallsyms_names":         nt.names,
+		"kallsyms_markers":       nt.markers,
+		"kallsyms_token_table":   tk.start,
+		"kallsyms_token_index":   tk.index,
+		"kallsyms_offsets":       c.offsets,
+		"kallsyms_relative_base": c.relBase,
+	}
+	addr := map[string]uint64{}
+	for _, s := range syms {
+		if _, ok := at[s.Name]; ok {
+			addr[s.Name] = s.Addr
+		}
+	}
+	ref, ok := addr["kallsyms_token_table"]
+	if !ok {
+		return nil
+	}
+	for name, a := range addr {
+		if want := ref + uint64(at[name]-tk.start); a != want {
+			return fmt.Errorf("symbol %s is at %#x, the tables put it at %#x", name, a, want)
+		}
+	}
+	return nil
 }
 
 // findNames searches backwards from the token table for the markers: an
@@ -209,11 +303,11 @@ func decodeAround(b []byte, tk tokens) (*found, error) {
 // symbol, Linux 6.2/6.3 and Debian's 6.1). The first candidate whose names
 // walk lands exactly on its markers wins.
 func findNames(b []byte, tk tokens) (nameTables, error) {
-	work := searchWork
+	s := namesSearch{work: searchWork}
 	lowest := max(0, tk.start-maxTablesBefore)
 	for m := alignDown8(tk.start - 8); m >= lowest; m -= 8 {
-		if !work.spend(1) {
-			return nameTables{}, fmt.Errorf("%w: search limit reached before the token table at %#x", ErrMalformed, tk.start)
+		if !s.work.spend(1) {
+			return nameTables{}, fmt.Errorf("%w: search limit reached looking for kallsyms_names (%v)", ErrMalformed, s)
 		}
 		for _, w := range []int{4, 8} {
 			if readUint(b, m, w) != 0 {
@@ -223,20 +317,41 @@ func findNames(b []byte, tk tokens) (nameTables, error) {
 			if k < 2 {
 				continue
 			}
-			if nt, ok := namesBefore(b, tk, m, w, k, &work); ok {
+			s.markers++
+			if nt, ok := s.namesBefore(b, tk, m, w, k); ok {
 				return nt, nil
 			}
 		}
 	}
-	return nameTables{}, fmt.Errorf("%w: no names and markers before the token table at %#x", ErrNotFound, tk.start)
+	return nameTables{}, fmt.Errorf("%w: no kallsyms_names before the token table (%v)", ErrMalformed, s)
+}
+
+// namesSearch is the state of findNames: its budget, and what it saw, for
+// the error should it fail.
+type namesSearch struct {
+	work    budget
+	markers int // candidate kallsyms_markers arrays
+	gaps    int // candidates whose markers end where no kallsyms_seqs_of_names fills the gap to the token table
+	counts  int // candidate kallsyms_num_syms words that fit their markers
+	walks   int // ... whose names stream misses its markers
+}
+
+func (s namesSearch) String() string {
+	if s.markers == 0 {
+		return fmt.Sprintf("no kallsyms_markers: no aligned array from 0 growing by %d..%d bytes a step", minMarkerGap, maxMarkerGap)
+	}
+	return fmt.Sprintf("%d candidate kallsyms_markers, %d gaps to the token table that no kallsyms_seqs_of_names fills, "+
+		"%d kallsyms_num_syms fitting the markers, %d of them with names that miss their markers",
+		s.markers, s.gaps, s.counts, s.walks)
 }
 
 // budget bounds the steps of the search for the names: crafted bytes can
 // offer many candidate markers, each with many candidate name tables. A
-// real kernel needs a few million steps.
+// real kernel needs a little more than its symbol count (Debian's:
+// 95,000 to 165,000); the budget allows for maxSymbols.
 type budget int
 
-const searchWork budget = 1 << 26
+const searchWork budget = 4 * maxSymbols
 
 func (b *budget) spend(n int) bool {
 	*b -= budget(n)
@@ -266,22 +381,36 @@ func markerRun(b []byte, m, w, limit int) int {
 // namesBefore tries markers at m, k of them (or k-1: the bytes after the
 // last marker may by chance extend the run), and looks for the
 // kallsyms_num_syms word whose names end at m.
-func namesBefore(b []byte, tk tokens, m, w, kRun int, work *budget) (nameTables, bool) {
+func (s *namesSearch) namesBefore(b []byte, tk tokens, m, w, kRun int) (nameTables, bool) {
 	for k := kRun; k >= max(2, kRun-1); k-- {
+		if !seqsMayFit(m+k*w, tk.start, k) {
+			s.gaps++
+			continue
+		}
 		last := int(readUint(b, m+(k-1)*w, w))
 		// The names start at most one block of 256 entries before the last
 		// marker's entry, measured back from the markers.
 		hi := alignDown8(m - last - 8)
 		lo := max(0, hi-maxMarkerGap)
-		for p := hi; p >= lo && work.spend(1); p -= 8 {
+		for p := hi; p >= lo && s.work.spend(1); p -= 8 {
 			n := int(binary.LittleEndian.Uint32(b[p:]))
 			if n <= 256*(k-1) || n > 256*k || binary.LittleEndian.Uint32(b[p+4:]) != 0 {
 				continue
 			}
-			nt := nameTables{numSyms: p, n: n, names: p + 8, markers: m, width: w}
-			if seqsFit(m+k*w, tk.start, n) && work.spend(n) && nt.walk(b) {
-				return nt, true
+			s.counts++
+			if !seqsFit(m+k*w, tk.start, n) {
+				s.gaps++
+				continue
 			}
+			nt := nameTables{numSyms: p, n: n, names: p + 8, markers: m, width: w}
+			if !s.work.spend(n) {
+				return nameTables{}, false
+			}
+			if !nt.walk(b) {
+				s.walks++
+				continue
+			}
+			return nt, true
 		}
 	}
 	return nameTables{}, false
@@ -292,6 +421,13 @@ func namesBefore(b []byte, tk tokens, m, w, kRun int, work *budget) (nameTables,
 func seqsFit(markersEnd, tokenTable, n int) bool {
 	start := align8(markersEnd)
 	return tokenTable == start || tokenTable == align8(start+3*n) || tokenTable == align8(start+4*n)
+}
+
+// seqsMayFit is seqsFit for any symbol count k markers allow: it rules
+// out most candidate markers before their names are searched for.
+func seqsMayFit(markersEnd, tokenTable, k int) bool {
+	gap := tokenTable - align8(markersEnd)
+	return gap == 0 || gap >= 3*(256*(k-1)+1) && gap <= align8(4*256*k)
 }
 
 // walk steps over all name entries, checking every 256th against its
@@ -331,16 +467,17 @@ func entryLen(b []byte, p int) (n, hdr int, ok bool) {
 
 // readAddresses decodes kallsyms_offsets against kallsyms_relative_base and
 // accepts them only if they are sorted, as the build sorts symbols by
-// address, and start at the base. With CONFIG_KALLSYMS_ABSOLUTE_PERCPU, non-negative offsets are
-// absolute (per-cpu) values and negative ones count down from base-1;
-// without it, all offsets are unsigned distances from base.
-func readAddresses(b []byte, offsets, relBase, n int) ([]uint64, bool) {
+// address, and start at the base. With CONFIG_KALLSYMS_ABSOLUTE_PERCPU,
+// non-negative offsets are absolute (per-cpu) values and negative ones
+// count down from base-1; without it, all offsets are unsigned distances
+// from base.
+func readAddresses(b []byte, offsets, relBase, n int) ([]uint64, error) {
 	if offsets < 0 || relBase < 0 || offsets+4*n > len(b) || relBase+8 > len(b) {
-		return nil, false
+		return nil, errors.New("offsets or relative base outside the bytes searched")
 	}
 	base := binary.LittleEndian.Uint64(b[relBase:])
-	if base>>47 != 0x1ffff { // a kernel-half x86-64 address
-		return nil, false
+	if base>>47 != 0x1ffff {
+		return nil, fmt.Errorf("relative base %#x is not a kernel address", base)
 	}
 	raw := b[offsets : offsets+4*n]
 	absPercpu := false
@@ -363,7 +500,7 @@ func readAddresses(b []byte, offsets, relBase, n int) ([]uint64, bool) {
 			addrs[i] = base - 1 - uint64(int64(off))
 		}
 		if i > 0 && addrs[i] < addrs[i-1] {
-			return nil, false
+			return nil, fmt.Errorf("address %d is below the one before", i)
 		}
 		if firstRel < 0 && (!absPercpu || off < 0) {
 			firstRel = i
@@ -371,10 +508,13 @@ func readAddresses(b []byte, offsets, relBase, n int) ([]uint64, bool) {
 	}
 	// The base is the lowest relative symbol's address, and a real table
 	// spans more than one address (filler bytes decode as constant).
-	if firstRel < 0 || addrs[firstRel] != base || addrs[n-1] == base {
-		return nil, false
+	if firstRel < 0 || addrs[firstRel] != base {
+		return nil, fmt.Errorf("the lowest address is not the relative base %#x", base)
 	}
-	return addrs, true
+	if addrs[n-1] == base {
+		return nil, errors.New("every address is the relative base")
+	}
+	return addrs, nil
 }
 
 // expandNames decodes every name entry through the token table.

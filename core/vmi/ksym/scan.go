@@ -38,7 +38,7 @@ const (
 // vmi.ErrOutOfRange (holes) are skipped.
 func Scan(mem vmi.PhysMem, size uint64) (*Table, error) {
 	buf := make([]byte, scanChunk+len(digitTokens)-1)
-	var firstErr error
+	var rej rejects
 	tables := 0
 	for pa := uint64(0); pa < size; pa += scanChunk {
 		n := min(uint64(len(buf)), size-pa)
@@ -56,12 +56,15 @@ func Scan(mem vmi.PhysMem, size uint64) (*Table, error) {
 			// Most runs of digit tokens are not in a token table; settle
 			// that in the chunk when it holds enough around the run.
 			if hit >= peekBefore && hit+peekAfter <= len(chunk) {
-				if _, ok := tokenTableAt(chunk, hit); !ok {
+				if _, err := tokenTableAt(chunk, hit); err != nil {
+					rej.add(pa+uint64(hit), err, false)
 					continue
 				}
 			}
 			t, err := tryHit(mem, size, pa+uint64(hit))
-			if errors.Is(err, errNoTokenTable) {
+			var noTable noTokenTable
+			if errors.As(err, &noTable) {
+				rej.add(pa+uint64(hit), noTable.err, false)
 				continue
 			}
 			if tables++; tables > maxTables {
@@ -70,18 +73,16 @@ func Scan(mem vmi.PhysMem, size uint64) (*Table, error) {
 			if err == nil {
 				return t, nil
 			}
-			if firstErr == nil {
-				firstErr = err
-			}
+			rej.add(pa+uint64(hit), err, true)
 		}
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	return nil, ErrNotFound
+	return nil, rej.err()
 }
 
-var errNoTokenTable = errors.New("no token table here")
+// noTokenTable says why the digit tokens at a place are not in a token table.
+type noTokenTable struct{ err error }
+
+func (e noTokenTable) Error() string { return e.err.Error() }
 
 // tryHit decodes the tables around digit tokens found at physical hit.
 func tryHit(mem vmi.PhysMem, size, hit uint64) (*Table, error) {
@@ -89,22 +90,21 @@ func tryHit(mem vmi.PhysMem, size, hit uint64) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	tk, ok := tokenTableAt(peek, int(hit-peekAt))
-	if !ok {
-		return nil, errNoTokenTable
+	tk, err := tokenTableAt(peek, int(hit-peekAt))
+	if err != nil {
+		return nil, noTokenTable{err}
 	}
 	tablePA := peekAt + uint64(tk.start)
 	win, winAt, err := readWindow(mem, size, tablePA, maxTablesBefore, maxTablesAfter)
 	if err != nil {
 		return nil, err
 	}
-	tk, ok = tokenTableAt(win, int(hit-winAt))
-	if !ok {
-		return nil, errNoTokenTable
+	if tk, err = tokenTableAt(win, int(hit-winAt)); err != nil {
+		return nil, noTokenTable{err}
 	}
 	f, err := decodeAround(win, tk)
 	if err != nil {
-		return nil, fmt.Errorf("kallsyms at %#x: %w", tablePA, err)
+		return nil, err
 	}
 	t := newTable(f.syms)
 	t.layout = f.layout
@@ -161,30 +161,33 @@ const bannerPrefix = "Linux version "
 // locateImage finds the physical address of _text from the physical
 // address of the token table. Kernels that list kallsyms_token_table
 // (6.12 does) give it directly; otherwise every physAlign-aligned address
-// below the table is tried, and the one where linux_banner reads as such
-// wins (with sys_call_table[0] == __x64_sys_read to break ties).
+// below the table from which the image reaches the table is tried. A
+// candidate must hold linux_banner where the symbols say, and, when the
+// symbols name them, a sys_call_table whose first entry is
+// __x64_sys_read: tables copied elsewhere (a decoy) fail that.
 func (t *Table) locateImage(mem vmi.PhysMem, size, tablePA uint64) error {
 	text, banner, err := t.bannerSyms()
 	if err != nil {
 		return err
 	}
+	span := uint64(maxImageSpan)
+	if t.end > text {
+		span = min(span, t.end-text)
+	}
 	var cands []uint64
 	if tt, ok := t.Lookup("kallsyms_token_table"); ok && tt > text && tt-text <= tablePA {
 		cands = []uint64{tablePA - (tt - text)}
 	} else {
-		for c := tablePA &^ (physAlign - 1); c+maxImageSpan > tablePA; c -= physAlign {
+		for c := tablePA &^ (physAlign - 1); c+span > tablePA; c -= physAlign {
 			cands = append(cands, c)
 			if c == 0 {
 				break
 			}
 		}
 	}
-	hits := t.withBanner(mem, size, text, banner, cands)
-	if len(hits) > 1 {
-		hits = t.bySyscallTable(mem, size, text, hits)
-	}
+	hits := t.bySyscallTable(mem, size, text, t.withBanner(mem, size, text, banner, cands))
 	if len(hits) != 1 {
-		return fmt.Errorf("%w: %d places fit linux_banner below the tables at %#x", ErrNoLoadAddress, len(hits), tablePA)
+		return fmt.Errorf("%w: %d places fit linux_banner and sys_call_table below the tables at %#x", ErrNoLoadAddress, len(hits), tablePA)
 	}
 	t.physText, t.hasPhys = hits[0], true
 	return nil

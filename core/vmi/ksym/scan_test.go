@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"testing"
 
 	"nitro/core/vmi"
@@ -44,30 +45,21 @@ const (
 )
 
 // synthGuest lays out a kernel image at physText: a banner, a syscall table
-// and the kallsyms tables. withTableSym lists kallsyms_token_table among the
-// symbols, as Linux 6.12 does.
-func synthGuest(t *testing.T, physText uint64, layout Layout, withTableSym bool) *ram {
+// and the kallsyms tables of n symbols. withTableSym lists the tables
+// among the symbols, as Linux 6.12 does.
+func synthGuest(t *testing.T, physText uint64, layout Layout, withTableSym bool, n int, more map[string]uint64) *ram {
 	t.Helper()
 	extra := map[string]uint64{
 		"linux_banner":   synthBanner,
 		"sys_call_table": synthSCT,
 		"__x64_sys_read": synthRead,
 	}
-	if withTableSym {
-		extra["kallsyms_token_table"] = 0 // fixed below, once the layout is known
-	}
+	maps.Copy(extra, more)
 	opts := synthOpts{layout: layout, seqsWidth: 3}
-	syms := synthSymbols(600, synthText, extra)
-	tables, lay := buildKallsyms(syms, opts)
+	syms := synthSymbols(n, synthText, extra)
+	tables, _ := buildKallsyms(syms, opts)
 	if withTableSym {
-		for i := range syms {
-			if syms[i].name == "kallsyms_token_table" {
-				syms[i].addr = synthText + synthTables + uint64(lay.tokenTable)
-			}
-		}
-		// The tables are sorted by address; the new address still sorts
-		// after the other symbols, so only the offsets change.
-		tables, _ = buildKallsyms(sortSynth(syms), opts)
+		tables, _ = buildSelfListing(syms, opts, synthText+synthTables, 0)
 	}
 	m := &ram{b: make([]byte, 32<<20)}
 	copy(m.b[physText+synthBanner:], "Linux version 6.1.0-synthetic")
@@ -82,13 +74,16 @@ func TestScanFindsImage(t *testing.T) {
 		name         string
 		layout       Layout
 		withTableSym bool
+		n            int
+		more         map[string]uint64
 	}{
-		{"6.1-like", OffsetsFirst, false},
-		{"6.12-like", OffsetsLast, true},
-		{"offsets-last without table symbol", OffsetsLast, false},
+		{"6.1-like", OffsetsFirst, false, 600, nil},
+		{"6.12-like", OffsetsLast, true, 600, nil},
+		{"offsets-last without table symbol", OffsetsLast, false, 600, nil},
+		{"6.1 seqs flush against the token table", OffsetsFirst, false, flushN, flushMore},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := synthGuest(t, physText, tc.layout, tc.withTableSym)
+			m := synthGuest(t, physText, tc.layout, tc.withTableSym, tc.n, tc.more)
 			// A decoy banner 2 MiB lower makes the syscall table decide.
 			copy(m.b[physText-physAlign+synthBanner:], bannerPrefix)
 			// A hole in the chunk that holds the image makes the scan read it page-wise.
@@ -113,6 +108,25 @@ func TestScanFindsImage(t *testing.T) {
 	}
 }
 
+// TestScanSkipsDecoy plants a copy of the tables and a banner lower in
+// memory, as a guest process could: without the syscall table the copy
+// does not place an image, and the scan goes on to the kernel's own.
+func TestScanSkipsDecoy(t *testing.T) {
+	const physText, decoyText = 0xa00000, 0
+	for _, layout := range []Layout{OffsetsFirst, OffsetsLast} {
+		m := synthGuest(t, physText, layout, false, 600, nil)
+		copy(m.b[decoyText+synthTables:], m.b[physText+synthTables:physText+synthTables+0x100000])
+		copy(m.b[decoyText+synthBanner:], bannerPrefix)
+		tab, err := Scan(m, uint64(len(m.b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pa, _ := tab.PhysText(); pa != physText {
+			t.Errorf("%v: PhysText = %#x, want %#x", layout, pa, physText)
+		}
+	}
+}
+
 func TestScanErrors(t *testing.T) {
 	t.Run("no kernel", func(t *testing.T) {
 		m := &ram{b: make([]byte, 8<<20)}
@@ -121,7 +135,7 @@ func TestScanErrors(t *testing.T) {
 		}
 	})
 	t.Run("no banner", func(t *testing.T) {
-		m := synthGuest(t, 0xa00000, OffsetsFirst, false)
+		m := synthGuest(t, 0xa00000, OffsetsFirst, false, 600, nil)
 		clear(m.b[0xa00000+synthBanner : 0xa00000+synthBanner+16])
 		if _, err := Scan(m, uint64(len(m.b))); !errors.Is(err, ErrNoLoadAddress) {
 			t.Fatalf("err = %v, want ErrNoLoadAddress", err)
@@ -145,7 +159,7 @@ func (f failing) WritePhys([]byte, uint64) error { return f.err }
 // addresses are not the running kernel's (link-time under KASLR) is refused.
 func TestLocateFromFile(t *testing.T) {
 	const physText = 0xa00000
-	m := synthGuest(t, physText, OffsetsFirst, false)
+	m := synthGuest(t, physText, OffsetsFirst, false, 600, nil)
 	copy(m.b[physText-physAlign+synthBanner:], bannerPrefix) // a decoy
 	found, err := Scan(m, uint64(len(m.b)))
 	if err != nil {
@@ -181,4 +195,21 @@ func TestLocateFromFile(t *testing.T) {
 	if err := linkTime.Locate(m, uint64(len(m.b))); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("Locate of moved symbols: %v, want ErrMismatch", err)
 	}
+}
+
+// FuzzScan gives Scan hostile guest memory: it must come back with a table
+// or an error, never panic.
+func FuzzScan(f *testing.F) {
+	syms := synthSymbols(300, synthText, map[string]uint64{"linux_banner": 0x100})
+	for _, v := range synthVariants {
+		tables, _ := buildKallsyms(syms, v.opts)
+		f.Add(tables)
+		f.Add(append(append(make([]byte, 0x100), bannerPrefix...), tables...))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tab, err := Scan(&ram{b: b}, uint64(len(b)))
+		if err == nil && tab.Len() == 0 {
+			t.Fatal("found an empty table without error")
+		}
+	})
 }

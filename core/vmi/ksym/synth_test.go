@@ -24,7 +24,7 @@ type synthOpts struct {
 
 // synthLayout records where the builder put each table, as offsets into the blob.
 type synthLayout struct {
-	tokenTable, relBase, offsets int
+	names, markers, tokenTable, relBase, offsets int
 }
 
 // multiTokens are the compression tokens the builder uses besides single
@@ -62,17 +62,28 @@ func buildKallsyms(syms []synthSym, o synthOpts) ([]byte, synthLayout) {
 	// Code 0 is never a character; give it a token, as real tables do.
 	tok[0] = "D__"
 
+	// Greedy, longest token first, as multi-byte tokens are few: the
+	// builder must be quick for the 70,000 symbols of a real-sized table.
+	var multi []int
+	for c, t := range tok {
+		if len(t) > 1 {
+			multi = append(multi, c)
+		}
+	}
+	slices.SortStableFunc(multi, func(a, b int) int { return len(tok[b]) - len(tok[a]) })
 	encode := func(s string) []byte {
 		var out []byte
+	next:
 		for s != "" {
-			best, bestLen := -1, 0
-			for c, t := range tok {
-				if len(t) > bestLen && strings.HasPrefix(s, t) {
-					best, bestLen = c, len(t)
+			for _, c := range multi {
+				if strings.HasPrefix(s, tok[c]) {
+					out = append(out, byte(c))
+					s = s[len(tok[c]):]
+					continue next
 				}
 			}
-			out = append(out, byte(best))
-			s = s[bestLen:]
+			out = append(out, s[0])
+			s = s[1:]
 		}
 		return out
 	}
@@ -121,6 +132,7 @@ func buildKallsyms(syms []synthSym, o synthOpts) ([]byte, synthLayout) {
 	w.u32(uint32(len(syms)))
 	w.align()
 	names := len(w.b)
+	lay.names = names
 	var markers []uint32
 	for i, s := range syms {
 		if i%256 == 0 {
@@ -135,6 +147,7 @@ func buildKallsyms(syms []synthSym, o synthOpts) ([]byte, synthLayout) {
 		w.b = append(w.b, e...)
 	}
 	w.align()
+	lay.markers = len(w.b)
 	for _, m := range markers {
 		w.u32(m)
 	}
@@ -159,6 +172,27 @@ func buildKallsyms(syms []synthSym, o synthOpts) ([]byte, synthLayout) {
 	}
 	w.align()
 	return w.b, lay
+}
+
+// buildSelfListing builds tables that list kallsyms_names and
+// kallsyms_token_table among their symbols, as Linux 6.12 does, for tables
+// loaded at address at; skew moves kallsyms_names off its place. No other
+// symbol may lie in the tables.
+func buildSelfListing(syms []synthSym, o synthOpts, at uint64, skew int) ([]byte, synthLayout) {
+	// Placeholders at the tables' start sort where the real addresses will.
+	syms = sortSynth(append(slices.Clone(syms),
+		synthSym{name: "kallsyms_names", typ: 'D', addr: at},
+		synthSym{name: "kallsyms_token_table", typ: 'D', addr: at + 1}))
+	_, lay := buildKallsyms(syms, o)
+	for i := range syms {
+		switch syms[i].name {
+		case "kallsyms_names":
+			syms[i].addr = at + uint64(lay.names+skew)
+		case "kallsyms_token_table":
+			syms[i].addr = at + uint64(lay.tokenTable)
+		}
+	}
+	return buildKallsyms(syms, o)
 }
 
 // synthSymbols returns n symbols in kallsyms order: a few per-cpu ones,

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 )
 
 // MaxVmlinuxSize caps the decompressed kernel: a hostile or corrupt image
@@ -47,6 +48,9 @@ var (
 	magicXZ   = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
 	magicGzip = []byte{0x1f, 0x8b}
+	// magicLZ4 starts LZ4's legacy frame, the one the kernel build writes
+	// (Debian's cloud 6.1 kernels use it).
+	magicLZ4 = []byte{0x02, 0x21, 0x4c, 0x18}
 )
 
 // Payload returns the compressed kernel inside a bzImage, as the boot
@@ -103,6 +107,8 @@ func Extract(image []byte) ([]byte, error) {
 		if z, err = gzip.NewReader(bytes.NewReader(p)); err == nil {
 			r = z
 		}
+	case bytes.HasPrefix(p, magicLZ4):
+		r = lz4.NewReader(bytes.NewReader(p))
 	default:
 		return nil, fmt.Errorf("%w: payload starts % x", ErrUnsupportedCompression, p[:min(len(p), 4)])
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 )
 
 // makeBzImage wraps a compressed payload the way the kernel build does:
@@ -48,11 +49,20 @@ func compressed(t testing.TB, plain []byte) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The kernel build writes LZ4's legacy frame (lz4 -l).
+	var lz bytes.Buffer
+	lw := lz4.NewWriter(&lz)
+	if err := lw.Apply(lz4.LegacyOption(true)); err != nil {
+		t.Fatal(err)
+	}
+	lw.Write(plain)
+	lw.Close()
 	// bcj.bin.xz was made with: xz --check=crc32 --x86 --lzma2=dict=1MiB
 	return map[string][]byte{
 		"xz+x86": readTestdata(t, "bcj.bin.xz"),
 		"zstd":   enc.EncodeAll(plain, nil),
 		"gzip":   gz.Bytes(),
+		"lz4":    lz.Bytes(),
 	}
 }
 
