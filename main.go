@@ -39,7 +39,7 @@ Commands:
   ps [--tree] [--json] DOMAIN
              list the guest's processes, read from its memory
   trace [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D]
-        [--format json|text] [-o FILE] DOMAIN
+        [--format json|text] [-o FILE] [--inject SET:error=ERRNO[:when=N+]] DOMAIN
              print the guest's system calls (see nitro trace -h)
   symbols DOMAIN
              print the kernel's symbols found in guest memory (/proc/kallsyms form)

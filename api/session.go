@@ -13,6 +13,8 @@ var (
 	ErrAttached = errors.New("another nitro is attached to this domain")
 	// ErrNotSupported: the host, the VM or the listener lacks what was asked.
 	ErrNotSupported = errors.New("not supported by this host or VM")
+	// ErrNotArmed: clearing an injection that is not armed.
+	ErrNotArmed = errors.New("no such injection is armed")
 )
 
 // Session is one attached domain. Info, Held, Stats and Subscribe do no
@@ -39,6 +41,18 @@ type Session interface {
 
 	Break(ctx context.Context, b Breakpoint) error
 	ClearBreak(ctx context.Context, b Breakpoint) error
+	// Inject arms a fault injection (see Injection); one with the same
+	// text as an armed one replaces it, counts restarted. Where a call
+	// matches several, the last armed decides, as strace's last -e inject
+	// does. It fails, saying why, on a name or errno the guest does not
+	// know, or with ErrNotSupported where the session stops too late to
+	// skip a call (--syscalls under the gdbstub listener stops at the
+	// call's handler, after the kernel chose it). Stats lists the armed
+	// injections.
+	Inject(ctx context.Context, i Injection) error
+	// ClearInjection disarms the armed injection whose text (String) is
+	// i's; ErrNotArmed when there is none.
+	ClearInjection(ctx context.Context, i Injection) error
 	// Edit changes the held call; it returns the held call as it now stands.
 	Edit(ctx context.Context, e Edit) (Held, error)
 	Continue(ctx context.Context) error
@@ -76,19 +90,29 @@ type Stats struct {
 	// Paused says the guest is stopped for the user: a held call, a Pause,
 	// or a pause made outside nitro, left in place until resumed there.
 	Paused bool
+	// Injections are the armed fault injections, in the order armed.
+	Injections []ArmedInjection
+	// InjectErrors counts injections that could not be carried out: the
+	// call's number or result could not be written.
+	InjectErrors uint64
 }
 
-// Breakpoint holds every call of a system call, by name, at its entry; or
-// only one process's calls when PID is not 0.
+// Breakpoint holds every call of a system call, by name, at its entry (at
+// its exit with Exit, where its return value can be edited); or only one
+// process's calls when PID is not 0.
 type Breakpoint struct {
 	Name string
 	PID  int
+	Exit bool
 }
 
 // Held is a system call stopped at a break: its vCPU waits until Continue.
 type Held struct {
 	Call Syscall
 	Regs []Register // the vCPU's general registers at the stop
+	// Uses says, per argument of Call, what the call does with the memory
+	// the argument points to: what an edit of it may be.
+	Uses []ArgUse
 }
 
 // Register is one named register of the held vCPU.
@@ -97,12 +121,24 @@ type Register struct {
 	Value uint64
 }
 
-// Edit changes one thing of the held call: a register by name, an
-// argument's value, or (Data non-nil) the bytes in guest memory the
-// argument points to.
+// Edit changes one thing of the held call: a register by name, the return
+// value, an argument's value, or (Data non-nil) the bytes in guest memory
+// the argument points to. Bytes never overwrite memory past what the
+// argument's data holds: what does not fit there is refused, or, for a
+// String or a Buffer growing with Len, placed in free memory of the
+// process (below its stack's red zone) with the argument pointing to it.
+// A refused edit changes nothing and its error says why.
 type Edit struct {
 	Reg   string // when set, Value goes to this register and Arg is ignored
+	Ret   bool   // when set, Value is the call's return value (at an exit only)
 	Arg   int    // argument index, from 0
 	Value uint64
 	Data  []byte
+	// String says Data is the text of an ArgString argument (a path, a
+	// name): it is written with its terminating NUL.
+	String bool
+	// Len sets the length argument of an ArgBuffer (ArgUse.Len: write's
+	// count) to len(Data) too. Without it Data must fit in the length the
+	// call has, of which it replaces the first len(Data) bytes.
+	Len bool
 }

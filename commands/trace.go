@@ -37,6 +37,9 @@ func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Write
 	duration := fs.Duration("duration", 0, "stop after this long")
 	format := fs.String("format", "json", "output: json (one object per line) or text (strace style)")
 	out := fs.String("o", "", "write to this file instead of standard output")
+	var injects injectFlag
+	fs.Var(&injects, "inject", "make calls fail without running, as strace's -e inject=: SET:error=ERRNO or SET:retval=N, "+
+		"with :when=EXPR (N, N+, N+STEP, N..M), nitro's :pid=PID and :count=N; repeatable")
 	if err := fs.Parse(args); err != nil {
 		return ErrUsage
 	}
@@ -74,6 +77,11 @@ func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Write
 		return err
 	}
 	defer sess.Close()
+	for _, in := range injects {
+		if err := sess.Inject(ctx, in); err != nil {
+			return fmt.Errorf("--inject: %w", err)
+		}
+	}
 	sub := sess.Subscribe(1<<16, false)
 	runCtx, endRun := context.WithCancel(ctx)
 	defer endRun()
@@ -134,6 +142,27 @@ func syscallList(list string) ([]string, error) {
 		return nil, fmt.Errorf("--syscalls %q names no system call", list)
 	}
 	return names, nil
+}
+
+// injectFlag gathers --inject's injections, parsed as they come so a bad
+// one is refused before attaching.
+type injectFlag []api.Injection
+
+func (f *injectFlag) String() string {
+	specs := make([]string, len(*f))
+	for i, in := range *f {
+		specs[i] = in.String()
+	}
+	return strings.Join(specs, " ")
+}
+
+func (f *injectFlag) Set(spec string) error {
+	in, err := api.ParseInjection(spec)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, in)
+	return nil
 }
 
 // reportPauses says on stderr when the guest is paused from outside (virsh

@@ -97,6 +97,11 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 	s.release = release
 	if opts.Listener == ListenerGDBStub {
 		s.redetach = func(ctx context.Context) error { return detach(ctx, g.dom) }
+		if len(opts.Syscalls) > 0 {
+			// A handler's stop comes after the kernel chose the call: too
+			// late to skip it.
+			s.inj.refuse = fmt.Errorf("fault injection with --syscalls (the gdbstub listener then stops at a call's handler, once the kernel has chosen the call; trace without --syscalls to inject): %w", api.ErrNotSupported)
+		}
 	}
 	return s, nil
 }

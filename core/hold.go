@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"nitro/api"
@@ -95,6 +96,10 @@ func (s *Session) Edit(ctx context.Context, e api.Edit) (api.Held, error) {
 	return held, err
 }
 
+// ErrNotAnArgument: an edit of an argument the call shows but does not
+// take in a register (a value read from memory).
+var ErrNotAnArgument = errors.New("shown from memory, not an argument of the call: edit what it points to")
+
 func applyEdit(e api.Edit, regs *kvm.Regs, call *backend.Call) error {
 	switch {
 	case e.Reg != "":
@@ -104,19 +109,35 @@ func applyEdit(e api.Edit, regs *kvm.Regs, call *backend.Call) error {
 		}
 		*r = e.Value
 		return nil
-	case e.Data != nil:
-		return call.Arguments.WriteBytes(e.Arg, e.Data)
+	case e.Ret:
+		return call.Arguments.SetReturn(e.Value)
 	}
-	return call.Arguments.Set(e.Arg, e.Value)
+	// The edit names the argument as the call is shown.
+	i := call.Arguments.Shown(e.Arg)
+	if i < 0 {
+		return fmt.Errorf("arg%d: %w", e.Arg, ErrNotAnArgument)
+	}
+	switch {
+	case e.Data != nil && e.String:
+		return call.Arguments.WriteString(i, e.Data)
+	case e.Data != nil:
+		return call.Arguments.WriteBuffer(i, e.Data, e.Len)
+	}
+	return call.Arguments.Set(i, e.Value)
 }
 
 // heldOf is the API's view of a held call.
 func heldOf(call *backend.Call, regs *kvm.Regs) api.Held {
-	h := api.Held{Call: call.Syscall, Regs: make([]api.Register, len(kvm.RegNames))}
+	h := api.Held{Call: call.Syscall, Regs: make([]api.Register, len(kvm.RegNames)), Uses: make([]api.ArgUse, len(call.Args))}
 	h.Call.Args = append([]api.Arg(nil), call.Args...) // the back end reuses its slice
 	for i, n := range kvm.RegNames {
 		v, _ := regs.Ref(n)
 		h.Regs[i] = api.Register{Name: n, Value: *v}
+	}
+	for i := range h.Uses {
+		if a := call.Arguments.Shown(i); a >= 0 {
+			h.Uses[i] = call.Arguments.Use(a)
+		}
 	}
 	return h
 }
@@ -154,14 +175,14 @@ func (s *Session) setHolding(v bool) {
 	s.mu.Unlock()
 }
 
-// shouldHold says whether call stops for the user.
+// shouldHold says whether call stops for the user: at its entry, or at
+// its exit for a break with Exit.
 func (s *Session) shouldHold(call *backend.Call) bool {
-	if call.Direction != kvm.Enter {
-		return false
-	}
+	exit := call.Direction == kvm.Exit
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.breaks[api.Breakpoint{Name: call.Name}] || s.breaks[api.Breakpoint{Name: call.Name, PID: call.Process.PID}]
+	return s.breaks[api.Breakpoint{Name: call.Name, Exit: exit}] ||
+		s.breaks[api.Breakpoint{Name: call.Name, PID: call.Process.PID, Exit: exit}]
 }
 
 // hold keeps ev's vCPU stopped and serves edits until Continue or ctx ends.

@@ -52,6 +52,7 @@ type Session struct {
 	stats struct {
 		events, hookErrors, decodeErrors, resumedOutside atomic.Uint64
 	}
+	inj injections // fault injection (inject.go)
 }
 
 var _ api.Session = (*Session)(nil)
@@ -105,12 +106,15 @@ func (s *Session) Run(ctx context.Context) error {
 			return fmt.Errorf("waiting for the next event: %w", err)
 		}
 		call, herr := s.backend.Handle(ev)
+		injected := false
 		if herr == nil {
 			regs := ev.Regs
+			s.injectExit(call)
 			s.runHooks(call)
 			if s.shouldHold(call) {
 				s.hold(ctx, ev, call)
 			}
+			injected = s.injectEntry(call)
 			if ev.Regs != regs {
 				herr = s.listener.SetRegs(ev)
 			}
@@ -118,6 +122,9 @@ func (s *Session) Run(ctx context.Context) error {
 		cerr := herr
 		if !errors.Is(herr, kvm.ErrResumedOutside) {
 			cerr = s.listener.Continue(ev)
+		}
+		if injected && (herr != nil || cerr != nil) {
+			s.dropExit(call.Process.TID) // the call ran unchanged, or nothing follows
 		}
 		switch {
 		case errors.Is(cerr, kvm.ErrResumedOutside):
@@ -162,6 +169,8 @@ func (s *Session) Stats() api.Stats {
 		HookErrors:     s.stats.hookErrors.Load(),
 		ResumedOutside: s.stats.resumedOutside.Load(),
 		Paused:         s.paused(),
+		Injections:     s.inj.list(),
+		InjectErrors:   s.inj.errors.Load(),
 	}
 	s.mu.Lock()
 	for _, sub := range s.subs {

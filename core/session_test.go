@@ -146,6 +146,11 @@ func (b *fakeBackend) Handle(ev *kvm.Event) (*backend.Call, error) {
 }
 
 func (b *fakeBackend) Redecode(call *backend.Call) error {
+	if call.Direction == kvm.Exit {
+		call.Ret = int64(b.args.regs.RAX)
+		call.RetText = fmt.Sprint(call.Ret)
+		return nil
+	}
 	call.Args[0] = api.Arg{Raw: b.args.regs.RDI, Text: fmt.Sprint(b.args.regs.RDI)}
 	return nil
 }
@@ -156,7 +161,16 @@ type fakeArgs struct {
 	exit bool
 }
 
-func (a *fakeArgs) Len() int       { return 1 }
+func (a *fakeArgs) Len() int { return 1 }
+
+// Shown: the fake shows its one argument, and the call number after it as
+// a value read from elsewhere.
+func (a *fakeArgs) Shown(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return -1
+}
 func (a *fakeArgs) Get(int) uint64 { return a.regs.RDI }
 func (a *fakeArgs) Set(i int, v uint64) error {
 	if i != 0 || a.exit {
@@ -167,6 +181,11 @@ func (a *fakeArgs) Set(i int, v uint64) error {
 }
 func (a *fakeArgs) ReadBytes(int, int) ([]byte, error) { return nil, errors.New("no memory") }
 func (a *fakeArgs) WriteBytes(int, []byte) error       { return errors.New("no memory") }
+func (a *fakeArgs) Use(int) backend.ArgUse             { return backend.ArgUse{Kind: backend.ArgValue, Len: -1} }
+func (a *fakeArgs) WriteString(int, []byte) error      { return errors.New("no memory") }
+func (a *fakeArgs) WriteBuffer(int, []byte, bool) error {
+	return errors.New("no memory")
+}
 func (a *fakeArgs) SetNumber(nr uint64) error {
 	if a.exit {
 		return errors.New("not at an entry")
@@ -311,6 +330,9 @@ func TestBreakHoldsEditsAndContinues(t *testing.T) {
 	}
 	if h.Call.Args[0].Raw != 7 || h.Call.Args[0].Text != "7" {
 		t.Errorf("after the edit the held call reads %+v", h.Call.Args)
+	}
+	if _, err := s.Edit(ctx, api.Edit{Arg: 1, Value: 9}); !errors.Is(err, ErrNotAnArgument) {
+		t.Errorf("editing a shown value that is no argument: %v, want ErrNotAnArgument", err)
 	}
 	if err := s.ClearBreak(ctx, api.Breakpoint{Name: "read"}); err != nil {
 		t.Fatal(err)

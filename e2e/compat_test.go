@@ -14,10 +14,10 @@ import (
 // and the vDSO (lab/guest/probe32.c).
 var probe32Calls = []string{"getpid", "getppid", "open", "read", "close", "open", "write", "exit_group"}
 
-// probe32Line is nitro-probe32's console line: its pid and parent, and how
-// the vDSO entered the kernel.
+// probe32Line is nitro-probe32's first console line: its pid and parent,
+// and how the vDSO entered the kernel.
 func probe32Line(pid int) *regexp.Regexp {
-	return regexp.MustCompile(fmt.Sprintf(`(?m)^nitro-probe32: pid %d ppid (\d+) via (\S+) read 18 bytes: nitro probe (input|OTHER)`, pid))
+	return regexp.MustCompile(fmt.Sprintf(`^nitro-probe32: pid %d ppid (\d+) via (\S+) read 18 bytes: nitro probe (input|OTHER)$`, pid))
 }
 
 // TestTraceCompat traces the 32-bit nitro-probe32 on each guest: int 0x80,
@@ -57,9 +57,13 @@ func checkProbe32Run(t *testing.T, g lab.Guest, pid int, evs []traceEvent, via s
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := probe32Line(pid).FindStringSubmatch(log)
+	out, err := probeOutputOf(log, "nitro-probe32", pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := probe32Line(pid).FindStringSubmatch(out.line)
 	if line == nil {
-		t.Fatalf("guest printed no nitro-probe32 line for pid %d", pid)
+		t.Fatalf("pid %d printed %q", pid, out.line)
 	}
 	if line[2] != via {
 		t.Errorf("pid %d entered by %s, want %s: the lab's CPU vendor changed?", pid, line[2], via)
@@ -72,8 +76,9 @@ func checkProbe32Run(t *testing.T, g lab.Guest, pid int, evs []traceEvent, via s
 		{[]string{"3", `"nitro probe input\n"`, "128"}, 18, ""},
 		{[]string{"3"}, 0, ""},
 		{[]string{`"/nonexistent/nitro-probe32"`, "O_RDONLY"}, -2, "ENOENT"},
-		{[]string{"1"}, int64(len(line[0]) + 1), ""},
+		{[]string{"1"}, int64(out.written), ""},
 	}
+	var exits []traceEvent
 	for i, e := range evs {
 		call := i / 2
 		if e.ABI != "i386" || e.Name != probe32Calls[call] || e.PID != pid || e.PPID != ppid {
@@ -82,8 +87,10 @@ func checkProbe32Run(t *testing.T, g lab.Guest, pid int, evs []traceEvent, via s
 		}
 		if e.Direction == "exit" {
 			checkExit(t, pid, e, probe32Calls[call], wants[call])
+			exits = append(exits, e)
 		}
 	}
+	checkResults(t, pid, exits[:len(exits)-1], out)
 }
 
 // TestHookRewritesCompatOpen stops only at open (both conventions' handlers)

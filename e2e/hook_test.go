@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,8 +60,13 @@ func rewritePath(call *backend.Call, i int) error {
 	return call.Arguments.WriteBytes(i, probeOther)
 }
 
+// probeFirstLine is a probe's first console line: its name and pid.
+var probeFirstLine = regexp.MustCompile(`^(nitro-probe(?:32)?): pid (\d+) `)
+
 // runHooked traces g stopping at one system call only, with hook on its
-// entry, until the console shows want; then it detaches.
+// entry, until the console shows want, a probe's first line; then it
+// detaches. The exits of that call nitro saw in the run that printed want
+// must have returned what the probe says it got back.
 func runHooked(t *testing.T, g lab.Guest, syscall string, hook core.Hook, want *regexp.Regexp) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -70,6 +77,14 @@ func runHooked(t *testing.T, g lab.Guest, syscall string, hook core.Hook, want *
 	}
 	defer sess.Close()
 	sess.Hook(syscall, kvm.Enter, hook)
+	// Written by Run's goroutine, read once Run has returned.
+	rets := map[int][]int64{}
+	sess.Hook(syscall, kvm.Exit, func(call *backend.Call) error {
+		if strings.HasPrefix(call.Process.Comm, "nitro-probe") {
+			rets[call.Process.PID] = append(rets[call.Process.PID], call.Ret)
+		}
+		return nil
+	})
 	start, err := g.SerialSize()
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +92,8 @@ func runHooked(t *testing.T, g lab.Guest, syscall string, hook core.Hook, want *
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(runCtx) }()
-	if _, _, err := g.WaitSerial(want, start, time.Minute); err != nil {
+	m, next, err := g.WaitSerial(want, start, time.Minute)
+	if err != nil {
 		t.Fatal(err)
 	}
 	stop()
@@ -86,5 +102,37 @@ func runHooked(t *testing.T, g lab.Guest, syscall string, hook core.Hook, want *
 	}
 	if err := sess.Close(); err != nil {
 		t.Fatal(err)
+	}
+
+	probe := probeFirstLine.FindStringSubmatch(m[0])
+	if probe == nil {
+		t.Fatalf("%q is no probe's line", m[0])
+	}
+	pid, _ := strconv.Atoi(probe[2])
+	// Both lines come from one write, but reach the log one after the other.
+	if _, _, err := g.WaitSerial(regexp.MustCompile(`^`+probe[1]+`: pid `+probe[2]+` results`), next, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	log, err := g.Serial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := probeOutputOf(log, probe[1], pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []probeResult
+	for _, r := range out.results {
+		if r.name == syscall {
+			got = append(got, r)
+		}
+	}
+	if len(got) != len(rets[pid]) {
+		t.Fatalf("%s pid %d: nitro saw %s return %v, the probe got %v", probe[1], pid, syscall, rets[pid], got)
+	}
+	for i, r := range got {
+		if rets[pid][i] != r.ret {
+			t.Errorf("%s pid %d: nitro saw %s return %d, the probe got %s=%d", probe[1], pid, syscall, rets[pid][i], r.site, r.ret)
+		}
 	}
 }

@@ -167,21 +167,97 @@ func checkProbeRun(t *testing.T, g lab.Guest, pid int, enters, exits []traceEven
 	for i, w := range wants {
 		checkExit(t, pid, exits[i], probeCalls[i], w)
 	}
-	// The guest's own word on its pid and parent.
+	// The guest's own word on its pid and parent, and on what each call returned.
 	log, err := g.Serial()
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := regexp.MustCompile(fmt.Sprintf(`(?m)^nitro-probe: pid %d ppid (\d+) read 18 bytes`, pid)).FindStringSubmatch(log)
+	out, err := probeOutputOf(log, "nitro-probe", pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(fmt.Sprintf(`^nitro-probe: pid %d ppid (\d+) read 18 bytes: nitro probe input$`, pid)).FindStringSubmatch(out.line)
 	if line == nil {
-		t.Fatalf("guest printed no line for pid %d", pid)
+		t.Fatalf("pid %d printed %q", pid, out.line)
 	}
 	if ppid, _ := strconv.Atoi(line[1]); ppid != enters[0].PPID {
 		t.Errorf("pid %d: nitro sees ppid %d, the guest %d", pid, enters[0].PPID, ppid)
 	}
 	last := exits[len(exits)-1]
-	if !strings.HasPrefix(last.arg(1), `"nitro-probe: pid `+strconv.Itoa(pid)) || last.Ret != int64(len(line[0]))+int64(len(": nitro probe input\n")) {
-		t.Errorf("pid %d: console write %s = %d", pid, last.arg(1), last.Ret)
+	if !strings.HasPrefix(last.arg(1), `"nitro-probe: pid `+strconv.Itoa(pid)) || last.Ret != int64(out.written) {
+		t.Errorf("pid %d: console write %s = %d, want %d", pid, last.arg(1), last.Ret, out.written)
+	}
+	checkResults(t, pid, exits[:len(exits)-1], out)
+}
+
+// probeOutput is what one run of a probe (nitro-probe, nitro-probe32)
+// printed with its console write: a first line with its pid, parent and
+// what it read, then the result of each call it made before, in order
+// (lab/guest/probe.c).
+type probeOutput struct {
+	line    string        // the first line, without its end
+	results []probeResult // as the probe got them, in call order
+	written int           // bytes of the write: both lines with their "\n"
+}
+
+// probeResult is what one call returned to the probe; site names the call
+// in the probe's source ("openat2", its second openat; "read").
+type probeResult struct {
+	site, name string
+	ret        int64
+}
+
+// probeResultField is one "site=result"; a site is the call's name and,
+// for a call made more than once, its number (no probe call's name ends in
+// a digit).
+var probeResultField = regexp.MustCompile(`^([a-z_]+?)(\d*)=(-?\d+)$`)
+
+// probeOutputOf finds what prog printed as pid in the serial log: the last
+// such output, as a pid the log shows twice (pids wrap) is the latest run.
+func probeOutputOf(log, prog string, pid int) (probeOutput, error) {
+	prefix := fmt.Sprintf("%s: pid %d ", prog, pid)
+	lines := strings.Split(log, "\n")
+	// The last piece has no end yet: it may be a line still being written.
+	for i := len(lines) - 2; i >= 0; i-- {
+		results, ok := strings.CutPrefix(strings.TrimSuffix(lines[i], "\r"), prefix+"results")
+		if !ok {
+			continue
+		}
+		out := probeOutput{written: len(prefix+"results"+results) + 1}
+		for _, f := range strings.Fields(results) {
+			m := probeResultField.FindStringSubmatch(f)
+			if m == nil {
+				return probeOutput{}, fmt.Errorf("%s pid %d: %q in its results line %q", prog, pid, f, lines[i])
+			}
+			ret, _ := strconv.ParseInt(m[3], 10, 64)
+			out.results = append(out.results, probeResult{site: m[1] + m[2], name: m[1], ret: ret})
+		}
+		// The first line comes just before, unless the kernel's console
+		// wrote between them.
+		for j := i - 1; j >= 0 && j >= i-5; j-- {
+			if first := strings.TrimSuffix(lines[j], "\r"); strings.HasPrefix(first, prefix) {
+				out.line = first
+				out.written += len(first) + 1
+				return out, nil
+			}
+		}
+		return probeOutput{}, fmt.Errorf("%s pid %d printed its results line %q without a first line", prog, pid, lines[i])
+	}
+	return probeOutput{}, fmt.Errorf("guest printed no results line for %s pid %d", prog, pid)
+}
+
+// checkResults checks that the exits nitro saw of pid's calls, in order,
+// returned what the probe says it got back.
+func checkResults(t *testing.T, pid int, exits []traceEvent, out probeOutput) {
+	t.Helper()
+	if len(exits) != len(out.results) {
+		t.Errorf("pid %d: nitro saw %d exits before the console write, the probe printed %d results: %v", pid, len(exits), len(out.results), out.results)
+		return
+	}
+	for i, r := range out.results {
+		if x := exits[i]; x.Name != r.name || x.Ret != r.ret {
+			t.Errorf("pid %d: exit %d is %s = %d, the probe got %s=%d", pid, i, x.Name, x.Ret, r.site, r.ret)
+		}
 	}
 }
 

@@ -27,7 +27,10 @@ LAB_STATE=${LAB_STATE:-/var/lib/nitro/lab}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$LAB_STATE/$LAB_NAME
 serial=$dir/serial.log
-virsh() { command virsh -q -c "$LAB_URI" "$@"; }
+# virsh starts polkit's text agent whenever it has a controlling terminal,
+# and with no polkit daemon running the agent prints "Authorization not
+# available..." there. Root needs no authorization: virsh runs without one.
+virsh() { setsid -w virsh -q -c "$LAB_URI" "$@"; }
 die() { echo "lab: $*" >&2; exit 1; }
 
 kernel_image() {

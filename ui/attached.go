@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -40,7 +41,8 @@ type (
 	}
 	snapMsg struct {
 		sess  api.Session
-		at    time.Time
+		at    time.Time // the tick's time; zero for the snapshot at attach
+		taken time.Time // when the process list was asked for
 		stats api.Stats
 		procs []api.Process
 		err   error
@@ -76,6 +78,7 @@ type attached struct {
 	focus    int
 	store    *calls.Store
 	snapshot []api.Process
+	snapAt   time.Time // when snapshot was asked for; zero before the first
 	stats    api.Stats
 	rate     float64
 	last     time.Time // when the previous snapshot was taken
@@ -171,10 +174,11 @@ func (a *attached) tick(every time.Duration) tea.Cmd {
 func (a *attached) snapshotCmd(at time.Time) tea.Cmd {
 	ctx, s, sub := a.ctx, a.sess, a.sub
 	return func() tea.Msg {
+		taken := time.Now()
 		procs, err := s.Processes(ctx)
 		st := s.Stats()
 		st.Dropped = sub.Dropped() // this screen's losses, not other viewers'
-		return snapMsg{sess: s, at: at, stats: st, procs: leaders(procs), err: err}
+		return snapMsg{sess: s, at: at, taken: taken, stats: st, procs: leaders(procs), err: err}
 	}
 }
 
@@ -204,8 +208,12 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 		h := msg.held
 		a.insp.SetHeld(&h)
 		a.setFocus(2)
-		m.setNote(fmt.Sprintf("break: %s held in %s[%d]; e edits, c continues",
-			escape.String(h.Call.Name), escape.String(h.Call.Process.Comm), h.Call.Process.PID), false)
+		note := fmt.Sprintf("break: %s held in %s[%d]",
+			escape.String(h.Call.Name), escape.String(h.Call.Process.Comm), h.Call.Process.PID)
+		if keys := views.Hints(", ", views.Hint(m.c.Keys.Edit, "edits"), views.Hint(m.c.Keys.Continue, "continues")); keys != "" {
+			note += "; " + keys
+		}
+		m.setNote(note, false)
 		return a.waitHeld()
 	case runEndMsg:
 		if msg.sess != a.sess {
@@ -268,7 +276,7 @@ func (a *attached) snap(msg snapMsg) {
 	}
 	a.stats = msg.stats
 	if msg.err == nil {
-		a.snapshot = msg.procs
+		a.snapshot, a.snapAt = msg.procs, msg.taken
 	}
 	a.procs.Set(a.snapshot)
 }
@@ -293,11 +301,17 @@ func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.Follow):
 		a.syscalls.SetFollow(!a.syscalls.Following())
 	case key.Matches(k, keys.Break):
-		return a.toggleBreak(m, false)
+		return a.toggleBreak(m, false, false)
 	case key.Matches(k, keys.BreakPID):
-		return a.toggleBreak(m, true)
+		return a.toggleBreak(m, true, false)
 	case key.Matches(k, keys.Edit):
 		return a.startEdit(m)
+	case key.Matches(k, keys.BreakExit): // after Edit: a keys.json binding both edits
+		return a.toggleBreak(m, false, true)
+	case key.Matches(k, keys.Inject):
+		return a.toggleInject(m, false)
+	case key.Matches(k, keys.InjectPID):
+		return a.toggleInject(m, true)
 	case key.Matches(k, keys.Continue):
 		if a.insp.Held() == nil {
 			m.setNote("no call is held", true)
@@ -320,14 +334,15 @@ func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 }
 
 // toggleBreak arms a break on the selected call's name (in its process
-// only, with perProcess), or clears it when it is armed.
-func (a *attached) toggleBreak(m *Model, perProcess bool) tea.Cmd {
+// only, with perProcess; holding its exit, with atExit), or clears it when
+// it is armed.
+func (a *attached) toggleBreak(m *Model, perProcess, atExit bool) tea.Cmd {
 	r, ok := a.syscalls.Selected()
 	if !ok {
 		m.setNote("no call selected to break on", true)
 		return nil
 	}
-	b := api.Breakpoint{Name: r.Call.Name}
+	b := api.Breakpoint{Name: r.Call.Name, Exit: atExit}
 	if perProcess {
 		b.PID = r.Call.Process.PID
 	}
@@ -335,36 +350,87 @@ func (a *attached) toggleBreak(m *Model, perProcess bool) tea.Cmd {
 	if b.PID != 0 {
 		label += fmt.Sprintf(" in pid %d", b.PID)
 	}
+	if b.Exit {
+		label += " at exit"
+	}
 	for i, have := range a.breaks {
 		if have == b {
 			return a.run("break cleared: "+label, func(ctx context.Context, s api.Session) error { return s.ClearBreak(ctx, b) },
 				func(a *attached) { a.breaks = append(a.breaks[:i:i], a.breaks[i+1:]...) })
 		}
 	}
+	if b.PID != 0 && a.exited(r) {
+		m.setNote(fmt.Sprintf("pid %d (%s) has exited: a break on it would never hit",
+			b.PID, escape.String(r.Call.Process.Comm)), true)
+		return nil
+	}
 	return a.run("break armed: "+label, func(ctx context.Context, s api.Session) error { return s.Break(ctx, b) },
 		func(a *attached) { a.breaks = append(a.breaks, b) })
 }
 
+// exited says the process of r's call is gone: the latest snapshot, asked
+// for after the call's last event, does not list it. A call newer than the
+// snapshot proves nothing: its process may have started since.
+func (a *attached) exited(r *calls.Row) bool {
+	last := r.Call.Time
+	if r.ExitTime.After(last) {
+		last = r.ExitTime
+	}
+	if a.snapAt.IsZero() || !last.Before(a.snapAt) {
+		return false
+	}
+	return !slices.ContainsFunc(a.snapshot, func(p api.Process) bool { return p.PID == r.Call.Process.PID })
+}
+
 func (a *attached) startEdit(m *Model) tea.Cmd {
-	target, label, current, ok := a.insp.Target()
+	t, ok := a.insp.Target()
 	if !ok {
-		m.setNote("nothing to edit: no call is held (arm a break with b)", true)
+		note := "nothing to edit: no call is held"
+		if k := views.KeyName(m.c.Keys.Break); k != "" {
+			note += " (arm a break with " + k + ")"
+		}
+		m.setNote(note, true)
 		return nil
 	}
 	a.setFocus(2)
-	m.prompt.Open("edit "+label+" (number or \"string\"): ", current, editPurpose{target})
+	m.prompt.Open("edit "+t.Label+" ("+t.Hint()+"): ", t.Current, editPurpose{t})
 	return nil
 }
 
-func (a *attached) edit(m *Model, target api.Edit, input string) tea.Cmd {
-	e, err := views.ParseEdit(target, input)
+// edit reads the edit prompt's input for t. Bytes of a length other than
+// a buffer's length argument holds ask first whether that changes too.
+func (a *attached) edit(m *Model, t views.EditTarget, input string) tea.Cmd {
+	e, err := views.ParseEdit(t, input)
 	if err != nil {
 		m.setNote(err.Error(), true)
 		return nil
 	}
+	if h := a.insp.Held(); h != nil && views.NeedsLen(t, e, h) {
+		m.prompt.Open(views.LenQuestion(t, e, h), "", lenPurpose{e})
+		return nil
+	}
+	return a.applyEdit(e)
+}
+
+// setLen applies e as the answer to the length question says.
+func (a *attached) setLen(m *Model, e api.Edit, answer string) tea.Cmd {
+	yes, err := views.ParseAnswer(answer)
+	if err != nil {
+		m.setNote(err.Error()+": nothing edited", true)
+		return nil
+	}
+	e.Len = yes
+	return a.applyEdit(e)
+}
+
+// applyEdit has the session make e; a refusal shows with the reason.
+func (a *attached) applyEdit(e api.Edit) tea.Cmd {
 	ctx, s := a.ctx, a.sess
 	return func() tea.Msg {
 		h, err := s.Edit(ctx, e)
+		if err != nil {
+			err = fmt.Errorf("edit refused: %w", err)
+		}
 		return doneMsg{sess: s, note: "edited", err: err, apply: func(a *attached) { a.insp.SetHeld(&h) }}
 	}
 }

@@ -166,11 +166,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return cmd
 	case key.Matches(k, keys.Help):
 		m.showHelp = !m.showHelp
-		m.layout()
 		return nil
 	case m.showHelp && key.Matches(k, keys.Clear):
 		m.showHelp = false
-		m.layout()
 		return nil
 	}
 	if m.att != nil {
@@ -232,10 +230,12 @@ func (m *Model) dropClosing(s api.Session) {
 	}
 }
 
-// filterPurpose and editPurpose tell PromptMsgs apart.
+// filterPurpose, editPurpose and lenPurpose (the question whether an
+// edit sets a buffer's length too) tell PromptMsgs apart.
 type (
 	filterPurpose struct{}
-	editPurpose   struct{ target api.Edit }
+	editPurpose   struct{ target views.EditTarget }
+	lenPurpose    struct{ edit api.Edit }
 )
 
 func (m *Model) promptDone(msg views.PromptMsg) tea.Cmd {
@@ -247,6 +247,10 @@ func (m *Model) promptDone(msg views.PromptMsg) tea.Cmd {
 		return m.att.setQuery(m, msg.Value)
 	case editPurpose:
 		return m.att.edit(m, p.target, msg.Value)
+	case lenPurpose:
+		return m.att.setLen(m, p.edit, msg.Value)
+	case injectPurpose:
+		return m.att.inject(m, msg.Value)
 	}
 	return nil
 }
@@ -273,23 +277,31 @@ func (m *Model) View() string {
 		return "" // no size yet
 	}
 	if m.att == nil {
-		body := m.domains.View()
-		if m.showHelp {
-			body = m.fullHelp(m.domains, m.c.Height-1)
-		}
-		return body + "\n" + m.shortHelp(m.domains)
+		return m.withHelp(m.domains.View()+"\n"+m.shortHelp(m.domains), m.domains)
 	}
 	a := m.att
-	body := a.view()
-	if m.showHelp {
-		body = m.fullHelp(a.focused(), m.c.Height-attachedChrome)
-	}
-	return lipgloss.JoinVertical(lipgloss.Left,
-		body,
+	return m.withHelp(lipgloss.JoinVertical(lipgloss.Left,
+		a.view(),
 		views.StatusBar(m.c.Styles, m.c.Width, a.status()),
 		m.noteLine(),
 		m.shortHelp(a.focused()),
-	)
+	), a.focused())
+}
+
+// helpMargin is how much of the screen shows at least on either side of the
+// help box.
+const helpMargin = 2
+
+// withHelp lays the help of v and the global keys over screen while it is
+// shown: a box in the middle, the screen still visible around it.
+func (m *Model) withHelp(screen string, v help.KeyMap) string {
+	if !m.showHelp {
+		return screen
+	}
+	box := m.c.Styles.Overlay
+	w := max(m.c.Width-box.GetHorizontalFrameSize()-2*helpMargin, 1)
+	h := max(m.c.Height-box.GetVerticalFrameSize(), 1)
+	return views.Overlay(screen, box.Render(m.fullHelp(v, w, h)), m.c.Width, m.c.Height)
 }
 
 func (m *Model) noteLine() string {
@@ -317,24 +329,29 @@ func (m *Model) shortHelp(v help.KeyMap) string {
 	return cutLine(m.help.ShortHelpView(append(v.ShortHelp(), m.globals()...)), m.c.Width)
 }
 
-// fullHelp flows the help's columns into as many rows as the width needs
-// (bubbles/help would drop the columns that do not fit).
-func (m *Model) fullHelp(v help.KeyMap, height int) string {
+// fullHelp flows the help's columns into as many rows as width needs
+// (bubbles/help would drop the columns that do not fit), cut to height.
+func (m *Model) fullHelp(v help.KeyMap, width, height int) string {
 	k := m.c.Keys
 	groups := append(v.FullHelp(), []key.Binding{k.NextPane, k.PrevPane, k.Help, k.Quit, k.ForceQuit})
 	const gap = "   "
 	var rows, row []string
-	width := 0
+	rowW := 0
 	for _, g := range groups {
 		col := m.help.FullHelpView([][]key.Binding{g})
-		w := lipgloss.Width(col) + len(gap)
-		if width+w > m.c.Width && len(row) > 0 {
-			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...), "")
-			row, width = nil, 0
+		if col == "" {
+			continue // every key of the group is unbound
 		}
-		row = append(row, col, gap)
-		width += w
+		w := lipgloss.Width(col)
+		if len(row) > 0 && rowW+len(gap)+w > width {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...), "")
+			row, rowW = nil, 0
+		}
+		if len(row) > 0 {
+			row, rowW = append(row, gap), rowW+len(gap)
+		}
+		row, rowW = append(row, col), rowW+w
 	}
 	rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
-	return lipgloss.NewStyle().Height(height).MaxHeight(height).MaxWidth(m.c.Width).Render(strings.Join(rows, "\n"))
+	return lipgloss.NewStyle().MaxHeight(height).MaxWidth(width).Render(strings.Join(rows, "\n"))
 }

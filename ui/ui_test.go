@@ -13,6 +13,7 @@ import (
 	"nitro/api"
 	"nitro/themes"
 	"nitro/ui"
+	"nitro/ui/common"
 	"nitro/ui/uitest"
 )
 
@@ -29,6 +30,12 @@ type fixture struct {
 // the session before the UI attaches, so what it shows does not race.
 func start(t *testing.T, domain string, w, h int, batches ...[]api.Syscall) *fixture {
 	t.Helper()
+	return startKeys(t, uitest.Keys(), domain, w, h, batches...)
+}
+
+// startKeys is start with the key map keys.
+func startKeys(t *testing.T, keys *common.KeyMap, domain string, w, h int, batches ...[]api.Syscall) *fixture {
+	t.Helper()
 	hv := uitest.NewHypervisor()
 	s := uitest.NewSession()
 	for _, b := range batches {
@@ -40,7 +47,7 @@ func start(t *testing.T, domain string, w, h int, batches ...[]api.Syscall) *fix
 		t.Fatal(err)
 	}
 	m := ui.New(context.Background(), ui.Options{
-		Hypervisor: hv, Domain: domain, Palette: pal, Keys: *uitest.Keys(),
+		Hypervisor: hv, Domain: domain, Palette: pal, Keys: *keys,
 		Refresh: time.Hour, // no tick during a test: the screen depends on the events only
 	})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
@@ -141,13 +148,13 @@ func TestShutdownConfirms(t *testing.T) {
 
 func TestAttachedView(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 30), []api.Syscall{unfinished()})
-	f.waitFor("total 31", "<unfinished ...>", "Processes 4")
+	f.waitFor("Syscalls 16 ", "total 31", "<unfinished ...>", "Processes 4")
 	golden(t, f.screen())
 }
 
 func TestAttachedResize(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 30))
-	f.waitFor("total 30", "Processes 4")
+	f.waitFor("Syscalls 15 ", "total 30", "Processes 4")
 	f.tm.Send(tea.WindowSizeMsg{Width: 120, Height: 30})
 	f.waitFor("Inspector")
 	golden(t, f.screen())
@@ -166,7 +173,7 @@ func TestExitCompletesInPlace(t *testing.T) {
 
 func TestHostileCommIsEscaped(t *testing.T) {
 	f := start(t, "lab", 100, 30, uitest.Stream(1, 12))
-	f.waitFor("total 12", "Processes 4")
+	f.waitFor("Syscalls 6 ", "total 12", "Processes 4")
 	screen := f.screen()
 	if strings.ContainsAny(screen, "\x1b\x07") {
 		t.Errorf("guest bytes reached the terminal raw:\n%q", screen)
@@ -178,7 +185,7 @@ func TestHostileCommIsEscaped(t *testing.T) {
 
 func TestFilter(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 30))
-	f.waitFor("total 30")
+	f.waitFor("Syscalls 15 ", "total 30")
 	f.keys("/")
 	f.keys("name:openat", "enter")
 	f.waitFor("Syscalls 6/15")
@@ -187,7 +194,7 @@ func TestFilter(t *testing.T) {
 
 func TestFilterClears(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 30))
-	f.waitFor("total 30")
+	f.waitFor("Syscalls 15 ", "total 30")
 	f.keys("/", "ENOENT", "enter")
 	f.waitFor("Syscalls 3/15")
 	f.keys("esc")
@@ -199,7 +206,7 @@ func TestFilterClears(t *testing.T) {
 
 func TestProcessSelectionFilters(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 30))
-	f.waitFor("total 30", "Processes 4")
+	f.waitFor("Syscalls 15 ", "total 30", "Processes 4")
 	f.keys("tab", "j", "enter") // pid 1, then 42
 	f.waitFor("showing pid 42")
 	screen := f.screen()
@@ -210,7 +217,7 @@ func TestProcessSelectionFilters(t *testing.T) {
 
 func TestBreakEditContinue(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 12))
-	f.waitFor("total 12")
+	f.waitFor("Syscalls 6 ", "total 12")
 	f.keys("k", "k", "k", "k", "k") // from close(3) up to openat("/etc/passwd")
 	f.keys("b")
 	f.waitFor("break armed: openat")
@@ -255,7 +262,7 @@ func TestBreakEditContinue(t *testing.T) {
 
 func TestContinueReleasesHeld(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 12))
-	f.waitFor("total 12")
+	f.waitFor("Syscalls 6 ", "total 12")
 	f.s.Hold(api.Held{Call: uitest.Script()[0].Enter(100, uitest.Epoch)})
 	f.waitFor("HELD")
 	f.keys("c")
@@ -273,7 +280,7 @@ func TestContinueReleasesHeld(t *testing.T) {
 
 func TestPauseResumeVM(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 2))
-	f.waitFor("total 2")
+	f.waitFor("Syscalls 1 ", "total 2")
 	f.keys("p")
 	f.waitFor(" paused ")
 	if !f.s.Stats().Paused {
@@ -288,10 +295,107 @@ func TestPauseResumeVM(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 2))
-	f.waitFor("total 2")
+	f.waitFor("Syscalls 1 ", "total 2")
 	f.keys("?")
 	f.waitFor("page down")
 	golden(t, f.screen())
+}
+
+// Help is a box over the screen, not a screen of its own: the panes show
+// around it, and the help key or the clear key closes it.
+func TestHelpOverlayCloses(t *testing.T) {
+	for _, closer := range []string{"?", "esc"} {
+		f := start(t, "lab", 80, 24, uitest.Stream(1, 2))
+		f.waitFor("Syscalls 1 ", "total 2")
+		f.keys("?")
+		f.waitFor("page down")
+		f.keys(closer)
+		if screen := f.screen(); strings.Contains(screen, "page down") || !strings.Contains(screen, "Syscalls 1") {
+			t.Errorf("%s did not close the help:\n%s", closer, screen)
+		}
+	}
+}
+
+func TestHelpOverDomainList(t *testing.T) {
+	f := start(t, "", 80, 24)
+	f.waitFor("lab")
+	f.keys("?")
+	f.waitFor("attach/select")
+	screen := f.screen()
+	for _, want := range []string{"Domains", "NAME", "╭", "shut down domain", "previous pane"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("no %q on the domain list with help:\n%s", want, screen)
+		}
+	}
+	if lines := strings.Split(screen, "\n"); len(lines) != 24 {
+		t.Errorf("%d lines, want 24:\n%s", len(lines), screen)
+	}
+}
+
+// B on a call of a process gone from the snapshot refuses: that break could
+// never hit. A call newer than the snapshot may be of a process born since
+// it, and arms.
+func TestBreakPIDOnExitedProcess(t *testing.T) {
+	now := time.Now()
+	gone := api.Syscall{Seq: 1, Time: now.Add(-time.Minute), Direction: api.Enter, Name: "read",
+		Process: api.Process{PID: 55, TID: 55, PPID: 1, Comm: "gone\a"}}
+	young := api.Syscall{Seq: 2, Time: now.Add(time.Hour), Direction: api.Enter, Name: "read",
+		Process: api.Process{PID: 56, TID: 56, PPID: 1, Comm: "young"}}
+	f := start(t, "lab", 80, 24, []api.Syscall{gone, young})
+	f.waitFor("Syscalls 2 ", "init") // the rows, and init: known from the snapshot only
+	f.keys("B")                      // the newest call: young's
+	f.waitFor("break armed: read in pid 56")
+	f.keys("k", "B")
+	f.waitFor(`pid 55 (gone\x07) has exited: a break on it would never hit`)
+	f.s.Lock()
+	breaks := append([]api.Breakpoint(nil), f.s.Breaks...)
+	f.s.Unlock()
+	if len(breaks) != 1 || breaks[0] != (api.Breakpoint{Name: "read", PID: 56}) {
+		t.Errorf("breaks = %+v, want read in pid 56 only", breaks)
+	}
+}
+
+// Hints name the keys as the user bound them.
+func TestHintsNameReboundKeys(t *testing.T) {
+	keys := uitest.KeysWith(map[string][]string{"edit": {"V"}, "continue": {"C"}, "follow": {"F"}, "break": {"X", "b"}})
+	f := startKeys(t, keys, "lab", 80, 24, uitest.Stream(1, 12))
+	f.waitFor("Syscalls 6 ") // the rows k moves over, not just the snapshot's count of them
+	f.keys("k", "V")
+	f.waitFor("scrolled (F: follow)", "nothing to edit: no call is held (arm a break with X)")
+	f.s.Hold(api.Held{Call: uitest.Script()[0].Enter(100, uitest.Epoch)})
+	f.waitFor("held in cat[77]; V edits, C continues", "held at enter: V edit, C continue")
+	f.keys("C")
+	f.waitFor("continued")
+}
+
+// An unbound action's hint is left out rather than naming a dead key.
+func TestHintsOmitUnboundKeys(t *testing.T) {
+	keys := uitest.KeysWith(map[string][]string{"break": {}, "continue": {}, "follow": {}})
+	f := startKeys(t, keys, "lab", 80, 24, uitest.Stream(1, 12))
+	f.waitFor("Syscalls 6 ") // the rows k moves over
+	f.keys("k", "e")
+	f.waitFor("nothing to edit: no call is held")
+	screen := f.screen()
+	if !strings.Contains(screen, "Syscalls 6  scrolled ") || strings.Contains(screen, "follow)") {
+		t.Errorf("the scrolled pane names the unbound follow key:\n%s", screen)
+	}
+	if strings.Contains(screen, "arm a break") {
+		t.Errorf("the edit note names the unbound break key:\n%s", screen)
+	}
+
+	f = startKeys(t, keys, "lab", 80, 24, uitest.Stream(1, 12))
+	f.waitFor("Syscalls 6 ", "total 12")
+	f.s.Hold(api.Held{Call: uitest.Script()[0].Enter(100, uitest.Epoch)})
+	f.waitFor("HELD")
+	screen = f.screen()
+	for _, want := range []string{"held in cat[77]; e edits ", "held at enter: e edit "} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("no %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "continue") {
+		t.Errorf("a hint names the unbound continue key:\n%s", screen)
+	}
 }
 
 func TestQuitDetaches(t *testing.T) {
@@ -310,7 +414,7 @@ func TestQuitDetaches(t *testing.T) {
 
 func TestSessionEndQuitsWhenStartedAttached(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 2))
-	f.waitFor("total 2")
+	f.waitFor("Syscalls 1 ", "total 2")
 	f.s.End()
 	f.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	m := f.tm.FinalModel(t).(*ui.Model)

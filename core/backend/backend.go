@@ -29,8 +29,8 @@ type Backend interface {
 	// call's Arguments may be changed until the listener continues. The
 	// call is the back end's again at the next Handle.
 	Handle(ev *kvm.Event) (*Call, error)
-	// Redecode decodes a held entry again, after it or the memory it
-	// points to changed.
+	// Redecode decodes a held call again, after its arguments, the memory
+	// they point to or (at an exit) its return value changed.
 	Redecode(call *Call) error
 	// Processes lists the guest's tasks from its memory.
 	Processes() ([]Process, error)

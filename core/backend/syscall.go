@@ -9,9 +9,15 @@ type (
 	ABI     = api.ABI
 	Arg     = api.Arg
 	Syscall = api.Syscall
+	ArgUse  = api.ArgUse
 )
 
 const (
 	X8664 = api.X8664
 	I386  = api.I386
+
+	ArgValue  = api.ArgValue
+	ArgString = api.ArgString
+	ArgBuffer = api.ArgBuffer
+	ArgMemory = api.ArgMemory
 )

@@ -141,7 +141,7 @@ func (m *Memory) translate(cr3 uint64, la57 bool, va uint64) (uint64, error) {
 	if ok {
 		return c.pa | va&pageMask, nil
 	}
-	pa, err := walk(m.entry, cr3, la57, va)
+	pa, _, err := walk(m.entry, cr3, la57, va)
 	if err != nil {
 		return 0, err
 	}

@@ -12,6 +12,8 @@ const (
 	pageMask  = pageSize - 1
 
 	ptePresent  = 1 << 0
+	pteWritable = 1 << 1
+	pteUser     = 1 << 2
 	ptePageSize = 1 << 7
 
 	// physAddrMask keeps bits 51:12 of an entry or of CR3: the physical
@@ -70,41 +72,45 @@ func KernelCR3(cr3 uint64) uint64 { return cr3 & physAddrMask &^ PTIUserBit }
 type entryReader func(pa uint64) (uint64, error)
 
 // walk translates va to a guest-physical address by reading the 4- or
-// 5-level tables rooted at cr3. The walk is bounded by the number of
-// levels, so hostile tables cannot loop; entries pointing outside guest RAM
-// surface as the source's error (ErrOutOfRange).
-func walk(entryAt entryReader, cr3 uint64, la57 bool, va uint64) (uint64, error) {
+// 5-level tables rooted at cr3, and returns the AND of the entries on the
+// way, whose writable and user bits say what user code may do with the page.
+// The walk is bounded by the number of levels, so hostile tables cannot
+// loop; entries pointing outside guest RAM surface as the source's error
+// (ErrOutOfRange).
+func walk(entryAt entryReader, cr3 uint64, la57 bool, va uint64) (pa, perm uint64, err error) {
 	levels, vaBits := 4, 48
 	if la57 {
 		levels, vaBits = 5, 57
 	}
 	if !canonical(va, vaBits) {
-		return 0, fmt.Errorf("translating %#x: %w", va, ErrNonCanonical)
+		return 0, 0, fmt.Errorf("translating %#x: %w", va, ErrNonCanonical)
 	}
 	table := cr3 & physAddrMask
+	perm = ^uint64(0)
 	for level := levels; level >= 1; level-- {
 		shift := pageShift + 9*(level-1)
 		slot := table + (va>>shift&511)*8
 		entry, err := entryAt(slot)
 		if err != nil {
-			return 0, fmt.Errorf("translating %#x: reading level-%d entry at physical %#x: %w", va, level, slot, err)
+			return 0, 0, fmt.Errorf("translating %#x: reading level-%d entry at physical %#x: %w", va, level, slot, err)
 		}
 		if entry&ptePresent == 0 {
-			return 0, &PageFault{Addr: va, CR3: cr3, Level: level, Entry: entry}
+			return 0, 0, &PageFault{Addr: va, CR3: cr3, Level: level, Entry: entry}
 		}
+		perm &= entry
 		if entry&ptePageSize != 0 {
 			switch level {
 			case 2, 3: // 2 MiB and 1 GiB pages; bit 12 (PAT) falls in the offset mask
 				size := uint64(1) << shift
-				return entry&physAddrMask&^(size-1) | va&(size-1), nil
+				return entry&physAddrMask&^(size-1) | va&(size-1), perm, nil
 			case 4, 5:
-				return 0, &PageFault{Addr: va, CR3: cr3, Level: level, Entry: entry, Reserved: true}
+				return 0, 0, &PageFault{Addr: va, CR3: cr3, Level: level, Entry: entry, Reserved: true}
 			}
 			// In a PT entry bit 7 is PAT, not a page size.
 		}
 		table = entry & physAddrMask
 	}
-	return table | va&pageMask, nil
+	return table | va&pageMask, perm, nil
 }
 
 // canonical reports whether bits 63..bits-1 of va are all equal.

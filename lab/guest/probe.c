@@ -12,7 +12,8 @@
  *   close(3)                                                           = 0
  *   openat(AT_FDCWD, "/nonexistent/nitro-probe", O_RDONLY)            = -2 (ENOENT)
  *   unlink("/tmp/nitro-probe-marker")                                  = 0
- *   write(1, "nitro-probe: pid PID ppid PPID read 18 bytes: nitro probe input\n", N) = N
+ *   write(1, "nitro-probe: pid PID ppid PPID read 18 bytes: nitro probe input\n"
+ *            "nitro-probe: pid PID results getpid=PID getppid=PPID openat1=3 read=18 close1=0 openat2=3 write=19 close2=0 openat3=-2 unlink=0\n", N) = N
  *   exit_group(0)
  *
  * The paths are copied to the stack first, as most programs build theirs:
@@ -21,7 +22,12 @@
  *
  * What it prints is the guest's own view of its pid and parent, and shows
  * what it really read, so a tracer that rewrites the path of the first
- * openat can see the effect on the serial console.
+ * openat can see the effect on the serial console. The second line, written
+ * by the same write, gives the result of every call before it, in order,
+ * named by call site (openat1 is the first openat; a name without a number
+ * is made once): what the program itself got back, so a test can compare
+ * each exit a tracer saw, and see a fault a tracer injected (openat2=-13).
+ * A call not made (the read after a failed openat1) is not listed.
  */
 #include "sys.h"
 
@@ -34,23 +40,26 @@ void main_c(void)
 {
 	char input[sizeof input_path], marker_at[sizeof marker_path], missing[sizeof missing_path];
 	char in[128];
-	char out[256];
+	char out[512];
 	unsigned long pos = 0;
+	struct results r;
 
-	long pid = sys1(SYS_getpid, 0);
-	long ppid = sys1(SYS_getppid, 0);
-	long fd = sys3(SYS_openat, AT_FDCWD, on_stack(input, input_path), O_RDONLY);
-	long n = fd < 0 ? fd : sys3(SYS_read, fd, in, sizeof in);
+	r.n = 0;
+	long pid = note(&r, "getpid", sys1(SYS_getpid, 0));
+	long ppid = note(&r, "getppid", sys1(SYS_getppid, 0));
+	long fd = note(&r, "openat1", sys3(SYS_openat, AT_FDCWD, on_stack(input, input_path), O_RDONLY));
+	long n = fd < 0 ? fd : note(&r, "read", sys3(SYS_read, fd, in, sizeof in));
 	if (fd >= 0)
-		sys1(SYS_close, fd);
+		note(&r, "close1", sys1(SYS_close, fd));
 
-	long mfd = sys4(SYS_openat, AT_FDCWD, on_stack(marker_at, marker_path), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	long mfd = note(&r, "openat2",
+			sys4(SYS_openat, AT_FDCWD, on_stack(marker_at, marker_path), O_WRONLY | O_CREAT | O_TRUNC, 0644));
 	if (mfd >= 0) {
-		sys3(SYS_write, mfd, marker, sizeof marker - 1);
-		sys1(SYS_close, mfd);
+		note(&r, "write", sys3(SYS_write, mfd, marker, sizeof marker - 1));
+		note(&r, "close2", sys1(SYS_close, mfd));
 	}
-	sys3(SYS_openat, AT_FDCWD, on_stack(missing, missing_path), O_RDONLY);
-	sys1(SYS_unlink, marker_at);
+	note(&r, "openat3", sys3(SYS_openat, AT_FDCWD, on_stack(missing, missing_path), O_RDONLY));
+	note(&r, "unlink", sys1(SYS_unlink, marker_at));
 
 	pos = put_str(out, pos, sizeof out, "nitro-probe: pid ", 17);
 	pos = put_uint(out, pos, sizeof out, pid);
@@ -59,13 +68,20 @@ void main_c(void)
 	if (n < 0) {
 		pos = put_str(out, pos, sizeof out, " open failed: ", 14);
 		pos = put_uint(out, pos, sizeof out, -n);
-		pos = put_str(out, pos, sizeof out, "\n", 1);
 	} else {
 		pos = put_str(out, pos, sizeof out, " read ", 6);
 		pos = put_uint(out, pos, sizeof out, n);
 		pos = put_str(out, pos, sizeof out, " bytes: ", 8);
 		pos = put_str(out, pos, sizeof out, in, n);
 	}
+	/* What was read ends the first line, with its own newline when it has one. */
+	if (out[pos - 1] != '\n')
+		pos = put_str(out, pos, sizeof out, "\n", 1);
+	pos = put_str(out, pos, sizeof out, "nitro-probe: pid ", 17);
+	pos = put_uint(out, pos, sizeof out, pid);
+	pos = put_str(out, pos, sizeof out, " results", 8);
+	pos = put_results(out, pos, sizeof out, &r);
+	pos = put_str(out, pos, sizeof out, "\n", 1);
 	sys3(SYS_write, 1, out, pos);
 	sys_exit(0);
 }

@@ -11,7 +11,8 @@
  *    3   vDSO      read(3, "nitro probe input\n", 128)                   = 18
  *    6   int 0x80  close(3)                                              = 0
  *    5   vDSO      open("/nonexistent/nitro-probe32", O_RDONLY)          = -2 (ENOENT)
- *    4   int 0x80  write(1, "nitro-probe32: pid PID ppid PPID via VIA read 18 bytes: nitro probe input\n", N) = N
+ *    4   int 0x80  write(1, "nitro-probe32: pid PID ppid PPID via VIA read 18 bytes: nitro probe input\n"
+ *                           "nitro-probe32: pid PID results getpid=PID getppid=PPID open1=3 read=18 close=0 open2=-2\n", N) = N
  *  252   vDSO      exit_group(0)
  *
  * The vDSO's entry is AT_SYSINFO in the auxiliary vector. Without it every
@@ -25,7 +26,10 @@
  *
  * What it prints is the guest's own view of its pid and parent, and shows
  * what it really read, so a tracer that rewrites the path of the first open
- * can see the effect on the serial console.
+ * can see the effect on the serial console. The second line, written by the
+ * same write, gives the result of every call before it, in order, named by
+ * call site as nitro-probe's does (open1 is the first open); a call not
+ * made is not listed.
  */
 #include "sys32.h"
 
@@ -62,18 +66,20 @@ void main_c(const unsigned long *sp)
 {
 	char input[sizeof input_path], missing[sizeof missing_path];
 	char in[128];
-	char out[256];
+	char out[512];
 	unsigned long pos = 0;
+	struct results r;
 
+	r.n = 0;
 	vdso_entry = auxv_get(sp, AT_SYSINFO);
 
-	long pid = int80(SYS_getpid, 0, 0, 0);
-	long ppid = vdso(SYS_getppid, 0, 0, 0);
-	long fd = int80(SYS_open, (long)on_stack(input, input_path), O_RDONLY, 0);
-	long n = fd < 0 ? fd : vdso(SYS_read, fd, (long)in, sizeof in);
+	long pid = note(&r, "getpid", int80(SYS_getpid, 0, 0, 0));
+	long ppid = note(&r, "getppid", vdso(SYS_getppid, 0, 0, 0));
+	long fd = note(&r, "open1", int80(SYS_open, (long)on_stack(input, input_path), O_RDONLY, 0));
+	long n = fd < 0 ? fd : note(&r, "read", vdso(SYS_read, fd, (long)in, sizeof in));
 	if (fd >= 0)
-		int80(SYS_close, fd, 0, 0);
-	vdso(SYS_open, (long)on_stack(missing, missing_path), O_RDONLY, 0);
+		note(&r, "close", int80(SYS_close, fd, 0, 0));
+	note(&r, "open2", vdso(SYS_open, (long)on_stack(missing, missing_path), O_RDONLY, 0));
 
 	pos = put_str(out, pos, sizeof out, "nitro-probe32: pid ", 19);
 	pos = put_uint(out, pos, sizeof out, pid);
@@ -90,13 +96,20 @@ void main_c(const unsigned long *sp)
 	if (n < 0) {
 		pos = put_str(out, pos, sizeof out, " open failed: ", 14);
 		pos = put_uint(out, pos, sizeof out, -n);
-		pos = put_str(out, pos, sizeof out, "\n", 1);
 	} else {
 		pos = put_str(out, pos, sizeof out, " read ", 6);
 		pos = put_uint(out, pos, sizeof out, n);
 		pos = put_str(out, pos, sizeof out, " bytes: ", 8);
 		pos = put_str(out, pos, sizeof out, in, n);
 	}
+	/* What was read ends the first line, with its own newline when it has one. */
+	if (out[pos - 1] != '\n')
+		pos = put_str(out, pos, sizeof out, "\n", 1);
+	pos = put_str(out, pos, sizeof out, "nitro-probe32: pid ", 19);
+	pos = put_uint(out, pos, sizeof out, pid);
+	pos = put_str(out, pos, sizeof out, " results", 8);
+	pos = put_results(out, pos, sizeof out, &r);
+	pos = put_str(out, pos, sizeof out, "\n", 1);
 	int80(SYS_write, 1, (long)out, pos);
 	for (;;)
 		vdso(SYS_exit_group, 0, 0, 0);

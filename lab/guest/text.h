@@ -44,4 +44,51 @@ static inline unsigned long put_uint(char *buf, unsigned long pos, unsigned long
 	return pos;
 }
 
+/* Appends v in decimal, with a minus sign when negative (-errno results). */
+static inline unsigned long put_int(char *buf, unsigned long pos, unsigned long cap, long v)
+{
+	if (v < 0) {
+		pos = put_str(buf, pos, cap, "-", 1);
+		return put_uint(buf, pos, cap, -(unsigned long)v);
+	}
+	return put_uint(buf, pos, cap, v);
+}
+
+/*
+ * The results of a program's system calls in the order it made them, for
+ * its console line: "name=result" each, so a test can compare every exit a
+ * tracer saw with what the program itself got back (a fault a tracer
+ * injects shows here as the program's own view).
+ */
+#define MAX_RESULTS 16
+
+struct results {
+	int n;
+	const char *name[MAX_RESULTS];
+	long ret[MAX_RESULTS];
+};
+
+/* Records call name's result ret and returns ret, to wrap a call in place. */
+static inline long note(struct results *r, const char *name, long ret)
+{
+	if (r->n < MAX_RESULTS) {
+		r->name[r->n] = name;
+		r->ret[r->n] = ret;
+		r->n++;
+	}
+	return ret;
+}
+
+/* Appends " name=ret" for every recorded call. */
+static inline unsigned long put_results(char *buf, unsigned long pos, unsigned long cap, const struct results *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		pos = put_str(buf, pos, cap, " ", 1);
+		pos = put_str(buf, pos, cap, r->name[i], str_len(r->name[i]));
+		pos = put_str(buf, pos, cap, "=", 1);
+		pos = put_int(buf, pos, cap, r->ret[i]);
+	}
+	return pos;
+}
+
 #endif

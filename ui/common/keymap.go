@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
 )
@@ -24,8 +25,9 @@ type KeyMap struct {
 	// Domains.
 	Start, Shutdown key.Binding
 	// The attached domain.
-	Break, BreakPID, Edit, Continue, Pause, Follow key.Binding
-	Filter, Clear                                  key.Binding
+	Break, BreakPID, BreakExit, Edit, Continue, Pause, Follow key.Binding
+	Filter, Clear                                             key.Binding
+	Inject, InjectPID                                         key.Binding
 	// Always.
 	Help, Quit, ForceQuit key.Binding
 }
@@ -50,8 +52,11 @@ var actions = []action{
 	{"shutdown", "shut down domain", func(k *KeyMap) *key.Binding { return &k.Shutdown }},
 	{"break", "break on syscall", func(k *KeyMap) *key.Binding { return &k.Break }},
 	{"break_pid", "break in process", func(k *KeyMap) *key.Binding { return &k.BreakPID }},
+	{"break_exit", "break at exit", func(k *KeyMap) *key.Binding { return &k.BreakExit }},
 	{"edit", "edit held value", func(k *KeyMap) *key.Binding { return &k.Edit }},
 	{"continue", "continue held", func(k *KeyMap) *key.Binding { return &k.Continue }},
+	{"inject", "inject a fault", func(k *KeyMap) *key.Binding { return &k.Inject }},
+	{"inject_pid", "inject in process", func(k *KeyMap) *key.Binding { return &k.InjectPID }},
 	{"pause", "pause/resume VM", func(k *KeyMap) *key.Binding { return &k.Pause }},
 	{"follow", "follow", func(k *KeyMap) *key.Binding { return &k.Follow }},
 	{"filter", "filter", func(k *KeyMap) *key.Binding { return &k.Filter }},
@@ -114,10 +119,19 @@ func MergeKeys(base map[string][]string, config io.Reader) (map[string][]string,
 		if !slices.Contains(Actions(), n) {
 			return nil, fmt.Errorf("key config: %w %q", ErrUnknownAction, n)
 		}
+		for _, k := range ks {
+			// Key names are shown in help and hints: no terminal controls.
+			if k == "" || strings.ContainsFunc(k, unicode.IsControl) {
+				return nil, fmt.Errorf("key config: %s: %w %q", n, ErrBadKey, k)
+			}
+		}
 		merged[n] = ks
 	}
 	return merged, nil
 }
+
+// ErrBadKey is a key name that no key press can have.
+var ErrBadKey = errors.New("not a key name")
 
 // teaNames spells keys as Bubble Tea's KeyMsg.String does: "space" is " ".
 func teaNames(keys []string) []string {

@@ -41,6 +41,11 @@ func TestMergeKeysRejects(t *testing.T) {
 	if _, err := MergeKeys(base, strings.NewReader(`{"up": "k"`)); err == nil {
 		t.Error("malformed JSON accepted")
 	}
+	for _, bad := range []string{`{"pause": ["\u001b]52;c;eA==\u0007"]}`, `{"pause": [""]}`, `{"pause": ["p\n"]}`} {
+		if _, err := MergeKeys(base, strings.NewReader(bad)); !errors.Is(err, ErrBadKey) {
+			t.Errorf("%s: error %v, want ErrBadKey", bad, err)
+		}
+	}
 	if _, err := NewKeyMap(map[string][]string{"fly": {"f"}}); !errors.Is(err, ErrUnknownAction) {
 		t.Errorf("NewKeyMap unknown action: %v", err)
 	}

@@ -22,6 +22,7 @@ type Styles struct {
 	Bar          lipgloss.Style
 	BarOK        lipgloss.Style
 	BarWarn      lipgloss.Style
+	Overlay      lipgloss.Style // a box drawn over the panes (help)
 	Help         help.Styles
 }
 
@@ -44,6 +45,7 @@ func NewStyles(p themes.Palette) *Styles {
 		Bar:          base.Foreground(p.BarFg).Background(p.BarBg),
 		BarOK:        base.Foreground(p.OK).Background(p.BarBg).Bold(true),
 		BarWarn:      base.Foreground(p.Warn).Background(p.BarBg).Bold(true),
+		Overlay:      base.Border(lipgloss.RoundedBorder()).BorderForeground(p.Accent).Padding(0, 1),
 	}
 	if p.Colorless() {
 		s.Selected = s.Selected.Reverse(true)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
 	"nitro/api"
-	"nitro/internal/escape"
 )
 
 // ErrNotQEMU is what the fake Hypervisor says when attaching to a domain of
@@ -118,6 +117,9 @@ type Session struct {
 	Edits     []api.Edit
 	Continues int
 	Closed    bool
+	// Injections are the armed injections, in the order armed; Stats
+	// lists them.
+	Injections []api.Injection
 }
 
 // NewSession is a fake session of domain "lab".
@@ -177,6 +179,9 @@ func (s *Session) SetStats(st api.Stats) {
 
 // Hold reports a break hit.
 func (s *Session) Hold(h api.Held) {
+	if h.Uses == nil { // the core always says what the arguments are
+		h.Uses = Uses(h.Call)
+	}
 	s.Lock()
 	s.current = &h
 	s.Unlock()
@@ -219,7 +224,35 @@ func (s *Session) Processes(context.Context) ([]api.Process, error) {
 func (s *Session) Stats() api.Stats {
 	s.Lock()
 	defer s.Unlock()
-	return s.stats
+	st := s.stats
+	st.Injections = nil
+	for _, in := range s.Injections {
+		st.Injections = append(st.Injections, api.ArmedInjection{Injection: in})
+	}
+	return st
+}
+
+// Inject arms in as a session does: it replaces one of the same text.
+func (s *Session) Inject(_ context.Context, in api.Injection) error {
+	if err := in.Check(); err != nil {
+		return err
+	}
+	s.Lock()
+	defer s.Unlock()
+	s.Injections = slices.DeleteFunc(s.Injections, func(have api.Injection) bool { return have.String() == in.String() })
+	s.Injections = append(s.Injections, in)
+	return nil
+}
+
+func (s *Session) ClearInjection(_ context.Context, in api.Injection) error {
+	s.Lock()
+	defer s.Unlock()
+	n := len(s.Injections)
+	s.Injections = slices.DeleteFunc(s.Injections, func(have api.Injection) bool { return have.String() == in.String() })
+	if len(s.Injections) == n {
+		return fmt.Errorf("%w: %s", api.ErrNotArmed, in)
+	}
+	return nil
 }
 
 func (s *Session) Break(_ context.Context, b api.Breakpoint) error {
@@ -242,7 +275,7 @@ func (s *Session) ClearBreak(_ context.Context, b api.Breakpoint) error {
 }
 
 // Edit applies e to the held call as a session would after writing the
-// guest: an argument's raw value or the text of the buffer it points to.
+// guest (see apply), or refuses it, changing nothing, with the core's reason.
 func (s *Session) Edit(_ context.Context, e api.Edit) (api.Held, error) {
 	s.Lock()
 	defer s.Unlock()
@@ -250,25 +283,15 @@ func (s *Session) Edit(_ context.Context, e api.Edit) (api.Held, error) {
 		return api.Held{}, errors.New("no call is held")
 	}
 	s.Edits = append(s.Edits, e)
-	h := s.current
-	// Copies: the UI holds the slices of the Held it was given.
+	// A copy: the UI holds the slices of the Held it was given.
+	h := *s.current
 	h.Call.Args = append([]api.Arg(nil), h.Call.Args...)
 	h.Regs = append([]api.Register(nil), h.Regs...)
-	switch {
-	case e.Reg != "":
-		for i := range h.Regs {
-			if strings.EqualFold(h.Regs[i].Name, e.Reg) {
-				h.Regs[i].Value = e.Value
-			}
-		}
-	case e.Arg < 0 || e.Arg >= len(h.Call.Args):
-		return api.Held{}, fmt.Errorf("no argument %d", e.Arg)
-	case e.Data != nil:
-		h.Call.Args[e.Arg].Text = `"` + escape.Bytes(e.Data) + `"`
-	default:
-		h.Call.Args[e.Arg] = api.Arg{Raw: e.Value, Text: fmt.Sprintf("%#x", e.Value)}
+	if err := apply(&h, e); err != nil {
+		return api.Held{}, err
 	}
-	return *h, nil
+	*s.current = h
+	return h, nil
 }
 
 func (s *Session) Continue(context.Context) error {

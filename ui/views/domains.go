@@ -73,8 +73,9 @@ func NewDomains(c *common.Common, hv api.Hypervisor, every time.Duration) *Domai
 func (v *Domains) SetSize(width, height int) { v.width, v.height = width, height }
 
 // SetStatus shows a message under the list: why an attach failed, that a
-// session ended.
+// session ended. It is host text: View shows it as is.
 func (v *Domains) SetStatus(msg string, isErr bool) {
+	msg = Plain(msg)
 	v.err, v.status = nil, msg
 	if isErr {
 		v.err = errors.New(msg)

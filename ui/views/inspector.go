@@ -16,7 +16,7 @@ import (
 )
 
 // ErrBadValue is an edit the inspector cannot read.
-var ErrBadValue = errors.New(`want a number (42, -1, 0x1f) or a quoted string ("text\n")`)
+var ErrBadValue = errors.New(`want a number (42, -1, 0x1f), a quoted string ("text\n") or hex bytes (x"68 69")`)
 
 // Inspector shows one call in full: the selected one, or the held one while
 // a break holds it, when the cursor picks the argument or register to edit.
@@ -28,7 +28,7 @@ type Inspector struct {
 	row     calls.Row // a copy: the ring reuses its slots
 	has     bool
 	held    *api.Held
-	field   int // held: index into the editable fields (arguments, then registers)
+	field   int // held: index into the editable fields (arguments, the return value at an exit, registers)
 	top     int // first line shown
 }
 
@@ -64,51 +64,76 @@ func (v *Inspector) SetHeld(h *api.Held) {
 // Held is the held call, if any.
 func (v *Inspector) Held() *api.Held { return v.held }
 
+// hasRet says whether the return value is a field, after the arguments:
+// at an exit.
+func (v *Inspector) hasRet() bool { return v.held != nil && v.held.Call.IsExit() }
+
+// firstReg is the field of the first register.
+func (v *Inspector) firstReg() int {
+	n := len(v.held.Call.Args)
+	if v.hasRet() {
+		n++
+	}
+	return n
+}
+
 func (v *Inspector) fields() int {
 	if v.held == nil {
 		return 0
 	}
-	return len(v.held.Call.Args) + len(v.held.Regs)
+	return v.firstReg() + len(v.held.Regs)
 }
 
 // Target is the field under the cursor as an edit (its Value the current
 // one), with its label and current value in the edit prompt's syntax.
-func (v *Inspector) Target() (e api.Edit, label, current string, ok bool) {
+func (v *Inspector) Target() (EditTarget, bool) {
 	if v.fields() == 0 {
-		return api.Edit{}, "", "", false
+		return EditTarget{}, false
 	}
 	h := v.held
-	if v.field < len(h.Call.Args) {
+	value := EditTarget{Use: api.ArgUse{Kind: api.ArgValue, Len: -1}}
+	switch {
+	case v.field < len(h.Call.Args):
 		a := h.Call.Args[v.field]
-		return api.Edit{Arg: v.field, Value: a.Raw}, fmt.Sprintf("arg%d", v.field), fmt.Sprintf("%#x", a.Raw), true
+		t := EditTarget{Edit: api.Edit{Arg: v.field, Value: a.Raw}, Label: fmt.Sprintf("arg%d", v.field), Current: fmt.Sprintf("%#x", a.Raw)}
+		// A producer that does not say what an argument is: any may be a pointer.
+		t.Use = api.ArgUse{Kind: api.ArgMemory, Len: -1}
+		if v.field < len(h.Uses) {
+			t.Use = h.Uses[v.field]
+		}
+		return t, true
+	case v.field < v.firstReg():
+		value.Edit, value.Label, value.Current = api.Edit{Ret: true, Value: uint64(h.Call.Ret)}, "ret", strconv.FormatInt(h.Call.Ret, 10)
+		return value, true
 	}
-	r := h.Regs[v.field-len(h.Call.Args)]
-	return api.Edit{Reg: r.Name, Value: r.Value}, r.Name, fmt.Sprintf("%#x", r.Value), true
+	r := h.Regs[v.field-v.firstReg()]
+	value.Edit, value.Label, value.Current = api.Edit{Reg: r.Name, Value: r.Value}, Plain(r.Name), fmt.Sprintf("%#x", r.Value)
+	return value, true
 }
 
-// ParseEdit reads the edit prompt's text into target: a number sets the
-// value; a Go-quoted string (arguments only) is written to guest memory at
-// the address the argument holds.
-func ParseEdit(target api.Edit, input string) (api.Edit, error) {
+// ParseEdit reads the edit prompt's text into t's edit: a number sets the
+// value; bytes (a Go-quoted string or x"hex"), for a pointer argument, are
+// written to guest memory where it points: a path or name as a C string.
+func ParseEdit(t EditTarget, input string) (api.Edit, error) {
 	input = strings.TrimSpace(input)
-	if strings.HasPrefix(input, `"`) {
-		if target.Reg != "" {
-			return api.Edit{}, fmt.Errorf("%s is a register: %w", target.Reg, ErrBadValue)
+	e := t.Edit
+	if b, ok, err := bytesInput(input); ok {
+		switch {
+		case err != nil:
+			return api.Edit{}, err
+		case !t.Use.Pointer():
+			return api.Edit{}, fmt.Errorf("%s %w", t.Label, ErrNotPointer)
 		}
-		s, err := strconv.Unquote(input)
-		if err != nil {
-			return api.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
-		}
-		target.Data = []byte(s)
-		return target, nil
+		e.Data, e.String = b, t.Use.Kind == api.ArgString
+		return e, nil
 	}
 	if u, err := strconv.ParseUint(input, 0, 64); err == nil {
-		target.Value = u
-		return target, nil
+		e.Value = u
+		return e, nil
 	}
 	if i, err := strconv.ParseInt(input, 0, 64); err == nil {
-		target.Value = uint64(i)
-		return target, nil
+		e.Value = uint64(i)
+		return e, nil
 	}
 	return api.Edit{}, fmt.Errorf("%q: %w", input, ErrBadValue)
 }
@@ -181,7 +206,11 @@ func (v *Inspector) body() ([]string, int) {
 	c := &r.Call
 	var out []string
 	if v.held != nil {
-		out = append(out, fmt.Sprintf("held at %s: e edit, c continue", c.Direction))
+		line := fmt.Sprintf("held at %s", c.Direction)
+		if keys := Hints(", ", Hint(v.c.Keys.Edit, "edit"), Hint(v.c.Keys.Continue, "continue")); keys != "" {
+			line += ": " + keys
+		}
+		out = append(out, line)
 	}
 	p := c.Process
 	out = append(out,
@@ -205,14 +234,17 @@ func (v *Inspector) body() ([]string, int) {
 		if !r.ExitTime.IsZero() && !r.Orphan {
 			ret += fmt.Sprintf("  in %s", r.ExitTime.Sub(c.Time))
 		}
+		if v.hasRet() && v.field == len(c.Args) {
+			cursor = len(out)
+		}
 		out = append(out, ret)
 	}
 	if v.held != nil {
 		for i, reg := range v.held.Regs {
-			if len(c.Args)+i == v.field {
+			if v.firstReg()+i == v.field {
 				cursor = len(out)
 			}
-			out = append(out, fmt.Sprintf("%-4s %#18x", reg.Name, reg.Value))
+			out = append(out, fmt.Sprintf("%-4s %#18x", Plain(reg.Name), reg.Value))
 		}
 	}
 	return out, cursor
@@ -230,5 +262,5 @@ func (v *Inspector) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (v *Inspector) FullHelp() [][]key.Binding {
 	k := v.c.Keys
-	return [][]key.Binding{{k.Up, k.Down}, {k.Break, k.BreakPID, k.Edit, k.Continue, k.Pause}}
+	return [][]key.Binding{{k.Up, k.Down}, {k.Break, k.BreakPID, k.BreakExit, k.Edit, k.Continue, k.Pause}}
 }

@@ -34,11 +34,27 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 	if len(s.Breaks) > 0 {
 		left += " | break " + breaks(s.Breaks)
 	}
+	if len(s.Stats.Injections) > 0 {
+		left += " | inject " + injections(s.Stats.Injections)
+	}
 	room := width - len(state)
 	if room < 0 {
 		return stateStyle.Render(cut(state, width))
 	}
 	return st.Bar.Render(fit(left, room)) + stateStyle.Render(state)
+}
+
+// injections are the armed injections as --inject takes them, each with
+// how many calls it injected so far ("x3").
+func injections(ins []api.ArmedInjection) string {
+	parts := make([]string, len(ins))
+	for i, in := range ins {
+		parts[i] = escape.String(in.String())
+		if in.Injected > 0 {
+			parts[i] += fmt.Sprintf(" x%d", in.Injected)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func breaks(bs []api.Breakpoint) string {
@@ -47,6 +63,9 @@ func breaks(bs []api.Breakpoint) string {
 		parts[i] = escape.String(b.Name)
 		if b.PID != 0 {
 			parts[i] += fmt.Sprintf("[%d]", b.PID)
+		}
+		if b.Exit {
+			parts[i] += "@exit"
 		}
 	}
 	return strings.Join(parts, ",")

@@ -192,7 +192,10 @@ func (v *Syscalls) titleText() string {
 	if v.follow {
 		b.WriteString("  following")
 	} else {
-		b.WriteString("  scrolled (f: follow)")
+		b.WriteString("  scrolled")
+		if k := KeyName(v.c.Keys.Follow); k != "" {
+			fmt.Fprintf(&b, " (%s: follow)", k)
+		}
 	}
 	return b.String()
 }
@@ -209,7 +212,8 @@ func (v *Syscalls) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Follow, k.Filter, k.Clear},
-		{k.Break, k.BreakPID, k.Edit, k.Continue, k.Pause},
+		{k.Break, k.BreakPID, k.BreakExit, k.Edit, k.Continue, k.Pause},
+		{k.Inject, k.InjectPID},
 	}
 }
 

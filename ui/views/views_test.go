@@ -178,33 +178,71 @@ func TestProcessSelectToggles(t *testing.T) {
 }
 
 func TestParseEdit(t *testing.T) {
-	arg := api.Edit{Arg: 1}
-	reg := api.Edit{Reg: "rax"}
+	buf := EditTarget{Edit: api.Edit{Arg: 1}, Label: "arg1", Use: api.ArgUse{Kind: api.ArgBuffer, Len: 2}}
+	path := EditTarget{Edit: api.Edit{Arg: 1}, Label: "arg1", Use: api.ArgUse{Kind: api.ArgString, Len: -1}}
+	flags := EditTarget{Edit: api.Edit{Arg: 2}, Label: "arg2", Use: api.ArgUse{Kind: api.ArgValue, Len: -1}}
+	reg := EditTarget{Edit: api.Edit{Reg: "rax"}, Label: "rax", Use: api.ArgUse{Kind: api.ArgValue, Len: -1}}
+	ret := EditTarget{Edit: api.Edit{Ret: true}, Label: "ret", Use: api.ArgUse{Kind: api.ArgValue, Len: -1}}
 	cases := []struct {
-		target api.Edit
+		target EditTarget
 		in     string
 		want   api.Edit
-		err    bool
+		err    error
 	}{
-		{arg, "0x10", api.Edit{Arg: 1, Value: 16}, false},
-		{arg, "-1", api.Edit{Arg: 1, Value: ^uint64(0)}, false},
-		{arg, `"a\n\x00"`, api.Edit{Arg: 1, Data: []byte("a\n\x00")}, false},
-		{reg, "42", api.Edit{Reg: "rax", Value: 42}, false},
-		{reg, `"text"`, api.Edit{}, true},
-		{arg, "zz", api.Edit{}, true},
-		{arg, `"unterminated`, api.Edit{}, true},
+		{buf, "0x10", api.Edit{Arg: 1, Value: 16}, nil},
+		{buf, "-1", api.Edit{Arg: 1, Value: ^uint64(0)}, nil},
+		{buf, `"a\n\x00"`, api.Edit{Arg: 1, Data: []byte("a\n\x00")}, nil},
+		{buf, `x"48 65 6c"`, api.Edit{Arg: 1, Data: []byte("Hel")}, nil},
+		{buf, `x"48656c6c6f"`, api.Edit{Arg: 1, Data: []byte("Hello")}, nil},
+		{buf, `""`, api.Edit{Arg: 1, Data: []byte{}}, nil},
+		{path, ` "/etc/hostname" `, api.Edit{Arg: 1, Data: []byte("/etc/hostname"), String: true}, nil},
+		{path, `x"2f 74 6d 70"`, api.Edit{Arg: 1, Data: []byte("/tmp"), String: true}, nil},
+		{reg, "42", api.Edit{Reg: "rax", Value: 42}, nil},
+		{ret, "-2", api.Edit{Ret: true, Value: ^uint64(1)}, nil},
+		{reg, `"text"`, api.Edit{}, ErrNotPointer},
+		{ret, `x"00"`, api.Edit{}, ErrNotPointer},
+		{flags, `"O_RDWR"`, api.Edit{}, ErrNotPointer},
+		{buf, "zz", api.Edit{}, ErrBadValue},
+		{buf, `"unterminated`, api.Edit{}, ErrBadValue},
+		{buf, `x"4"`, api.Edit{}, ErrBadValue},
+		{buf, `x"zz"`, api.Edit{}, ErrBadValue},
+		{buf, `x"48`, api.Edit{}, ErrBadValue},
 	}
 	for _, c := range cases {
 		got, err := ParseEdit(c.target, c.in)
-		if c.err {
-			if !errors.Is(err, ErrBadValue) {
-				t.Errorf("ParseEdit(%q) error = %v, want ErrBadValue", c.in, err)
+		if c.err != nil {
+			if !errors.Is(err, c.err) {
+				t.Errorf("ParseEdit(%s, %q) error = %v, want %v", c.target.Label, c.in, err, c.err)
 			}
 			continue
 		}
-		if err != nil || got.Arg != c.want.Arg || got.Reg != c.want.Reg || got.Value != c.want.Value || string(got.Data) != string(c.want.Data) {
-			t.Errorf("ParseEdit(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		if err != nil || got.Arg != c.want.Arg || got.Reg != c.want.Reg || got.Ret != c.want.Ret || got.Value != c.want.Value ||
+			got.String != c.want.String || string(got.Data) != string(c.want.Data) || (got.Data == nil) != (c.want.Data == nil) {
+			t.Errorf("ParseEdit(%s, %q) = %+v, %v; want %+v", c.target.Label, c.in, got, err, c.want)
 		}
+	}
+}
+
+// TestLenQuestion: a buffer edit of another length asks, showing the bytes
+// and the length before and after; one of the same length does not.
+func TestLenQuestion(t *testing.T) {
+	h := &api.Held{Call: uitest.Script()[4].Enter(1, uitest.Epoch)} // write(1, "\x1b[2J", 4)
+	target := EditTarget{Edit: api.Edit{Arg: 1}, Label: "arg1", Use: api.ArgUse{Kind: api.ArgBuffer, Len: 2}}
+	e := api.Edit{Arg: 1, Data: []byte("new\tbytes")}
+	if !NeedsLen(target, e, h) {
+		t.Fatal("9 bytes for a count of 4: no question")
+	}
+	if got, want := LenQuestion(target, e, h), `write arg1 "new\tbytes" (9 bytes) and arg2 (its length) 4 -> 9? [y/n] `; got != want {
+		t.Errorf("question %q\n want %q", got, want)
+	}
+	if NeedsLen(target, api.Edit{Arg: 1, Data: []byte("four")}, h) {
+		t.Error("4 bytes for a count of 4: a question")
+	}
+	if yes, err := ParseAnswer(" Y "); !yes || err != nil {
+		t.Errorf("Y: %v %v", yes, err)
+	}
+	if _, err := ParseAnswer("maybe"); err == nil {
+		t.Error("maybe is an answer")
 	}
 }
 

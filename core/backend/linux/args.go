@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"nitro/core/backend"
+	"nitro/core/backend/linux/strace"
 	"nitro/core/kvm"
 	"nitro/core/vmi"
 )
@@ -66,6 +67,15 @@ type args struct {
 	// ret says where the return value goes at an exit: nowhere (an
 	// entry), rax (the call has left pt_regs behind), or pt_regs' ax.
 	ret source
+	// result is the return value at an exit, as SetReturn left it.
+	result uint64
+
+	sc *backend.Syscall // the call, for its convention and number
+	// sp is the user stack pointer at an entry (0: unknown), below which
+	// data that does not fit where an argument points goes; below is
+	// the lowest address handed out so far, so that two pieces of data
+	// of one held call do not overlap.
+	sp, below uint64
 }
 
 // handled is a call and its arguments, allocated together: one allocation
@@ -79,7 +89,9 @@ type handled struct {
 // the vCPU's registers: the 64-bit entry point, or the instruction itself
 // for listeners that trap it.
 func (a *args) fromRegs(r *kvm.Regs, abi backend.ABI) {
-	a.src, a.regs, a.abi = inRegs, r, abi
+	// The syscall instruction leaves rsp alone: at entry_SYSCALL_64's
+	// first instruction, as on the instruction itself, it is the user's.
+	a.src, a.regs, a.abi, a.sp = inRegs, r, abi, r.RSP
 	for i, p := range argRegs(r, abi) {
 		a.vals[i] = *p
 	}
@@ -102,7 +114,7 @@ func (r *ptRegs) word(i int) uint64 { return le64(r[:], i) }
 // fromPtRegs takes the arguments of abi from the pt_regs r read at addr;
 // writable says whether changes still reach the kernel.
 func (a *args) fromPtRegs(r *ptRegs, kern vmi.Space, addr uint64, abi backend.ABI, writable bool) {
-	a.kern, a.ptRegs, a.words = kern, addr, &argWords[abi]
+	a.kern, a.ptRegs, a.words, a.sp = kern, addr, &argWords[abi], r.word(ptSP)
 	if writable {
 		a.src = inPtRegs
 	}
@@ -128,6 +140,12 @@ func (a *args) saved(vals [6]uint64) {
 }
 
 func (a *args) Len() int { return len(a.vals) }
+
+func (a *args) Shown(i int) int { return strace.ArgRegister(a.sc, i) }
+
+// StackPointer lets the decoder read what a call takes from the user
+// stack (rt_sigreturn's signal mask).
+func (a *args) StackPointer() (uint64, bool) { return a.sp, a.sp != 0 }
 
 func (a *args) Get(i int) uint64 {
 	if i < 0 || i >= len(a.vals) {
@@ -196,14 +214,15 @@ func (a *args) SetReturn(v uint64) error {
 	switch a.ret {
 	case inRegs:
 		a.regs.RAX = v
-		return nil
 	case inPtRegs:
 		if err := a.kern.PutU64(a.ptRegs+8*ptAX, v); err != nil {
 			return fmt.Errorf("writing the return value to pt_regs: %w", err)
 		}
-		return nil
+	default:
+		return ErrNotAtExit
 	}
-	return ErrNotAtExit
+	a.result = v
+	return nil
 }
 
 // ReadVirt lets the decoder read the calling process's memory.

@@ -436,7 +436,7 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 		Seq: b.seq, Time: ev.Time, VCPU: ev.VCPU, Direction: kvm.Enter, Process: proc,
 	}}}
 	call, a, sc := &h.call, &h.args, &h.call.Syscall
-	call.Arguments, a.user = a, user
+	call.Arguments, a.user, a.sc = a, user, sc
 	ret, known, err := b.locate(ev, kern, sc, a)
 	if err != nil {
 		return nil, err
@@ -459,6 +459,7 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 		case !known: // a filtered exit whose entry was missed
 			sc.Nr = noSyscall
 		}
+		a.result = ret
 		b.decoder.Exit(sc, sc.Nr, a.vals, ret, a, entry)
 		if ok {
 			b.recycle(p) // its Args stay with the Syscall copies made of it
@@ -561,15 +562,22 @@ const noSyscall = ^uint64(0)
 // ErrForeignCall is returned by Redecode for a call this back end did not make.
 var ErrForeignCall = errors.New("not a call of this back end")
 
-// Redecode decodes an entry's arguments again, after they or the memory
-// they point to were changed while the call was held.
+// Redecode decodes a held call's arguments again, after they or the memory
+// they point to were changed, and at an exit its result, which SetReturn
+// may have changed.
 func (b *Backend) Redecode(call *backend.Call) error {
 	a, ok := call.Arguments.(*args)
-	if !ok || call.Direction != kvm.Enter {
+	if !ok {
 		return ErrForeignCall
 	}
 	b.mem.Invalidate()
-	b.decoder.Enter(&call.Syscall, call.Nr, a.vals, a)
+	if call.Direction == kvm.Enter {
+		b.decoder.Enter(&call.Syscall, call.Nr, a.vals, a)
+	} else {
+		// What the call read keeps its text; what it wrote is decoded
+		// after the new result (read's buffer shows as many bytes).
+		b.decoder.Exit(&call.Syscall, call.Nr, a.vals, a.result, a, call.Args)
+	}
 	b.nameUnknown(&call.Syscall) // the exit finds the new text through its pending entry
 	call.RetText = strace.Result(&call.Syscall)
 	return nil

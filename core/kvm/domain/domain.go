@@ -31,7 +31,12 @@ type Conn struct {
 	virt *libvirt.Connect
 }
 
-// Open connects to uri, or to DefaultURI when uri is empty.
+// Open connects to uri, or to DefaultURI when uri is empty. libvirt's
+// errors come back as Go errors only, never on the terminal: the binding
+// replaces libvirt's default handler, which prints each one to stderr, and
+// the client library starts no polkit agent (virsh does: its "Authorization
+// not available" lines are pkttyagent's). TestConnectLeavesTerminalAlone
+// holds this.
 func Open(uri string) (*Conn, error) {
 	if uri == "" {
 		uri = DefaultURI()

@@ -78,6 +78,17 @@ func (t *Tables) Unmap(va uint64, level int) {
 	t.SetEntry(table+index(va, level)*8, 0)
 }
 
+// ReadOnly clears the writable bit of the 4 KiB page mapping va, as Linux
+// maps a file's page or a page shared copy-on-write.
+func (t *Tables) ReadOnly(va uint64) {
+	table := t.Root
+	for l := t.levels; l > 1; l-- {
+		table = t.Entry(table+index(va, l)*8) & frame
+	}
+	slot := table + index(va, 1)*8
+	t.SetEntry(slot, t.Entry(slot)&^writable)
+}
+
 // SetEntry stores a raw page-table entry at physical address slot.
 func (t *Tables) SetEntry(slot, e uint64) {
 	binary.LittleEndian.PutUint64(t.phys.Mem[slot:], e)

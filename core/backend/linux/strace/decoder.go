@@ -48,17 +48,6 @@ const (
 	direntsMax    = 1 << 16
 	utsFieldLen   = 65
 	atFDCWD       = -100
-	nrOpen        = 2
-	nrFcntl       = 72
-	nrOpenat      = 257
-	nrFutex       = 202
-	// The i386 numbers of the calls decoded specially.
-	nr386Open        = 5
-	nr386Fcntl       = 55
-	nr386Fcntl64     = 221
-	nr386Futex       = 240
-	nr386Openat      = 295
-	nr386FutexTime64 = 422
 )
 
 // A Decoder turns system call registers and memory into strace-style
@@ -99,6 +88,7 @@ type call struct {
 	args [6]uint64
 	ret  int64
 	done bool // at exit, without an error: the call's out-arguments are readable
+	exit bool // at exit, whatever the result
 	mem  Memory
 }
 
@@ -147,7 +137,7 @@ func (d *Decoder) Exit(sc *backend.Syscall, nr uint64, args [6]uint64, ret uint6
 	c := newCall(sc, nr, args, mem)
 	r := c.tab.ret(ret)
 	errno := errnoOf(r)
-	c.ret, c.done = r, errno == 0
+	c.ret, c.done, c.exit = r, errno == 0, true
 	sc.Nr, sc.Name = c.nr, c.name()
 	sc.Args = d.decode(&c, entry)
 	sc.Ret, sc.Errno = int64(ret), ""
@@ -166,10 +156,16 @@ func (d *Decoder) decode(c *call, entry []backend.Arg) []backend.Arg {
 		}
 		return out
 	}
-	n := shown(c.tab, c.nr, e, &c.args)
+	switch e.sp {
+	case spClone:
+		return d.clone(c)
+	case spRtSigreturn, spSigreturn:
+		return d.sigreturn(c, entry)
+	}
+	n := shown(e, &c.args)
 	out := make([]backend.Arg, n)
 	for i := range n {
-		k := kindAt(c.tab, c.nr, e, i, &c.args)
+		k := kindAt(e, i, &c.args)
 		if entry != nil && i < len(entry) && !k.out() && entry[i].Raw == c.args[i] && !unread(entry[i]) {
 			out[i] = entry[i]
 			continue
@@ -193,24 +189,38 @@ func unread(a backend.Arg) bool {
 
 // shown is how many arguments strace shows for the call; a few calls show
 // fewer depending on the command they carry.
-func shown(t *Syscalls, nr uint64, e *sysent, a *[6]uint64) int {
-	switch nr {
-	case t.open, t.openat:
+func shown(e *sysent, a *[6]uint64) int {
+	switch e.sp {
+	case spOpen:
 		// The mode means something only when the call may create a file.
 		flags := a[len(e.args)-2]
 		if flags&(oCreat|oTmpfile) == 0 {
 			return len(e.args) - 1
 		}
-	case t.fcntl, t.fcntl64:
+	case spFcntl:
 		if fcntlNoArg(int64(int32(a[1]))) {
 			return 2
 		}
-	case t.futex, t.futexTime64:
+	case spFutex:
 		switch a[1] & futexCmdMask {
 		case futexWake:
 			return 3
 		case futexWait:
 			return 4
+		}
+	case spPrctl:
+		return prctlShown(uint32(a[0]), a[1])
+	case spMembarrier:
+		if a[1]&membarrierFlagCPU == 0 { // the cpu is read only with this flag
+			return 2
+		}
+	case spMremap:
+		if a[3]&(mremapMaymove|mremapFixed) != mremapMaymove|mremapFixed {
+			return 4 // the new address is read only with both flags
+		}
+	case spArchPrctl:
+		if uint32(a[0]) == archGetCPUID {
+			return 1
 		}
 	}
 	return len(e.args)
@@ -218,19 +228,35 @@ func shown(t *Syscalls, nr uint64, e *sysent, a *[6]uint64) int {
 
 // kindAt is the kind of argument i, for the calls where it depends on
 // another argument's value.
-func kindAt(t *Syscalls, nr uint64, e *sysent, i int, a *[6]uint64) kind {
-	switch {
-	case (nr == t.fcntl || nr == t.fcntl64) && i == 2:
-		switch int32(a[1]) {
-		case fDupfd, fDupfdCloexec:
-			return kFd
-		case fSetfd:
-			return kFdFlags
-		case fSetfl:
-			return kOpenFlags
+func kindAt(e *sysent, i int, a *[6]uint64) kind {
+	switch e.sp {
+	case spFcntl:
+		if i == 2 {
+			switch int32(a[1]) {
+			case fDupfd, fDupfdCloexec:
+				return kFd
+			case fSetfd:
+				return kFdFlags
+			case fSetfl:
+				return kOpenFlags
+			}
 		}
-	case (nr == t.futex || nr == t.futexTime64) && i == 3 && !futexTimed(a[1]&futexCmdMask):
-		return kUint
+	case spFutex:
+		if i == 3 && !futexTimed(a[1]&futexCmdMask) {
+			return kUint
+		}
+	case spPrctl:
+		if i > 0 {
+			return prctlKind(uint32(a[0]), i, a)
+		}
+	case spClockNanosleep:
+		if i == 3 && a[1] != 0 {
+			return kPtr // an absolute time leaves no remainder to write
+		}
+	case spArchPrctl:
+		if op := uint32(a[0]); i == 1 && (op == archGetFS || op == archGetGS) {
+			return kKptrOut
+		}
 	}
 	return e.args[i]
 }
@@ -253,7 +279,7 @@ func (d *Decoder) argText(c *call, i int, k kind) string {
 // successfully) run yet.
 func plain(c *call, i int, k kind) (string, bool) {
 	v := c.args[i]
-	if k.out() && !k.bothWays() && !c.done {
+	if k.out() && !k.bothWays() && !c.wrote(k) {
 		return ptrText(v), true
 	}
 	switch k {
@@ -274,6 +300,17 @@ func plain(c *call, i int, k kind) (string, bool) {
 		return strconv.FormatInt(int64(int32(v)), 10), true
 	}
 	return "", false
+}
+
+// wrote says whether the call has written its out-argument of kind k: it
+// has if it succeeded, but for nanosleep's remainder, which the kernel
+// writes only when a signal interrupts the sleep (strace shows it then
+// only, the rest of the time it is stack garbage).
+func (c *call) wrote(k kind) bool {
+	if k == kRemTimespec || k == kRemTimespec32 {
+		return erestart(errnoOf(c.ret))
+	}
+	return c.done
 }
 
 func ptrText(v uint64) string {
@@ -319,56 +356,57 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 	case kMode:
 		return appendMode(dst, uint64(uint32(v)))
 	case kAtFlags:
-		return appendFlags(dst, uint64(uint32(v)), atFlags, "0")
+		return appendFlags(dst, uint64(uint32(v)), atFlags, "0", "AT_???")
 	case kAccess:
-		return appendFlags(dst, uint64(uint32(v)), accessFlags, "F_OK")
+		return appendFlags(dst, uint64(uint32(v)), accessFlags, "F_OK", "?_OK")
 	case kProt:
-		return appendFlags(dst, v, protFlags, "PROT_NONE")
+		return appendFlags(dst, v, protFlags, "PROT_NONE", "PROT_???")
 	case kMapFlags:
 		return appendMapFlags(dst, v)
-	case kCloneFlags:
-		return appendCloneFlags(dst, v)
+	case kUnshareFlags:
+		return appendFlags(dst, v, unshareFlags, "0", "CLONE_???")
+	case kSetnsType:
+		return appendFlags(dst, uint64(uint32(v)), setnsTypes, "0", "CLONE_NEW???")
 	case kSignal:
 		return appendSignal(dst, int64(int32(v)), true)
 	case kSigHow:
-		return appendIndexed(dst, int64(int32(v)), sigHows)
+		return appendXval(dst, uint64(uint32(v)), sigHows, "SIG_???")
 	case kFutexOp:
 		return appendFutexOp(dst, uint64(uint32(v)))
 	case kFamily:
-		return appendIndexed(dst, int64(int32(v)), families)
+		return appendXval(dst, uint64(uint32(v)), families, "AF_???")
 	case kSockType:
 		return appendSockType(dst, uint64(uint32(v)))
 	case kSockProto:
-		return appendSockProto(dst, int64(int32(c.args[0])), int64(int32(v)))
+		return appendSockProto(dst, c.args[0], v)
 	case kIoctl:
 		if name, ok := ioctls[int64(uint32(v))]; ok {
 			return append(dst, name...)
 		}
 		return appendHex(dst, uint64(uint32(v)))
 	case kWhence:
-		return appendIndexed(dst, int64(int32(v)), whences)
+		return appendXval(dst, uint64(uint32(v)), whences, "SEEK_???")
 	case kFcntlCmd:
-		return appendValue(dst, int64(int32(v)), fcntlCmds)
+		return appendXvalMap(dst, uint64(uint32(v)), fcntlCmds, "F_???")
 	case kClockID:
-		return appendIndexed(dst, int64(int32(v)), clockIDs)
+		return appendXval(dst, uint64(uint32(v)), clockIDs, "CLOCK_???")
+	case kClockFlags:
+		return appendFlags(dst, uint64(uint32(v)), clockFlags, "0", "TIMER_???")
 	case kArchPrctl:
-		if name, ok := archPrctls[int64(int32(v))]; ok {
-			return append(dst, name...)
-		}
-		return appendHex(dst, v)
+		return appendXvalMap(dst, uint64(uint32(v)), archPrctls, "ARCH_???")
 	case kFdFlags:
 		return appendFdFlags(dst, c.e.name, uint64(uint32(v)))
 	case kDev:
 		return appendDev(dst, v)
 	case kWaitOptions:
-		return appendFlags(dst, uint64(uint32(v)), waitOptions, "0")
+		return appendFlags(dst, uint64(uint32(v)), waitOptions, "0", "W???")
 	case kStatOut:
 		return d.appendStat(dst, c.mem, v, &statX8664)
 	case kStat64Out:
 		return d.appendStat(dst, c.mem, v, &stat64I386)
-	case kTimespecIn, kTimespecOut:
+	case kTimespecIn, kTimespecOut, kRemTimespec:
 		return d.appendTimespec(dst, c.mem, v, 8)
-	case kTimespec32In, kTimespec32Out:
+	case kTimespec32In, kTimespec32Out, kRemTimespec32:
 		return d.appendTimespec(dst, c.mem, v, 4)
 	case kPageOff:
 		return appendHex(dst, v*pageSize)
@@ -405,15 +443,26 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 	case kSigactionIn, kSigactionOut:
 		return d.appendSigaction(dst, c.mem, v, c.tab.wordSize())
 	case kStatxFlags:
-		return appendFlags(dst, uint64(uint32(v)), atFlags, "AT_STATX_SYNC_AS_STAT")
+		// The sync type by name, even the 0 of AT_STATX_SYNC_AS_STAT, then
+		// the other AT_ flags.
+		f := uint64(uint32(v))
+		dst = appendFlags(dst, f&statxSyncType, statxSync, "AT_STATX_SYNC_AS_STAT", "")
+		if f &^= statxSyncType; f != 0 {
+			dst = append(dst, '|')
+			dst = appendFlags(dst, f, atFlags, "", "")
+		}
+		return dst
 	case kStatxMask:
-		return appendFlags(dst, uint64(uint32(v)), statxMask, "0")
+		return appendFlags(dst, uint64(uint32(v)), statxMask, "0", "STATX_???")
 	case kStatxOut:
 		return d.appendStatx(dst, c.mem, v)
-	case kDirentsOut:
-		return d.appendDirents(dst, c.mem, v, c.ret)
+	case kDirentsOut: // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name
+		return d.appendDirents(dst, c.mem, v, c.ret, uint64(uint32(c.next(i))), 8, 19)
+	case kDirentsOldOut: // struct linux_dirent: d_ino, d_off (longs), d_reclen, d_name
+		w := c.tab.wordSize()
+		return d.appendDirents(dst, c.mem, v, c.ret, uint64(uint32(c.next(i))), w, 2*w+2)
 	case kRlimitRes:
-		return appendIndexed(dst, int64(int32(v)), rlimits)
+		return appendXval(dst, uint64(uint32(v)), rlimits, "RLIMIT_???")
 	case kRlimitIn, kRlimitOut:
 		return d.appendRlimit(dst, c.mem, v)
 	case kSocketcall:
@@ -423,6 +472,44 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 		return strconv.AppendUint(dst, uint64(uint32(v)), 10)
 	case kSocketcallArgs:
 		return d.appendSocketcallArgs(dst, c, v)
+	case kShutdownHow:
+		return appendXval(dst, uint64(uint32(v)), shutdownHows, "SHUT_???")
+	case kMadvise:
+		return appendXval(dst, uint64(uint32(v)), madvices, "MADV_???")
+	case kGrndFlags:
+		return appendFlags(dst, uint64(uint32(v)), grndFlags, "0", "GRND_???")
+	case kRandomOut:
+		return d.appendHexBuf(dst, c.mem, v, uint64(c.ret))
+	case kMlockFlags:
+		return appendFlags(dst, uint64(uint32(v)), mlockFlags, "0", "MLOCK_???")
+	case kMlockallFlags:
+		return appendFlags(dst, uint64(uint32(v)), mlockallFlags, "0", "MCL_???")
+	case kMsyncFlags:
+		return appendFlags(dst, uint64(uint32(v)), msyncFlags, "0", "MS_???")
+	case kMremapFlags:
+		return appendFlags(dst, v, mremapFlags, "0", "MREMAP_???")
+	case kMembarrierCmd:
+		if name := flagName(uint64(uint32(v)), membarrierCmds); name != "" {
+			return append(dst, name...)
+		}
+		return appendUnknown(dst, uint64(uint32(v)), "MEMBARRIER_CMD_???")
+	case kMembarrierFlags:
+		return appendFlags(dst, uint64(uint32(v)), membarrierFlags, "0", "MEMBARRIER_CMD_FLAG_???")
+	case kClone3Args:
+		return d.appendClone3(dst, c, v)
+	case kPrctlOption:
+		return appendPrctlOption(dst, uint32(v))
+	case kPrctlArg, kPrctlOut:
+		return d.appendPrctlArg(dst, c, i)
+	case kKptrOut:
+		w := c.tab.wordSize()
+		b, ok := d.read(c.mem, v, w)
+		if !ok {
+			return appendPtr(dst, v)
+		}
+		dst = append(dst, '[')
+		dst = appendPtr(dst, word(b, w))
+		return append(dst, ']')
 	}
 	return appendHex(dst, v)
 }
@@ -500,21 +587,30 @@ func (d *Decoder) readInt32(mem Memory, va uint64) (int32, bool) {
 // it; complete says the NUL was found within them. It reads page by page, so
 // a string that ends just before an unmapped page still reads.
 func (d *Decoder) readCString(mem Memory, va uint64, limit int) (s []byte, complete, ok bool) {
+	// One byte more says whether the string goes on.
+	if s, complete, ok = d.readCStringN(mem, va, limit+1); ok && !complete {
+		s = s[:limit]
+	}
+	return s, complete, ok
+}
+
+// readCStringN reads the string at va up to its NUL, but at most n bytes
+// (at most len(d.str)); complete says the NUL was among them.
+func (d *Decoder) readCStringN(mem Memory, va uint64, n int) (s []byte, complete, ok bool) {
 	buf := d.str[:0]
-	want := limit + 1 // one byte more says whether the string goes on
-	for len(buf) < want {
+	for len(buf) < n {
 		at := va + uint64(len(buf))
-		n := min(want-len(buf), strChunk, pageSize-int(at%pageSize))
-		chunk := buf[len(buf) : len(buf)+n]
+		k := min(n-len(buf), strChunk, pageSize-int(at%pageSize))
+		chunk := buf[len(buf) : len(buf)+k]
 		if mem.ReadVirt(chunk, at) != nil {
 			return nil, false, false
 		}
 		if j := bytes.IndexByte(chunk, 0); j >= 0 {
 			return buf[:len(buf)+j], true, true
 		}
-		buf = buf[:len(buf)+n]
+		buf = buf[:len(buf)+k]
 	}
-	return buf[:limit], false, true
+	return buf, false, true
 }
 
 func appendQuoted(dst, s []byte) []byte {
@@ -530,6 +626,29 @@ func (d *Decoder) appendCString(dst []byte, mem Memory, va uint64, limit int) []
 	s, complete, ok := d.readCString(mem, va, limit)
 	if !ok {
 		return appendHex(dst, va)
+	}
+	dst = appendQuoted(dst, s)
+	if !complete {
+		dst = append(dst, "..."...)
+	}
+	return dst
+}
+
+// appendCStringN writes the string at va as strace's printstr_ex does
+// for a string of at most n bytes (prctl's task names): up to its NUL, or
+// "..." after the first min(n, StringLimit) bytes when it has no NUL in them.
+func (d *Decoder) appendCStringN(dst []byte, mem Memory, va uint64, n int) []byte {
+	if va == 0 {
+		return append(dst, "NULL"...)
+	}
+	// As readCString, it reads a byte past StringLimit to see a NUL there.
+	limit := d.opts.StringLimit
+	s, complete, ok := d.readCStringN(mem, va, min(n, limit+1))
+	if !ok {
+		return appendHex(dst, va)
+	}
+	if len(s) > limit {
+		s = s[:limit]
 	}
 	dst = appendQuoted(dst, s)
 	if !complete {
@@ -555,11 +674,35 @@ func (d *Decoder) appendBuf(dst []byte, mem Memory, va, count uint64) []byte {
 	return dst
 }
 
+// appendHexBuf is appendBuf with every byte in \x form, as strace shows
+// getrandom's: the bytes are random, not text.
+func (d *Decoder) appendHexBuf(dst []byte, mem Memory, va, count uint64) []byte {
+	if va == 0 {
+		return append(dst, "NULL"...)
+	}
+	n := min(count, uint64(d.opts.StringLimit))
+	b := d.str[:n]
+	if mem.ReadVirt(b, va) != nil {
+		return appendHex(dst, va)
+	}
+	dst = append(dst, '"')
+	for _, c := range b {
+		dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	dst = append(dst, '"')
+	if count > n {
+		dst = append(dst, "..."...)
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
 func appendOpenFlags(dst []byte, v uint64) []byte {
 	dst = append(dst, openAccess[v&oAccMode]...)
 	if rest := v &^ oAccMode; rest != 0 {
 		dst = append(dst, '|')
-		dst = appendFlags(dst, rest, openFlags, "")
+		dst = appendFlags(dst, rest, openFlags, "", "")
 	}
 	return dst
 }
@@ -600,7 +743,7 @@ func appendMapFlags(dst []byte, v uint64) []byte {
 	dst = appendIndexedHex(dst, v&typeMask, mapTypes)
 	if rest := v &^ typeMask; rest != 0 {
 		dst = append(dst, '|')
-		dst = appendFlags(dst, rest, mapFlags, "")
+		dst = appendFlags(dst, rest, mapFlags, "", "")
 	}
 	return dst
 }
@@ -615,18 +758,14 @@ func appendIndexedHex(dst []byte, v uint64, names []string) []byte {
 // appendCloneFlags writes clone flags; the low byte is the signal sent to
 // the parent when the child exits.
 func appendCloneFlags(dst []byte, v uint64) []byte {
-	flags, sig := v&^0xff, v&0xff
-	if flags != 0 {
-		dst = appendFlags(dst, flags, cloneFlags, "")
+	flags, sig := v&^cloneCSignal, v&cloneCSignal
+	if flags == 0 {
+		return appendSignal(dst, int64(sig), true)
 	}
+	dst = appendFlags(dst, flags, cloneFlags, "", "CLONE_???")
 	if sig != 0 {
-		if flags != 0 {
-			dst = append(dst, '|')
-		}
+		dst = append(dst, '|')
 		dst = appendSignal(dst, int64(sig), true)
-	}
-	if v == 0 {
-		dst = append(dst, '0')
 	}
 	return dst
 }
@@ -663,14 +802,14 @@ func appendSockType(dst []byte, v uint64) []byte {
 	return dst
 }
 
-func appendSockProto(dst []byte, family, proto int64) []byte {
+func appendSockProto(dst []byte, family, proto uint64) []byte {
 	switch family {
 	case afInet, afInet6:
-		return appendValue(dst, proto, ipProtos)
+		return appendXvalMap(dst, uint64(uint32(proto)), ipProtos, "IPPROTO_???")
 	case afNetlink:
-		return appendValue(dst, proto, netlinkProtos)
+		return appendXval(dst, uint64(uint32(proto)), netlinkProtos, "NETLINK_???")
 	}
-	return strconv.AppendInt(dst, proto, 10)
+	return strconv.AppendUint(dst, proto, 10)
 }
 
 // appendFdFlags writes the O_CLOEXEC/O_NONBLOCK pair under the prefix the
@@ -813,7 +952,7 @@ func (d *Decoder) appendSockaddr(dst []byte, mem Memory, va, n uint64) []byte {
 	}
 	family := binary.LittleEndian.Uint16(b)
 	dst = append(dst, "{sa_family="...)
-	dst = appendIndexed(dst, int64(family), families)
+	dst = appendXval(dst, uint64(family), families, "AF_???")
 	switch {
 	case family == afUnix:
 		path := b[2:]
@@ -1058,13 +1197,15 @@ func (d *Decoder) appendSigaction(dst []byte, mem Memory, va uint64, w int) []by
 		dst = append(dst, "SIG_DFL"...)
 	case 1:
 		dst = append(dst, "SIG_IGN"...)
+	case ^uint64(0) >> (64 - 8*w): // (void (*)(int))-1
+		dst = append(dst, "SIG_ERR"...)
 	default:
 		dst = appendHex(dst, handler)
 	}
 	dst = append(dst, ", sa_mask="...)
 	dst = appendSignalSet(dst, binary.LittleEndian.Uint64(b[3*w:]))
 	dst = append(dst, ", sa_flags="...)
-	dst = appendFlags(dst, flags, saFlags, "0")
+	dst = appendFlags(dst, flags, saFlags, "0", "SA_???")
 	if flags&saRestorer != 0 {
 		dst = append(dst, ", sa_restorer="...)
 		dst = appendHex(dst, word(b[2*w:], w))
@@ -1081,7 +1222,7 @@ func (d *Decoder) appendStatx(dst []byte, mem Memory, va uint64) []byte {
 	le := binary.LittleEndian
 	mode := uint64(le.Uint16(b[28:]))
 	dst = append(dst, "{stx_mask="...)
-	dst = appendFlags(dst, uint64(le.Uint32(b)), statxMask, "0")
+	dst = appendFlags(dst, uint64(le.Uint32(b)), statxMask, "0", "STATX_???")
 	dst = append(dst, ", stx_attributes="...)
 	dst = appendHex(dst, le.Uint64(b[8:]))
 	dst = append(dst, ", stx_mode="...)
@@ -1099,28 +1240,39 @@ func (d *Decoder) appendStatx(dst []byte, mem Memory, va uint64) []byte {
 	return append(dst, ", ...}"...)
 }
 
-// appendDirents writes getdents64's buffer as strace does by default: the
-// pointer and how many entries the call stored, counted over at most
-// direntsMax bytes.
-func (d *Decoder) appendDirents(dst []byte, mem Memory, va uint64, ret int64) []byte {
+// appendDirents writes the buffer of getdents64 or getdents as strace does
+// by default: the pointer and how many entries the call stored, walking
+// their d_reclen as strace does, so a broken record shows as strace shows
+// it. Each entry starts with w-byte d_ino and d_off, then d_reclen; header
+// is the offset of d_name. It reads at most direntsMax bytes of them.
+func (d *Decoder) appendDirents(dst []byte, mem Memory, va uint64, ret int64, count uint64, w, header int) []byte {
 	dst = appendPtr(dst, va)
-	if ret <= 0 {
+	if ret < 0 || uint64(ret) > count { // more than the buffer holds: strace shows no entries
 		return dst
 	}
 	b, ok := d.read(mem, va, int(min(ret, direntsMax)))
-	if !ok {
-		return dst
-	}
-	const reclenAt = 16 // struct linux_dirent64: d_ino, d_off, then d_reclen
-	n := 0
-	for off := 0; off+reclenAt+2 <= len(b); n++ {
-		reclen := int(binary.LittleEndian.Uint16(b[off+reclenAt:]))
-		if reclen == 0 {
-			break // a broken record: stop rather than loop
+	left, off, n := int(ret), 0, 0
+	for ok && left >= header && off+header <= len(b) {
+		n++
+		reclen := int(binary.LittleEndian.Uint16(b[off+2*w:]))
+		switch {
+		case reclen > left:
+			dst = appendComment(dst, "d_reclen "+strconv.Itoa(reclen-left)+" bytes overflow")
+			left = 0
+		case reclen < header:
+			dst = appendComment(dst, "d_reclen "+strconv.Itoa(header-reclen)+" bytes underflow")
+			left -= header
+			ok = false // strace stops at such a record
+		default:
+			left -= reclen
+			off += reclen
 		}
-		off += reclen
 	}
-	return appendCount(dst, n, "", " entry", " entries")
+	more := ""
+	if left > 0 {
+		more = "+"
+	}
+	return appendCount(dst, n, more, " entries", " entries")
 }
 
 // appendRlimit writes a struct rlimit as strace does: infinity by name and

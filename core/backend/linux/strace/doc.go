@@ -19,7 +19,7 @@
 // An i386 call's number, arguments and result are the low 32 bits of their
 // registers, as the kernel reads them; its pointer arrays (argv, iovec) and
 // struct sigaction hold 4-byte words. The package-level Known and Lookup are the
-// x86-64 table's; Check and ParseList take names of either.
+// x86-64 table's; Check takes names of either.
 //
 // Reads of guest memory are bounded by Options whatever the guest passes;
 // an unreadable pointer is shown as strace does, in hex, and every string
@@ -28,10 +28,17 @@
 // Where the text differs from strace's on purpose or for now:
 //   - non-printable bytes are \xNN (internal/escape), where strace writes
 //     octal (\33) unless run with -x;
-//   - arguments are one per register in kernel order, so clone shows
-//     clone(flags, stack, parent_tid, child_tid, tls) without strace's
-//     "flags=" labels and reordering, and an i386 64-bit offset split over
-//     two registers (pread64, _llseek, truncate64...) shows as its halves;
+//   - arguments are one per register in kernel order, but for clone, which
+//     shows strace's labels and order (ArgRegister maps them back), and
+//     rt_sigreturn and sigreturn, whose {mask=[...]} needs the stack
+//     pointer: only a Memory that is a StackMemory gives it, else they show
+//     no argument; an i386 64-bit offset split over two registers (pread64,
+//     _llseek, truncate64...) shows as its halves;
+//   - getdents64 counts the entries of at most 64 KiB of its buffer ("N+
+//     entries" past that), clone3 does not show the bytes of a struct
+//     larger than strace 6.1's clone_args, and arch_prctl's
+//     ARCH_GET_XCOMP_* and ARCH_REQ_XCOMP_* arguments are hex, not
+//     XFEATURE_ names;
 //   - structures strace decodes but this package does not yet (poll fds,
 //     msghdr, rlimit, itimerval, sched_attr, io_uring...) are pointers, and
 //     so are the i386 structures whose layout differs from x86-64 (old stat,

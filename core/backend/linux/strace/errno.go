@@ -140,7 +140,7 @@ var errnos = [...]struct{ name, text string }{
 }
 
 // restartErrnos are the kernel-internal codes a call may return while a
-// signal interrupts it; strace shows them with "?" for the value.
+// signal interrupts it (erestart), and ENOIOCTLCMD.
 var restartErrnos = [...]struct{ name, text string }{
 	512 - restartBase: {"ERESTARTSYS", "To be restarted if SA_RESTART is set"},
 	513 - restartBase: {"ERESTARTNOINTR", "To be restarted"},
@@ -181,4 +181,13 @@ func errnoInfo(e int) (name, text string) {
 	return "ERRNO_" + strconv.Itoa(e), "Unknown error " + strconv.Itoa(e)
 }
 
-func isRestart(e int) bool { return e >= restartBase && e-restartBase < len(restartErrnos) }
+// erestart says whether e is one of the codes of a call a signal
+// interrupted, which strace shows with "?" for the value (ENOIOCTLCMD,
+// among them in number, is not one).
+func erestart(e int) bool {
+	switch e {
+	case 512, 513, 514, 516: // ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
+		return true
+	}
+	return false
+}

@@ -114,6 +114,14 @@ func FuzzDecode(f *testing.F) {
 	// socketcall(SYS_CONNECT, [3, sockaddr, 16]) with its block in memory.
 	block := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 3), fuzzBase+12), 16)
 	f.Add(uint16(102|i386Seed), uint64(3), uint64(fuzzBase), uint64(0), uint64(0), uint64(0), uint64(0), int64(0), append(block, 2, 0, 0x11, 0x5c, 10, 0, 0, 1))
+	// prctl(PR_SET_NAME), clone3 with its struct, getdents64 over records.
+	f.Add(uint16(157), uint64(15), uint64(fuzzBase), uint64(0), uint64(0), uint64(0), uint64(0), int64(0), []byte("name-longer-than-15\x00"))
+	cloneArgs := binary.LittleEndian.AppendUint64(nil, clonePidfd|cloneParentSettid|cloneSettls)
+	for _, v := range []uint64{fuzzBase, 0, fuzzBase + 4, 17, 0, 0, 0, fuzzBase + 64, 2, 0} {
+		cloneArgs = binary.LittleEndian.AppendUint64(cloneArgs, v)
+	}
+	f.Add(uint16(435), uint64(fuzzBase), uint64(88), uint64(0), uint64(0), uint64(0), uint64(0), int64(42), cloneArgs)
+	f.Add(uint16(217), uint64(3), uint64(fuzzBase), uint64(64), uint64(0), uint64(0), uint64(0), int64(40), []byte{16: 24, 40: 16})
 	f.Fuzz(func(t *testing.T, nr uint16, a0, a1, a2, a3, a4, a5 uint64, ret int64, data []byte) {
 		mem := &fakeMem{}
 		mem.put(fuzzBase, data)

@@ -24,7 +24,8 @@ const (
 	kAccess
 	kProt
 	kMapFlags
-	kCloneFlags
+	kUnshareFlags
+	kSetnsType
 	kSignal
 	kSigHow
 	kFutexOp
@@ -68,6 +69,25 @@ const (
 	kTimespec32Out  // i386's struct old_timespec32, written by the call
 	kSocketcall     // i386 socketcall's sub-call: SYS_SOCKET, SYS_CONNECT...
 	kSocketcallArgs // i386 socketcall's argument block, read at entry and exit
+	kRemTimespec    // nanosleep's remainder: written only when a signal interrupts the call
+	kRemTimespec32  // kRemTimespec of the *_time32 calls
+	kClockFlags     // clock_nanosleep's TIMER_ABSTIME
+	kShutdownHow
+	kMadvise
+	kGrndFlags
+	kRandomOut // getrandom's buffer: the bytes it wrote, all in \x form
+	kMlockFlags
+	kMlockallFlags
+	kMsyncFlags
+	kMremapFlags
+	kMembarrierCmd
+	kMembarrierFlags
+	kDirentsOldOut // getdents's buffer of struct linux_dirent (word-sized d_ino, d_off)
+	kClone3Args    // clone3's struct clone_args, and at exit what the call stored
+	kPrctlOption
+	kPrctlArg // a prctl argument whose form depends on the option
+	kPrctlOut // a prctl argument the call writes, in the option's form
+	kKptrOut  // a pointer the call stores: [0x7f...]
 )
 
 // out says whether the call writes the argument's memory: those are shown
@@ -77,7 +97,8 @@ func (k kind) out() bool {
 	switch k {
 	case kOutBuf, kCwdOut, kStatOut, kTimespecOut, kPipeFds, kSockaddrOut,
 		kSocklenPtr, kSocketcallArgs, kSigsetOut, kUtsname, kWaitStatus, kSigactionOut,
-		kStatxOut, kDirentsOut, kRlimitOut, kStat64Out, kTimespec32Out:
+		kStatxOut, kDirentsOut, kRlimitOut, kStat64Out, kTimespec32Out, kRemTimespec,
+		kRemTimespec32, kRandomOut, kDirentsOldOut, kClone3Args, kPrctlOut, kKptrOut:
 		return true
 	}
 	return false
@@ -85,7 +106,9 @@ func (k kind) out() bool {
 
 // bothWays says whether an argument the call writes also holds what it
 // reads, so it is decoded at entry as well.
-func (k kind) bothWays() bool { return k == kSocklenPtr || k == kSocketcallArgs }
+func (k kind) bothWays() bool {
+	return k == kSocklenPtr || k == kSocketcallArgs || k == kClone3Args
+}
 
 // retKind is how a call's successful result is shown.
 type retKind uint8
@@ -97,9 +120,40 @@ const (
 	retNone                // the call does not return (exit, exit_group)
 )
 
+// special marks the calls whose arguments are not each one kind: their
+// count, kinds or order depend on what they hold.
+type special uint8
+
+const (
+	spNone special = iota
+	spOpen
+	spFcntl
+	spFutex
+	spPrctl
+	spClone
+	spClockNanosleep
+	spMembarrier
+	spMremap
+	spRtSigreturn
+	spSigreturn
+	spArchPrctl
+)
+
+// specials are the calls of either ABI that newSyscalls marks special.
+var specials = map[string]special{
+	"open": spOpen, "openat": spOpen,
+	"fcntl": spFcntl, "fcntl64": spFcntl,
+	"futex": spFutex, "futex_time64": spFutex,
+	"clock_nanosleep": spClockNanosleep, "clock_nanosleep_time64": spClockNanosleep,
+	"rt_sigreturn": spRtSigreturn, "sigreturn": spSigreturn,
+	"prctl": spPrctl, "arch_prctl": spArchPrctl, "clone": spClone,
+	"membarrier": spMembarrier, "mremap": spMremap,
+}
+
 // sysent describes one system call.
 type sysent struct {
 	name string
 	ret  retKind
 	args []kind
+	sp   special // set by newSyscalls
 }

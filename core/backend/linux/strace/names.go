@@ -19,24 +19,20 @@ type Syscalls struct {
 	table  []sysent
 	byName map[string]uint64
 	i386   bool // 32-bit registers, pointers and longs
-	// The calls decoded specially, by number; noCall where the ABI has none.
-	open, openat, fcntl, fcntl64, futex, futexTime64 uint64
 }
 
-// noCall is no system call's number.
-const noCall = ^uint64(0)
-
 var (
-	x8664Calls = newSyscalls(table[:], false, nrOpen, nrOpenat, nrFcntl, noCall, nrFutex, noCall)
-	i386Calls  = newSyscalls(tableI386[:], true, nr386Open, nr386Openat, nr386Fcntl, nr386Fcntl64, nr386Futex, nr386FutexTime64)
+	x8664Calls = newSyscalls(table[:], false)
+	i386Calls  = newSyscalls(tableI386[:], true)
 )
 
-func newSyscalls(table []sysent, i386 bool, open, openat, fcntl, fcntl64, futex, futexTime64 uint64) *Syscalls {
-	t := &Syscalls{table: table, byName: make(map[string]uint64, len(table)), i386: i386,
-		open: open, openat: openat, fcntl: fcntl, fcntl64: fcntl64, futex: futex, futexTime64: futexTime64}
-	for nr, e := range table {
+func newSyscalls(table []sysent, i386 bool) *Syscalls {
+	t := &Syscalls{table: table, byName: make(map[string]uint64, len(table)), i386: i386}
+	for nr := range table {
+		e := &table[nr]
 		if e.name != "" {
 			t.byName[e.name] = uint64(nr)
+			e.sp = specials[e.name]
 		}
 	}
 	return t
@@ -107,31 +103,20 @@ func Check(name string) error {
 	return err
 }
 
-// ParseList splits a comma-separated list of system call names, as given
-// to `nitro trace --syscalls openat,write`, and checks each with Check.
-func ParseList(list string) ([]string, error) {
-	var out []string
-	for name := range strings.SplitSeq(list, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
-		if err := Check(name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: empty list %q", ErrUnknownSyscall, list)
-	}
-	return out, nil
-}
-
 // Result returns what strace shows after " = " for sc, read with the table
 // of sc.ABI: "3", "-1 ENOENT (No such file or directory)", "0x7f3a2000" for
-// an address, or "?" for a call that never returns (exit_group). It is ""
-// for an entry, whose result is not known yet.
+// an address, "1 (SUID_DUMP_USER)" where strace decodes the result (some
+// prctl options, membarrier's query), or "?" for a call that never returns
+// (exit_group). It is "" for an entry, whose result is not known yet. An
+// injected exit (sc.Injected) ends with " (INJECTED)".
 func Result(sc *backend.Syscall) string {
+	if sc.Injected && sc.Direction == kvm.Exit {
+		// The call did not run; its result was set (fault injection):
+		// strace marks it so.
+		ran := *sc
+		ran.Injected = false
+		return Result(&ran) + " (INJECTED)"
+	}
 	t := For(sc.ABI)
 	e := t.lookup(sc.Nr)
 	if sc.Direction == kvm.Enter {
@@ -144,12 +129,15 @@ func Result(sc *backend.Syscall) string {
 	if errno := errnoOf(ret); errno != 0 {
 		name, text := errnoInfo(errno)
 		value := "-1 "
-		if isRestart(errno) {
+		if erestart(errno) {
 			value = "? "
 		}
 		return value + name + " (" + text + ")"
 	}
 	if e != nil {
+		if b, ok := auxResult(e.sp, sc.Args, t.word(uint64(ret))); ok {
+			return string(b)
+		}
 		switch e.ret {
 		case retHex:
 			return string(appendHex(nil, t.word(uint64(ret))))
@@ -158,6 +146,29 @@ func Result(sc *backend.Syscall) string {
 		}
 	}
 	return strconv.FormatInt(ret, 10)
+}
+
+// auxResult writes the successful result r of a call whose result strace
+// decodes (prctl's of some options, membarrier's MEMBARRIER_CMD_QUERY):
+// "0x1ff (MEMBARRIER_CMD_GLOBAL|...)". ok is false for the other calls.
+func auxResult(sp special, args []backend.Arg, r uint64) (b []byte, ok bool) {
+	arg := func(i int) uint64 {
+		if i < len(args) {
+			return args[i].Raw
+		}
+		return 0
+	}
+	switch sp {
+	case spPrctl:
+		return prctlResult(nil, uint32(arg(0)), arg(1), r)
+	case spMembarrier:
+		if uint32(arg(0)) != 0 || r == 0 {
+			return nil, false
+		}
+		b = append(appendHex(nil, r), " ("...)
+		return append(appendFlags(b, r, membarrierCmds, "", ""), ')'), true
+	}
+	return nil, false
 }
 
 // word is v as the ABI's registers and pointers hold it: i386's are 32 bits.

@@ -8,12 +8,23 @@ type flag struct {
 	name string
 }
 
-// appendFlags writes v as names joined by '|' in the table's order, then any
-// bits no name covers in hex; zero is written as zero.
-func appendFlags(dst []byte, v uint64, table []flag, zero string) []byte {
+// appendFlags writes v as strace's printflags does: the names of its bits
+// (flagNames); zero for a v of 0 ("0", or the name the table gives 0); and,
+// when no name fits, v in hex with dflt in a comment: "0x40 /* MCL_??? */".
+func appendFlags(dst []byte, v uint64, table []flag, zero, dflt string) []byte {
 	if v == 0 {
 		return append(dst, zero...)
 	}
+	start := len(dst)
+	if dst = flagNames(dst, v, table); len(dst) == start {
+		return appendUnknown(dst, v, dflt)
+	}
+	return dst
+}
+
+// flagNames writes the names of v's bits joined by '|' in the table's
+// order, then any bits no name covers in hex; nothing if no name fits.
+func flagNames(dst []byte, v uint64, table []flag) []byte {
 	start := len(dst)
 	for _, f := range table {
 		if f.bits != 0 && v&f.bits == f.bits {
@@ -22,8 +33,8 @@ func appendFlags(dst []byte, v uint64, table []flag, zero string) []byte {
 			v &^= f.bits
 		}
 	}
-	if v != 0 {
-		dst = appendSep(dst, start)
+	if len(dst) > start && v != 0 {
+		dst = append(dst, '|')
 		dst = appendHex(dst, v)
 	}
 	return dst
@@ -36,20 +47,56 @@ func appendSep(dst []byte, start int) []byte {
 	return dst
 }
 
-// appendValue writes the name of v from names, or v in decimal if it has none.
-func appendValue(dst []byte, v int64, names map[int64]string) []byte {
+// appendXval writes the name of v from names, indexed by value, or, as
+// strace's printxval does for a value it has no name for, v in hex with
+// dflt in a comment: "0x1a /* MADV_??? */".
+func appendXval(dst []byte, v uint64, names []string, dflt string) []byte {
+	if v < uint64(len(names)) && names[v] != "" {
+		return append(dst, names[v]...)
+	}
+	return appendUnknown(dst, v, dflt)
+}
+
+// appendXvalMap is appendXval for names too sparse for a slice.
+func appendXvalMap(dst []byte, v uint64, names map[uint64]string, dflt string) []byte {
 	if n, ok := names[v]; ok {
 		return append(dst, n...)
 	}
-	return strconv.AppendInt(dst, v, 10)
+	return appendUnknown(dst, v, dflt)
 }
 
-// appendIndexed writes names[v], or v in decimal if it has no name.
-func appendIndexed(dst []byte, v int64, names []string) []byte {
-	if v >= 0 && v < int64(len(names)) && names[v] != "" {
-		return append(dst, names[v]...)
+func appendUnknown(dst []byte, v uint64, dflt string) []byte {
+	dst = appendHex(dst, v)
+	if dflt != "" {
+		dst = appendComment(dst, dflt)
 	}
-	return strconv.AppendInt(dst, v, 10)
+	return dst
+}
+
+// appendComment writes strace's comment: " /* text */".
+func appendComment(dst []byte, text string) []byte {
+	dst = append(dst, " /* "...)
+	dst = append(dst, text...)
+	return append(dst, " */"...)
+}
+
+// flagName returns the name table gives exactly v, or "": the lookup of a
+// value in a table of flags, which strace makes for a few commands.
+func flagName(v uint64, table []flag) string {
+	for _, f := range table {
+		if f.bits == v {
+			return f.name
+		}
+	}
+	return ""
+}
+
+// lookup returns the name of v from names, or "".
+func lookup(v uint64, names []string) string {
+	if v < uint64(len(names)) {
+		return names[v]
+	}
+	return ""
 }
 
 func appendHex(dst []byte, v uint64) []byte {
@@ -98,10 +145,14 @@ var atFlags = []flag{
 	{0x400, "AT_SYMLINK_FOLLOW"},
 	{0x800, "AT_NO_AUTOMOUNT"},
 	{0x1000, "AT_EMPTY_PATH"},
-	{0x2000, "AT_STATX_FORCE_SYNC"},
-	{0x4000, "AT_STATX_DONT_SYNC"},
 	{0x8000, "AT_RECURSIVE"},
 }
+
+// statxSync are statx's AT_STATX_SYNC_TYPE values, which strace shows
+// apart from its other AT_ flags.
+const statxSyncType = 0x6000
+
+var statxSync = []flag{{0x2000, "AT_STATX_FORCE_SYNC"}, {0x4000, "AT_STATX_DONT_SYNC"}}
 
 var accessFlags = []flag{{4, "R_OK"}, {2, "W_OK"}, {1, "X_OK"}}
 
@@ -134,6 +185,36 @@ var mapFlags = []flag{
 	{0x4000000, "MAP_UNINITIALIZED"},
 }
 
+var unshareFlags = []flag{
+	{0x80, "CLONE_NEWTIME"},
+	{0x100, "CLONE_VM"},
+	{0x200, "CLONE_FS"},
+	{0x400, "CLONE_FILES"},
+	{0x800, "CLONE_SIGHAND"},
+	{0x10000, "CLONE_THREAD"},
+	{0x20000, "CLONE_NEWNS"},
+	{0x40000, "CLONE_SYSVSEM"},
+	{0x2000000, "CLONE_NEWCGROUP"},
+	{0x4000000, "CLONE_NEWUTS"},
+	{0x8000000, "CLONE_NEWIPC"},
+	{0x10000000, "CLONE_NEWUSER"},
+	{0x20000000, "CLONE_NEWPID"},
+	{0x40000000, "CLONE_NEWNET"},
+}
+
+var setnsTypes = []flag{
+	{0x80, "CLONE_NEWTIME"},
+	{0x20000, "CLONE_NEWNS"},
+	{0x2000000, "CLONE_NEWCGROUP"},
+	{0x4000000, "CLONE_NEWUTS"},
+	{0x8000000, "CLONE_NEWIPC"},
+	{0x10000000, "CLONE_NEWUSER"},
+	{0x20000000, "CLONE_NEWPID"},
+	{0x40000000, "CLONE_NEWNET"},
+}
+
+// cloneFlags is strace's clone_flags: CLONE_DETACHED, which the kernel
+// ignores, has no name.
 var cloneFlags = []flag{
 	{0x100, "CLONE_VM"},
 	{0x200, "CLONE_FS"},
@@ -149,7 +230,6 @@ var cloneFlags = []flag{
 	{0x80000, "CLONE_SETTLS"},
 	{0x100000, "CLONE_PARENT_SETTID"},
 	{0x200000, "CLONE_CHILD_CLEARTID"},
-	{0x400000, "CLONE_DETACHED"},
 	{0x800000, "CLONE_UNTRACED"},
 	{0x1000000, "CLONE_CHILD_SETTID"},
 	{0x2000000, "CLONE_NEWCGROUP"},
@@ -160,6 +240,24 @@ var cloneFlags = []flag{
 	{0x40000000, "CLONE_NEWNET"},
 	{0x80000000, "CLONE_IO"},
 }
+
+// clone3Flags adds the flags of clone3 alone (strace's clone3_flags), which
+// clone's flags have no room for.
+var clone3Flags = append(cloneFlags[:len(cloneFlags):len(cloneFlags)],
+	flag{0x80, "CLONE_NEWTIME"},
+	flag{1 << 32, "CLONE_CLEAR_SIGHAND"},
+	flag{1 << 33, "CLONE_INTO_CGROUP"},
+)
+
+const (
+	cloneCSignal       = 0xff
+	clonePidfd         = 0x1000
+	cloneSettls        = 0x80000
+	cloneParentSettid  = 0x100000
+	cloneChildCleartid = 0x200000
+	cloneChildSettid   = 0x1000000
+	cloneIntoCgroup    = 1 << 33
+)
 
 // signals are the names of signals 1..31; 32 is SIGRTMIN and 33..64 are
 // SIGRT_1..SIGRT_32, as strace names them.
@@ -208,7 +306,7 @@ var clockIDs = []string{
 	"CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_PROCESS_CPUTIME_ID",
 	"CLOCK_THREAD_CPUTIME_ID", "CLOCK_MONOTONIC_RAW", "CLOCK_REALTIME_COARSE",
 	"CLOCK_MONOTONIC_COARSE", "CLOCK_BOOTTIME", "CLOCK_REALTIME_ALARM",
-	"CLOCK_BOOTTIME_ALARM", "", "CLOCK_TAI",
+	"CLOCK_BOOTTIME_ALARM", "CLOCK_SGI_CYCLE", "CLOCK_TAI",
 }
 
 const (
@@ -245,10 +343,14 @@ const (
 )
 
 var families = []string{
-	0: "AF_UNSPEC", 1: "AF_UNIX", 2: "AF_INET", 3: "AF_AX25", 4: "AF_IPX",
-	5: "AF_APPLETALK", 7: "AF_BRIDGE", 10: "AF_INET6", 15: "AF_KEY",
-	16: "AF_NETLINK", 17: "AF_PACKET", 29: "AF_CAN", 30: "AF_TIPC",
-	31: "AF_BLUETOOTH", 38: "AF_ALG", 40: "AF_VSOCK", 44: "AF_XDP",
+	"AF_UNSPEC", "AF_UNIX", "AF_INET", "AF_AX25", "AF_IPX", "AF_APPLETALK",
+	"AF_NETROM", "AF_BRIDGE", "AF_ATMPVC", "AF_X25", "AF_INET6", "AF_ROSE",
+	"AF_DECnet", "AF_NETBEUI", "AF_SECURITY", "AF_KEY", "AF_NETLINK",
+	"AF_PACKET", "AF_ASH", "AF_ECONET", "AF_ATMSVC", "AF_RDS", "AF_SNA",
+	"AF_IRDA", "AF_PPPOX", "AF_WANPIPE", "AF_LLC", "AF_IB", "AF_MPLS",
+	"AF_CAN", "AF_TIPC", "AF_BLUETOOTH", "AF_IUCV", "AF_RXRPC", "AF_ISDN",
+	"AF_PHONET", "AF_IEEE802154", "AF_CAIF", "AF_ALG", "AF_NFC", "AF_VSOCK",
+	"AF_KCM", "AF_QIPCRTR", "AF_SMC", "AF_XDP", "AF_MCTP",
 }
 
 var sockTypes = []string{
@@ -256,15 +358,26 @@ var sockTypes = []string{
 	5: "SOCK_SEQPACKET", 6: "SOCK_DCCP", 10: "SOCK_PACKET",
 }
 
-var ipProtos = map[int64]string{
-	0: "IPPROTO_IP", 1: "IPPROTO_ICMP", 2: "IPPROTO_IGMP", 6: "IPPROTO_TCP",
-	17: "IPPROTO_UDP", 41: "IPPROTO_IPV6", 58: "IPPROTO_ICMPV6", 132: "IPPROTO_SCTP",
-	136: "IPPROTO_UDPLITE", 255: "IPPROTO_RAW", 262: "IPPROTO_MPTCP",
+var ipProtos = map[uint64]string{
+	0: "IPPROTO_IP", 1: "IPPROTO_ICMP", 2: "IPPROTO_IGMP", 4: "IPPROTO_IPIP",
+	6: "IPPROTO_TCP", 8: "IPPROTO_EGP", 12: "IPPROTO_PUP", 17: "IPPROTO_UDP",
+	22: "IPPROTO_IDP", 29: "IPPROTO_TP", 33: "IPPROTO_DCCP", 41: "IPPROTO_IPV6",
+	43: "IPPROTO_ROUTING", 44: "IPPROTO_FRAGMENT", 46: "IPPROTO_RSVP",
+	47: "IPPROTO_GRE", 50: "IPPROTO_ESP", 51: "IPPROTO_AH", 58: "IPPROTO_ICMPV6",
+	59: "IPPROTO_NONE", 60: "IPPROTO_DSTOPTS", 92: "IPPROTO_MTP",
+	94: "IPPROTO_BEETPH", 98: "IPPROTO_ENCAP", 103: "IPPROTO_PIM",
+	108: "IPPROTO_COMP", 115: "IPPROTO_L2TP", 132: "IPPROTO_SCTP",
+	135: "IPPROTO_MH", 136: "IPPROTO_UDPLITE", 137: "IPPROTO_MPLS",
+	143: "IPPROTO_ETHERNET", 255: "IPPROTO_RAW", 262: "IPPROTO_MPTCP",
 }
 
-var netlinkProtos = map[int64]string{
-	0: "NETLINK_ROUTE", 4: "NETLINK_SOCK_DIAG", 9: "NETLINK_AUDIT",
-	12: "NETLINK_NETFILTER", 15: "NETLINK_KOBJECT_UEVENT", 16: "NETLINK_GENERIC",
+var netlinkProtos = []string{
+	"NETLINK_ROUTE", "NETLINK_UNUSED", "NETLINK_USERSOCK", "NETLINK_FIREWALL",
+	"NETLINK_SOCK_DIAG", "NETLINK_NFLOG", "NETLINK_XFRM", "NETLINK_SELINUX",
+	"NETLINK_ISCSI", "NETLINK_AUDIT", "NETLINK_FIB_LOOKUP", "NETLINK_CONNECTOR",
+	"NETLINK_NETFILTER", "NETLINK_IP6_FW", "NETLINK_DNRTMSG",
+	"NETLINK_KOBJECT_UEVENT", "NETLINK_GENERIC", "", "NETLINK_SCSITRANSPORT",
+	"NETLINK_ECRYPTFS", "NETLINK_RDMA", "NETLINK_CRYPTO", "NETLINK_SMC",
 }
 
 var ioctls = map[int64]string{
@@ -285,12 +398,13 @@ const (
 	fDupfdCloexec = 1030
 )
 
-var fcntlCmds = map[int64]string{
+var fcntlCmds = map[uint64]string{
 	0: "F_DUPFD", 1: "F_GETFD", 2: "F_SETFD", 3: "F_GETFL", 4: "F_SETFL",
 	5: "F_GETLK", 6: "F_SETLK", 7: "F_SETLKW", 8: "F_SETOWN", 9: "F_GETOWN",
 	10: "F_SETSIG", 11: "F_GETSIG", 15: "F_SETOWN_EX", 16: "F_GETOWN_EX",
-	36: "F_OFD_GETLK", 37: "F_OFD_SETLK", 38: "F_OFD_SETLKW", 1024: "F_SETLEASE",
-	1025: "F_GETLEASE", 1026: "F_NOTIFY", 1030: "F_DUPFD_CLOEXEC",
+	17: "F_GETOWNER_UIDS", 36: "F_OFD_GETLK", 37: "F_OFD_SETLK", 38: "F_OFD_SETLKW",
+	1024: "F_SETLEASE", 1025: "F_GETLEASE", 1026: "F_NOTIFY", 1029: "F_CANCELLK",
+	1030: "F_DUPFD_CLOEXEC",
 	1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ", 1033: "F_ADD_SEALS", 1034: "F_GET_SEALS",
 }
 
@@ -303,20 +417,32 @@ func fcntlNoArg(cmd int64) bool {
 	return false
 }
 
-var archPrctls = map[int64]string{
+const (
+	archGetFS    = 0x1003
+	archGetGS    = 0x1004
+	archGetCPUID = 0x1011
+)
+
+var archPrctls = map[uint64]string{
 	0x1001: "ARCH_SET_GS", 0x1002: "ARCH_SET_FS", 0x1003: "ARCH_GET_FS",
 	0x1004: "ARCH_GET_GS", 0x1011: "ARCH_GET_CPUID", 0x1012: "ARCH_SET_CPUID",
+	0x1021: "ARCH_GET_XCOMP_SUPP", 0x1022: "ARCH_GET_XCOMP_PERM",
+	0x1023: "ARCH_REQ_XCOMP_PERM", 0x1024: "ARCH_GET_XCOMP_GUEST_PERM",
+	0x1025: "ARCH_REQ_XCOMP_GUEST_PERM", 0x2001: "ARCH_MAP_VDSO_X32",
+	0x2002: "ARCH_MAP_VDSO_32", 0x2003: "ARCH_MAP_VDSO_64",
 }
 
+// waitOptions is in strace's order; 2 is WSTOPPED, glibc's name for
+// WUNTRACED, which strace prefers.
 var waitOptions = []flag{
 	{1, "WNOHANG"},
-	{2, "WUNTRACED"},
 	{4, "WEXITED"},
+	{2, "WSTOPPED"},
 	{8, "WCONTINUED"},
 	{0x1000000, "WNOWAIT"},
-	{0x20000000, "__WNOTHREAD"},
-	{0x40000000, "__WALL"},
 	{0x80000000, "__WCLONE"},
+	{0x40000000, "__WALL"},
+	{0x20000000, "__WNOTHREAD"},
 }
 
 // fileTypes are the S_IF* values of a mode's type bits (mode >> 12).
@@ -327,18 +453,21 @@ var fileTypes = []string{
 
 const saRestorer = 0x04000000
 
+// saFlags is in strace's order (xlat/sigact_flags.in), glibc's
+// SA_INTERRUPT included.
 var saFlags = []flag{
-	{1, "SA_NOCLDSTOP"},
-	{2, "SA_NOCLDWAIT"},
-	{4, "SA_SIGINFO"},
 	{saRestorer, "SA_RESTORER"},
 	{0x08000000, "SA_ONSTACK"},
 	{0x10000000, "SA_RESTART"},
+	{0x20000000, "SA_INTERRUPT"},
 	{0x40000000, "SA_NODEFER"},
 	{0x80000000, "SA_RESETHAND"},
+	{4, "SA_SIGINFO"},
+	{1, "SA_NOCLDSTOP"},
+	{2, "SA_NOCLDWAIT"},
 }
 
-// statxMask is in strace's order: the composite masks first.
+// statxMask is strace 6.1's, in its order: the composite masks first.
 var statxMask = []flag{
 	{0xfff, "STATX_ALL"},
 	{0x7ff, "STATX_BASIC_STATS"},
@@ -356,9 +485,6 @@ var statxMask = []flag{
 	{0x800, "STATX_BTIME"},
 	{0x1000, "STATX_MNT_ID"},
 	{0x2000, "STATX_DIOALIGN"},
-	{0x4000, "STATX_MNT_ID_UNIQUE"},
-	{0x8000, "STATX_SUBVOL"},
-	{0x10000, "STATX_WRITE_ATOMIC"},
 }
 
 var rlimits = []string{
@@ -367,3 +493,52 @@ var rlimits = []string{
 	"RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE",
 	"RLIMIT_RTPRIO", "RLIMIT_RTTIME",
 }
+
+var shutdownHows = []string{"SHUT_RD", "SHUT_WR", "SHUT_RDWR"}
+
+var madvices = []string{
+	0: "MADV_NORMAL", 1: "MADV_RANDOM", 2: "MADV_SEQUENTIAL", 3: "MADV_WILLNEED",
+	4: "MADV_DONTNEED", 8: "MADV_FREE", 9: "MADV_REMOVE", 10: "MADV_DONTFORK",
+	11: "MADV_DOFORK", 12: "MADV_MERGEABLE", 13: "MADV_UNMERGEABLE",
+	14: "MADV_HUGEPAGE", 15: "MADV_NOHUGEPAGE", 16: "MADV_DONTDUMP",
+	17: "MADV_DODUMP", 18: "MADV_WIPEONFORK", 19: "MADV_KEEPONFORK",
+	20: "MADV_COLD", 21: "MADV_PAGEOUT", 22: "MADV_POPULATE_READ",
+	23: "MADV_POPULATE_WRITE", 24: "MADV_DONTNEED_LOCKED", 25: "MADV_COLLAPSE",
+	100: "MADV_HWPOISON", 101: "MADV_SOFT_OFFLINE",
+}
+
+var grndFlags = []flag{{1, "GRND_NONBLOCK"}, {2, "GRND_RANDOM"}, {4, "GRND_INSECURE"}}
+
+var clockFlags = []flag{{1, "TIMER_ABSTIME"}}
+
+var mlockFlags = []flag{{1, "MLOCK_ONFAULT"}}
+
+var mlockallFlags = []flag{{1, "MCL_CURRENT"}, {2, "MCL_FUTURE"}, {4, "MCL_ONFAULT"}}
+
+var msyncFlags = []flag{{4, "MS_SYNC"}, {1, "MS_ASYNC"}, {2, "MS_INVALIDATE"}}
+
+const (
+	mremapMaymove = 1
+	mremapFixed   = 2
+)
+
+var mremapFlags = []flag{{mremapMaymove, "MREMAP_MAYMOVE"}, {mremapFixed, "MREMAP_FIXED"}, {4, "MREMAP_DONTUNMAP"}}
+
+// membarrierCmds are flags to strace: MEMBARRIER_CMD_QUERY answers with a
+// set of them.
+var membarrierCmds = []flag{
+	{0, "MEMBARRIER_CMD_QUERY"},
+	{1 << 0, "MEMBARRIER_CMD_GLOBAL"},
+	{1 << 1, "MEMBARRIER_CMD_GLOBAL_EXPEDITED"},
+	{1 << 2, "MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED"},
+	{1 << 3, "MEMBARRIER_CMD_PRIVATE_EXPEDITED"},
+	{1 << 4, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED"},
+	{1 << 5, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE"},
+	{1 << 6, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE"},
+	{1 << 7, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ"},
+	{1 << 8, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ"},
+}
+
+const membarrierFlagCPU = 1
+
+var membarrierFlags = []flag{{membarrierFlagCPU, "MEMBARRIER_CMD_FLAG_CPU"}}
