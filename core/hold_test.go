@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"testing"
-	"time"
 
 	"nitro/api"
 )
@@ -13,18 +12,9 @@ import (
 // the program gets back. An edit the stop cannot take is refused with the
 // back end's reason and changes nothing.
 func TestBreakAtExitEditsTheResult(t *testing.T) {
-	s, f, g, _ := attachFake(t)
+	s, f, g := attachFake(t)
 	ctx := context.Background()
-	if err := s.Break(ctx, api.Breakpoint{Name: "close", Exit: true}); err != nil {
-		t.Fatal(err)
-	}
-	done := start(s)
-	var h api.Held
-	select {
-	case h = <-s.Held():
-	case <-time.After(10 * time.Second):
-		t.Fatal("no close held")
-	}
+	h, done := breakAndWait(t, s, api.Breakpoint{Name: "close", Exit: true})
 	if !h.Call.IsExit() || h.Call.Name != "close" || h.Call.Ret != 330 {
 		t.Fatalf("held %+v, want close's exit returning 330", h.Call)
 	}

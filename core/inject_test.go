@@ -61,7 +61,7 @@ func mustParse(t *testing.T, spec string) api.Injection {
 // not run (its kernel sees the invalid number), the program gets -EACCES
 // back, and the exit shows the injection; every other call runs as before.
 func TestInjectSkipsTheCall(t *testing.T) {
-	s, f, g, _ := attachFake(t)
+	s, f, g := attachFake(t)
 	s.backend = injectBackend{s.backend.(*fakeBackend)}
 	if err := s.Inject(context.Background(), mustParse(t, "read:error=EACCES:when=2")); err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestInjectSkipsTheCall(t *testing.T) {
 // TestInjectCountDisarms: count=N injects N calls in all, then the
 // injection is gone.
 func TestInjectCountDisarms(t *testing.T) {
-	s, f, g, _ := attachFake(t)
+	s, f, g := attachFake(t)
 	s.backend = injectBackend{s.backend.(*fakeBackend)}
 	if err := s.Inject(context.Background(), mustParse(t, "read,close:error=ENOENT:count=3")); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestInjectCountDisarms(t *testing.T) {
 
 // TestInjectArming: what Inject and ClearInjection refuse, and say.
 func TestInjectArming(t *testing.T) {
-	s, _, _, _ := attachFake(t)
+	s, _, _ := attachFake(t)
 	ctx := context.Background()
 	if err := s.Inject(ctx, mustParse(t, "read:error=EIO")); !errors.Is(err, api.ErrNotSupported) {
 		t.Errorf("a back end without injection: %v, want ErrNotSupported", err)

@@ -203,7 +203,7 @@ func (a *fakeArgs) SetReturn(v uint64) error {
 
 // attachFake composes a session over the fake guest as Attach does over a
 // real one, with its run loop started; the test's cleanup closes it.
-func attachFake(t *testing.T) (*Session, *rspfake.Target, *fakeGuest, error) {
+func attachFake(t *testing.T) (*Session, *rspfake.Target, *fakeGuest) {
 	t.Helper()
 	f, g := newFakeGuest()
 	c, err := rsp.New(f.Dial(), &rsp.Options{Timeout: 2 * time.Second})
@@ -221,7 +221,23 @@ func attachFake(t *testing.T) (*Session, *rspfake.Target, *fakeGuest, error) {
 	}
 	s := newSession(api.Info{Domain: "fake", Listener: ListenerGDBStub, OS: b.OS(), Kernel: b.Kernel()}, l, b)
 	t.Cleanup(func() { s.Close() })
-	return s, f, g, nil
+	return s, f, g
+}
+
+// breakAndWait arms b, runs the session and returns the first call b holds.
+func breakAndWait(t *testing.T, s *Session, b api.Breakpoint) (api.Held, chan error) {
+	t.Helper()
+	if err := s.Break(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	done := start(s)
+	select {
+	case h := <-s.Held():
+		return h, done
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s held", b.Name)
+	}
+	return api.Held{}, done
 }
 
 // start runs the session's loop; its result arrives on the channel.
@@ -274,7 +290,7 @@ func next(t *testing.T, sub api.Subscription, n int) []api.Syscall {
 }
 
 func TestRunDeliversCallsInOrder(t *testing.T) {
-	s, f, g, _ := attachFake(t)
+	s, f, g := attachFake(t)
 	sub := s.Subscribe(1024, false)
 	done := start(s)
 	got := next(t, sub, 12)
@@ -301,18 +317,9 @@ func TestRunDeliversCallsInOrder(t *testing.T) {
 }
 
 func TestBreakHoldsEditsAndContinues(t *testing.T) {
-	s, f, g, _ := attachFake(t)
+	s, f, g := attachFake(t)
 	ctx := context.Background()
-	if err := s.Break(ctx, api.Breakpoint{Name: "read"}); err != nil {
-		t.Fatal(err)
-	}
-	done := start(s)
-	var h api.Held
-	select {
-	case h = <-s.Held():
-	case <-time.After(10 * time.Second):
-		t.Fatal("no read held")
-	}
+	h, done := breakAndWait(t, s, api.Breakpoint{Name: "read"})
 	if h.Call.Name != "read" || h.Call.Args[0].Raw != 20 || len(h.Regs) != len(kvm.RegNames) {
 		t.Fatalf("held %+v", h)
 	}
@@ -351,16 +358,8 @@ func TestBreakHoldsEditsAndContinues(t *testing.T) {
 }
 
 func TestCloseWhileHeldDetaches(t *testing.T) {
-	s, f, _, _ := attachFake(t)
-	if err := s.Break(context.Background(), api.Breakpoint{Name: "open", PID: 1}); err != nil {
-		t.Fatal(err)
-	}
-	done := start(s)
-	select {
-	case <-s.Held():
-	case <-time.After(10 * time.Second):
-		t.Fatal("no open held")
-	}
+	s, f, _ := attachFake(t)
+	_, done := breakAndWait(t, s, api.Breakpoint{Name: "open", PID: 1})
 	requireDetached(t, s, f, done)
 	if _, ok := <-s.Held(); ok {
 		t.Error("Held still open after the session ended")
@@ -368,7 +367,7 @@ func TestCloseWhileHeldDetaches(t *testing.T) {
 }
 
 func TestLossySubscriptionNeverStopsTheGuest(t *testing.T) {
-	s, f, g, _ := attachFake(t)
+	s, f, g := attachFake(t)
 	lossy := s.Subscribe(4, true) // never read
 	done := start(s)
 	waitFor(t, func() bool { return len(g.completed()) > 50 })
@@ -379,7 +378,7 @@ func TestLossySubscriptionNeverStopsTheGuest(t *testing.T) {
 }
 
 func TestLosslessSubscriptionHoldsTheGuest(t *testing.T) {
-	s, f, g, _ := attachFake(t)
+	s, f, g := attachFake(t)
 	sub := s.Subscribe(4, false)
 	done := start(s)
 	next(t, sub, 1)

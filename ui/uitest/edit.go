@@ -1,7 +1,6 @@
 package uitest
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,17 +9,9 @@ import (
 	"nitro/internal/escape"
 )
 
-// The fake session's refusals, worded as the core's.
-var (
-	ErrReadOnly   = errors.New("arguments of a finished call cannot change")
-	ErrNotAtExit  = errors.New("the return value can change only at the call's exit")
-	ErrNotPointer = errors.New("not a pointer to data the call uses: edit it as a number")
-	ErrNotString  = errors.New("not a C string (a path or a name) the call reads")
-	ErrIsString   = errors.New("a C string: edit it as a string, which ends with a NUL")
-	ErrTooLong    = errors.New("longer than the count the call has: set the count too")
-	// ErrFlags is the gdbstub listener's refusal of rflags' arithmetic flags.
-	ErrFlags = fmt.Errorf("%w: changing rflags' arithmetic flags (QEMU's gdb stub does not reach them under TCG)", api.ErrNotSupported)
-)
+// ErrFlags is the gdbstub listener's refusal of rflags' arithmetic flags,
+// as the fake session words it.
+var ErrFlags = fmt.Errorf("%w: changing rflags' arithmetic flags (QEMU's gdb stub does not reach them under TCG)", api.ErrNotSupported)
 
 // arithFlags are rflags' CF, PF, AF, ZF, SF and OF.
 const arithFlags = 1<<0 | 1<<2 | 1<<4 | 1<<6 | 1<<7 | 1<<11
@@ -74,7 +65,7 @@ func apply(h *api.Held, e api.Edit) error {
 		return fmt.Errorf("no register %q", e.Reg)
 	case e.Ret:
 		if !c.IsExit() {
-			return ErrNotAtExit
+			return api.ErrNotAtExit
 		}
 		c.Ret, c.Errno, c.RetText = int64(e.Value), "", strconv.FormatInt(int64(e.Value), 10)
 		if c.Ret < 0 && c.Ret > -4096 {
@@ -87,7 +78,7 @@ func apply(h *api.Held, e api.Edit) error {
 	case e.Arg < 0 || e.Arg >= len(c.Args):
 		return fmt.Errorf("no argument %d", e.Arg)
 	case e.Data == nil && c.IsExit():
-		return ErrReadOnly
+		return api.ErrReadOnlyArgs
 	case e.Data == nil:
 		c.Args[e.Arg] = api.Arg{Raw: e.Value, Text: fmt.Sprintf("%#x", e.Value)}
 		return nil
@@ -106,11 +97,11 @@ func write(h *api.Held, e api.Edit) error {
 	room := uint64(^uint64(0) >> 1)
 	switch {
 	case e.String && u.Kind != api.ArgString:
-		return ErrNotString
+		return api.ErrNotString
 	case u.Kind == api.ArgValue:
-		return ErrNotPointer
+		return api.ErrNotPointer
 	case !e.String && u.Kind == api.ArgString:
-		return ErrIsString
+		return api.ErrIsString
 	case e.String:
 		old, _ := strconv.Unquote(a.Text)
 		room = uint64(len(old))
@@ -120,9 +111,9 @@ func write(h *api.Held, e api.Edit) error {
 	fits := uint64(len(e.Data)) <= room
 	switch {
 	case !fits && !e.String && !e.Len:
-		return fmt.Errorf("%d bytes, %d counted: %w", len(e.Data), room, ErrTooLong)
+		return fmt.Errorf("%d bytes, %d counted: %w", len(e.Data), room, api.ErrTooLong)
 	case (!fits || e.Len) && c.IsExit():
-		return ErrReadOnly
+		return api.ErrReadOnlyArgs
 	case !fits:
 		a.Raw = (scratch - uint64(len(e.Data)) - 1) &^ 15
 	}

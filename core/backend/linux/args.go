@@ -1,25 +1,13 @@
 package linux
 
 import (
-	"errors"
 	"fmt"
 
+	"nitro/api"
 	"nitro/core/backend"
 	"nitro/core/backend/linux/strace"
 	"nitro/core/kvm"
 	"nitro/core/vmi"
-)
-
-// Errors of changing a held call.
-var (
-	// ErrReadOnlyArgs is returned when changing the arguments of a call
-	// that has already run.
-	ErrReadOnlyArgs = errors.New("arguments of a finished call cannot change")
-	// ErrNotAtEntry is returned by SetNumber where the kernel has already
-	// chosen the call to run (an exit, or a handler's own stop).
-	ErrNotAtEntry = errors.New("the call's number can change only at its entry")
-	// ErrNotAtExit is returned by SetReturn before the call has returned.
-	ErrNotAtExit = errors.New("the return value can change only at the call's exit")
 )
 
 // maxArgBytes bounds one ReadBytes of guest memory.
@@ -160,7 +148,7 @@ func (a *args) Set(i int, v uint64) error {
 	}
 	switch {
 	case a.src == ran:
-		return ErrReadOnlyArgs
+		return api.ErrReadOnlyArgs
 	case a.src == inRegs:
 		*argRegs(a.regs, a.abi)[i] = v
 	case i == 5 && a.stackArg != 0:
@@ -207,7 +195,7 @@ func (a *args) SetNumber(nr uint64) error {
 		}
 		return nil
 	}
-	return ErrNotAtEntry
+	return api.ErrNotAtEntry
 }
 
 func (a *args) SetReturn(v uint64) error {
@@ -219,7 +207,7 @@ func (a *args) SetReturn(v uint64) error {
 			return fmt.Errorf("writing the return value to pt_regs: %w", err)
 		}
 	default:
-		return ErrNotAtExit
+		return api.ErrNotAtExit
 	}
 	a.result = v
 	return nil

@@ -4,28 +4,10 @@ import (
 	"errors"
 	"fmt"
 
+	"nitro/api"
 	"nitro/core/backend"
 	"nitro/core/backend/linux/strace"
 	"nitro/core/vmi"
-)
-
-// Errors of writing a held call's data.
-var (
-	// ErrNotPointer: bytes for an argument that is a number, flags or a
-	// descriptor.
-	ErrNotPointer = errors.New("not a pointer to data the call uses: edit it as a number")
-	// ErrNotString: a string for an argument that is no C string.
-	ErrNotString = errors.New("not a C string (a path or a name) the call reads")
-	// ErrIsString: bytes without string semantics for a C string.
-	ErrIsString = errors.New("a C string: edit it as a string, which ends with a NUL")
-	// ErrNoLength: a length to set for an argument that has none.
-	ErrNoLength = errors.New("no length argument to set")
-	// ErrTooLong: bytes longer than the count the call has, without a
-	// new count.
-	ErrTooLong = errors.New("longer than the count the call has: set the count too")
-	// ErrNoRoom: data that fits neither where the argument points nor
-	// below the process's stack.
-	ErrNoRoom = errors.New("no writable memory below the process's stack for it (the process never used that much stack)")
 )
 
 // redZone is the x86-64 ABI's red zone: the 128 bytes under rsp that a
@@ -65,7 +47,7 @@ func (a *args) WriteString(i int, s []byte) error {
 		return err
 	}
 	if a.Use(i).Kind != backend.ArgString {
-		return a.refuse(i, ErrNotString)
+		return a.refuse(i, api.ErrNotString)
 	}
 	data := append(s[:len(s):len(s)], 0)
 	va := a.word(a.Get(i))
@@ -86,13 +68,13 @@ func (a *args) WriteBuffer(i int, b []byte, setLen bool) error {
 	u := a.Use(i)
 	switch {
 	case u.Kind == backend.ArgValue:
-		return a.refuse(i, ErrNotPointer)
+		return a.refuse(i, api.ErrNotPointer)
 	case u.Kind == backend.ArgString:
-		return a.refuse(i, ErrIsString)
+		return a.refuse(i, api.ErrIsString)
 	case setLen && u.Kind != backend.ArgBuffer:
-		return a.refuse(i, ErrNoLength)
+		return a.refuse(i, api.ErrNoLength)
 	case setLen && a.src == ran:
-		return ErrReadOnlyArgs // before any byte is written
+		return api.ErrReadOnlyArgs // before any byte is written
 	}
 	count := ^uint64(0) // no size argument: the caller knows best
 	if u.Len >= 0 {
@@ -104,7 +86,7 @@ func (a *args) WriteBuffer(i int, b []byte, setLen bool) error {
 	var err error
 	switch {
 	case !fits && !setLen:
-		return a.refuse(i, fmt.Errorf("%d bytes, %d counted: %w", len(b), count, ErrTooLong))
+		return a.refuse(i, fmt.Errorf("%d bytes, %d counted: %w", len(b), count, api.ErrTooLong))
 	case fits && writable == nil:
 		err = a.write(i, b, va)
 	case u.Kind != backend.ArgBuffer: // memory of unknown shape stays where it is
@@ -154,7 +136,7 @@ func (a *args) write(i int, data []byte, va uint64) error {
 // call returns builds its frame there too, once the call has read the data.
 func (a *args) place(i int, data []byte) error {
 	if a.src == ran {
-		return ErrReadOnlyArgs // the pointer could not follow the data
+		return api.ErrReadOnlyArgs // the pointer could not follow the data
 	}
 	top := a.below
 	if top == 0 {
@@ -162,11 +144,11 @@ func (a *args) place(i int, data []byte) error {
 	}
 	n := uint64(len(data))
 	if a.sp < redZone || top < n+16 || a.word(top) != top { // a 64-bit stack for an i386 call's 32-bit pointer
-		return a.refuse(i, fmt.Errorf("stack pointer %#x: %w", a.sp, ErrNoRoom))
+		return a.refuse(i, fmt.Errorf("stack pointer %#x: %w", a.sp, api.ErrNoRoom))
 	}
 	va := (top - n) &^ 15 // the ABI's stack alignment
 	if err := a.user.UserWritable(va, len(data)); err != nil {
-		return a.refuse(i, fmt.Errorf("%d bytes at %#x, stack pointer %#x: %w: %w", n, va, a.sp, ErrNoRoom, err))
+		return a.refuse(i, fmt.Errorf("%d bytes at %#x, stack pointer %#x: %w: %w", n, va, a.sp, api.ErrNoRoom, err))
 	}
 	if err := a.write(i, data, va); err != nil {
 		return err

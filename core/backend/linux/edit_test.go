@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"nitro/api"
 	"nitro/core/backend"
 	"nitro/core/kvm"
 	"nitro/core/vmi"
@@ -170,8 +171,8 @@ func TestWriteBuffer(t *testing.T) {
 		t.Errorf("within the count: %v, %q, count %d", err, k.user(userWrite, 3), events[4].Regs.RDX)
 	}
 	long := []byte("a longer line than hello\n")
-	if err := call.Arguments.WriteBuffer(1, long, false); !errors.Is(err, ErrTooLong) {
-		t.Errorf("growing without a count: %v, want ErrTooLong", err)
+	if err := call.Arguments.WriteBuffer(1, long, false); !errors.Is(err, api.ErrTooLong) {
+		t.Errorf("growing without a count: %v, want api.ErrTooLong", err)
 	}
 	if err := call.Arguments.WriteBuffer(1, long, true); err != nil {
 		t.Fatal(err)
@@ -228,11 +229,11 @@ func TestEditsRefused(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"a string for the flags", call.Arguments.WriteString(2, []byte("x")), ErrNotString},
-		{"bytes for the flags", call.Arguments.WriteBuffer(2, []byte("x"), false), ErrNotPointer},
-		{"bytes without a NUL for the path", call.Arguments.WriteBuffer(1, []byte("x"), false), ErrIsString},
-		{"a count for the path", call.Arguments.WriteBuffer(1, []byte("x"), true), ErrIsString},
-		{"a return value at the entry", call.Arguments.SetReturn(0), ErrNotAtExit},
+		{"a string for the flags", call.Arguments.WriteString(2, []byte("x")), api.ErrNotString},
+		{"bytes for the flags", call.Arguments.WriteBuffer(2, []byte("x"), false), api.ErrNotPointer},
+		{"bytes without a NUL for the path", call.Arguments.WriteBuffer(1, []byte("x"), false), api.ErrIsString},
+		{"a count for the path", call.Arguments.WriteBuffer(1, []byte("x"), true), api.ErrIsString},
+		{"a return value at the entry", call.Arguments.SetReturn(0), api.ErrNotAtExit},
 		{"more than an edit writes", call.Arguments.WriteString(1, make([]byte, maxArgBytes)), nil},
 	} {
 		if c.err == nil || c.want != nil && !errors.Is(c.err, c.want) {
@@ -245,8 +246,8 @@ func TestEditsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := call.Arguments.WriteString(1, []byte("/etc/nitro/probe-input-longer")); !errors.Is(err, ErrNoRoom) || !errors.Is(err, vmi.ErrNotPresent) {
-		t.Errorf("no stack below: %v, want ErrNoRoom for a page not present", err)
+	if err := call.Arguments.WriteString(1, []byte("/etc/nitro/probe-input-longer")); !errors.Is(err, api.ErrNoRoom) || !errors.Is(err, vmi.ErrNotPresent) {
+		t.Errorf("no stack below: %v, want api.ErrNoRoom for a page not present", err)
 	}
 	if call.Arguments.Get(1) != userPath || !bytes.Equal(k.user(userPage, 0x1000), before) {
 		t.Error("a refused edit changed the call or its memory")
@@ -255,12 +256,12 @@ func TestEditsRefused(t *testing.T) {
 	// At the exit the call has run: its data may change in place, but
 	// nothing that needs a new pointer or count.
 	_, _, _, exit := heldAt(t, 5) // write(1, "hello, world\n", 13) = 13
-	if err := exit.Arguments.WriteBuffer(1, []byte("a longer line than before\n"), true); !errors.Is(err, ErrReadOnlyArgs) {
-		t.Errorf("a new count at the exit: %v, want ErrReadOnlyArgs", err)
+	if err := exit.Arguments.WriteBuffer(1, []byte("a longer line than before\n"), true); !errors.Is(err, api.ErrReadOnlyArgs) {
+		t.Errorf("a new count at the exit: %v, want api.ErrReadOnlyArgs", err)
 	}
 	_, _, _, exit = heldAt(t, 1)
-	if err := exit.Arguments.WriteString(1, []byte("/etc/nitro/probe-input-longer")); !errors.Is(err, ErrReadOnlyArgs) {
-		t.Errorf("a moved string at the exit: %v, want ErrReadOnlyArgs", err)
+	if err := exit.Arguments.WriteString(1, []byte("/etc/nitro/probe-input-longer")); !errors.Is(err, api.ErrReadOnlyArgs) {
+		t.Errorf("a moved string at the exit: %v, want api.ErrReadOnlyArgs", err)
 	}
 }
 

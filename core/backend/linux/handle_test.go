@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"nitro/api"
 	"nitro/core/backend"
 	"nitro/core/backend/linux/strace"
 	"nitro/core/kvm"
@@ -175,8 +176,8 @@ func TestHandleEditsReachTheKernel(t *testing.T) {
 	if exit.Args[1].Text != `"/etc/nitro/probe-other"` {
 		t.Errorf("the exit shows %s, want the edited path", exit.Args[1].Text)
 	}
-	if err := exit.Arguments.Set(0, 1); err != ErrReadOnlyArgs {
-		t.Errorf("Set at an exit: %v, want ErrReadOnlyArgs", err)
+	if err := exit.Arguments.Set(0, 1); err != api.ErrReadOnlyArgs {
+		t.Errorf("Set at an exit: %v, want api.ErrReadOnlyArgs", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"nitro/api"
 	"nitro/core/backend"
 	"nitro/core/kvm"
 	"nitro/core/vmi"
@@ -24,8 +25,8 @@ func TestInjectX8664(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := call.Arguments.SetReturn(0); !errors.Is(err, ErrNotAtExit) {
-		t.Errorf("SetReturn at an entry: %v, want ErrNotAtExit", err)
+	if err := call.Arguments.SetReturn(0); !errors.Is(err, api.ErrNotAtExit) {
+		t.Errorf("SetReturn at an entry: %v, want api.ErrNotAtExit", err)
 	}
 	if err := call.Arguments.SetNumber(^uint64(0)); err != nil || events[0].Regs.RAX != ^uint64(0) {
 		t.Fatalf("SetNumber: %v, rax %#x", err, events[0].Regs.RAX)
@@ -38,8 +39,8 @@ func TestInjectX8664(t *testing.T) {
 	if exit.Name != "openat" || !exit.Matched {
 		t.Fatalf("exit %s matched %v, want openat's", exit.Name, exit.Matched)
 	}
-	if err := exit.Arguments.SetNumber(1); !errors.Is(err, ErrNotAtEntry) {
-		t.Errorf("SetNumber at an exit: %v, want ErrNotAtEntry", err)
+	if err := exit.Arguments.SetNumber(1); !errors.Is(err, api.ErrNotAtEntry) {
+		t.Errorf("SetNumber at an exit: %v, want api.ErrNotAtEntry", err)
 	}
 	if err := b.SetResult(exit, eacces); err != nil {
 		t.Fatal(err)
@@ -130,8 +131,8 @@ func TestInjectWhereItCannot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := call.Arguments.SetNumber(^uint64(0)); !errors.Is(err, ErrNotAtEntry) {
-		t.Errorf("SetNumber at a handler: %v, want ErrNotAtEntry", err)
+	if err := call.Arguments.SetNumber(^uint64(0)); !errors.Is(err, api.ErrNotAtEntry) {
+		t.Errorf("SetNumber at a handler: %v, want api.ErrNotAtEntry", err)
 	}
 	// Its exit, caught back in the handler's caller: rax carries the result.
 	ret := kvm.Event{Direction: kvm.Exit, SRegs: sregs, Regs: kvm.Regs{RIP: 0xffffffff81001234, RAX: 3}}
