@@ -71,7 +71,7 @@ var probeHeld = regexp.MustCompile(`(?s)pid (\d+)  tid \d+  ppid \d+  uid \d+  c
 func editProbePath(t *testing.T, tm *tmux, path string) int {
 	t.Helper()
 	tm.keys("b")
-	tm.waitFor(`break armed: openat`, 10*time.Second)
+	tm.waitFor(`\| break openat`, 10*time.Second) // the note may give way to a hold at once
 	for tries := 0; ; tries++ {
 		m := holdProbe(t, tm, probeHeld)
 		tm.keys("j") // from arg0 to arg1, the path
