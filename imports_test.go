@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// faces are the packages that show guests to people and scripts: they reach
-// the engine through package api only.
-var faces = []string{"nitro/ui/...", "nitro/commands/...", "nitro/internal/traceformat", "nitro/api"}
+// faces are the packages that show guests to people and scripts, and the
+// recordings they read and write: they reach the engine through package api
+// only.
+var faces = []string{"nitro/ui/...", "nitro/commands/...", "nitro/internal/traceformat", "nitro/api", "nitro/record", "nitro/replay"}
 
 // TestFacesUseTheAPIOnly fails when a face depends on core, a listener,
 // guest memory, a back end or its tables, directly or through another

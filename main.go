@@ -5,11 +5,14 @@
 //	nitro [-c URI] domains            list libvirt domains
 //	nitro [-c URI] ps [--tree] [--json] DOMAIN   list a guest's processes from its memory
 //	nitro [-c URI] trace [flags] DOMAIN  print the guest's system calls as JSON lines or strace text
+//	nitro [-c URI] record [flags] DOMAIN record the guest's system calls and processes to a file
+//	nitro replay [--speed N] [--at SEQ] FILE  the terminal interface on a recording: no VM, no root
 //	nitro [-c URI] symbols|profile DOMAIN  print what nitro found of the kernel
 //	nitro [-c URI] detach DOMAIN      free a domain a crashed nitro left stopped
 //
-// main parses the command line and wires the frontend (package core) to the
-// faces (package ui and package commands), which see only package api.
+// main parses the command line and wires the frontend (package core), or a
+// recording played (package replay), to the faces (package ui and package
+// commands), which see only package api.
 package main
 
 import (
@@ -26,6 +29,7 @@ import (
 
 	"nitro/commands"
 	"nitro/core"
+	"nitro/replay"
 )
 
 const usage = `usage: nitro [-c URI] [--domain NAME] [--theme dark|light|none] [--history N]
@@ -40,7 +44,14 @@ Commands:
              list the guest's processes, read from its memory
   trace [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D]
         [--format json|text] [-o FILE] [--inject SET:error=ERRNO[:when=N+]] DOMAIN
-             print the guest's system calls (see nitro trace -h)
+             print the guest's system calls (see nitro trace -h); --summary prints
+             strace -c's table, --from FILE reads a recording instead of a guest
+  record [-o FILE] [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D] DOMAIN
+             record the guest's system calls and processes to FILE (see nitro record -h)
+  replay [--speed N] [--at SEQ] FILE
+             the terminal interface on a recording, with no VM, libvirt or root;
+             --speed 1 is real time (default), N times faster, 0 as fast as possible;
+             --at starts at a call
   symbols DOMAIN
              print the kernel's symbols found in guest memory (/proc/kallsyms form)
   profile DOMAIN
@@ -97,6 +108,10 @@ func run(args []string, stdout io.Writer) error {
 		return commands.Kernel(ctx, h, fs.Arg(0), cmdArgs, stdout)
 	case "trace":
 		return commands.Trace(ctx, h, cmdArgs, stdout)
+	case "record":
+		return commands.Record(ctx, h, cmdArgs, os.Stderr)
+	case "replay":
+		return runReplay(ctx, cmdArgs, tuiOptions{theme: *theme, history: *history})
 	case "detach":
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
@@ -106,4 +121,27 @@ func run(args []string, stdout io.Writer) error {
 	default:
 		return fmt.Errorf("unknown command %q (%w)", fs.Arg(0), commands.ErrUsage)
 	}
+}
+
+// runReplay opens the terminal interface attached to a recording's domain,
+// played by package replay instead of core: no libvirt, no root.
+func runReplay(ctx context.Context, args []string, o tuiOptions) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	speed := fs.Float64("speed", 1, "playback speed: 1 real time, N times faster, 0 as fast as possible")
+	at := fs.Uint64("at", 0, "start the playback at the call of this seq")
+	if err := fs.Parse(args); err != nil {
+		return commands.ErrUsage
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("replay needs one FILE (%w)", commands.ErrUsage)
+	}
+	h, err := replay.Open(fs.Arg(0), replay.Options{Speed: *speed, Start: *at, Linger: true})
+	if err != nil {
+		return err
+	}
+	if h.Damage != nil {
+		fmt.Fprintf(os.Stderr, "nitro: %s: %v\n", fs.Arg(0), h.Damage)
+	}
+	o.domain = h.Domain()
+	return runTUI(ctx, h, o)
 }

@@ -76,6 +76,10 @@ type Info struct {
 	Listener string // "gdbstub" or "nitro"
 	OS       string // the back end: "linux"
 	Kernel   string // e.g. "Linux 6.1.0-28-amd64"
+	// Replay is the recording a replayed session plays; "" for a live
+	// guest. A replay's calls are history: a break stops the playback, but
+	// edits and injections are refused.
+	Replay string
 }
 
 // Stats are a session's running counters.

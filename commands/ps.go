@@ -52,7 +52,15 @@ func PS(ctx context.Context, h api.Hypervisor, args []string, stdout io.Writer) 
 	procs := groupThreads(tasks)
 	switch {
 	case *asJSON:
-		// encoding/json escapes control bytes; comm stays the guest's bytes.
+		// encoding/json lets DEL, C1 controls and bidi overrides through:
+		// comm is escaped as trace's JSON escapes it.
+		for i := range procs {
+			p := &procs[i]
+			p.Comm = escape.String(p.Comm)
+			for j := range p.Threads {
+				p.Threads[j].Comm = escape.String(p.Threads[j].Comm)
+			}
+		}
 		return json.NewEncoder(stdout).Encode(procs)
 	case *tree:
 		return printTree(stdout, procs)

@@ -3,7 +3,6 @@ package commands
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,40 +12,28 @@ import (
 
 	"nitro/api"
 	"nitro/internal/traceformat"
+	"nitro/replay"
 )
 
-// traceFilter picks the calls `nitro trace` prints.
-type traceFilter struct {
-	pid  int
-	comm string
-}
-
-func (f traceFilter) match(sc *api.Syscall) bool {
-	return (f.pid == 0 || sc.Process.PID == f.pid || sc.Process.TID == f.pid) &&
-		(f.comm == "" || sc.Process.Comm == f.comm)
-}
-
-// Trace prints a guest's system calls as JSON lines or strace text until
-// ctx ends, --count or --duration says, or the session ends.
+// Trace prints a guest's system calls as JSON lines or strace text, or
+// with --summary strace -c's table of them, until ctx ends, --count or
+// --duration says, or the session ends. With --from it reads a recording
+// instead of a guest.
 func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	syscalls := fs.String("syscalls", "", "trace only these system calls, comma-separated (the guest runs others at full speed)")
-	pid := fs.Int("pid", 0, "print only calls of this process or thread id")
-	comm := fs.String("comm", "", "print only calls of processes with this name")
-	count := fs.Int("count", 0, "stop after printing this many events")
-	duration := fs.Duration("duration", 0, "stop after this long")
+	var sf streamFlags
+	sf.register(fs, "print")
 	format := fs.String("format", "json", "output: json (one object per line) or text (strace style)")
 	out := fs.String("o", "", "write to this file instead of standard output")
-	var injects injectFlag
-	fs.Var(&injects, "inject", "make calls fail without running, as strace's -e inject=: SET:error=ERRNO or SET:retval=N, "+
-		"with :when=EXPR (N, N+, N+STEP, N..M), nitro's :pid=PID and :count=N; repeatable")
+	summary := fs.Bool("summary", false, "print strace -c's table instead of the calls: calls, errors, time per call")
+	from := fs.String("from", "", "read the calls from this recording (nitro record) instead of a guest; DOMAIN may be left out")
 	if err := fs.Parse(args); err != nil {
 		return ErrUsage
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("trace needs one DOMAIN (%w)", ErrUsage)
+	if err := sf.check(); err != nil {
+		return err
 	}
-	names, err := syscallList(*syscalls)
+	h, domain, err := source(h, *from, fs.Args(), "trace")
 	if err != nil {
 		return err
 	}
@@ -59,6 +46,9 @@ func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Write
 		defer f.Close()
 		dst = f
 	}
+	if *summary {
+		return sf.follow(ctx, h, domain, newSummary(dst))
+	}
 	// A batch's lines reach dst in one write: a killed trace leaves only
 	// whole lines (a buffered writer would flush at any byte).
 	w := &batchWriter{dst: dst}
@@ -66,64 +56,50 @@ func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Write
 	if err != nil {
 		return err
 	}
+	return sf.follow(ctx, h, domain, &lineSink{tw: tw, w: w})
+}
 
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
+// source is where a command's calls come from: the domain named in args
+// on h, or, with a recording (--from), the recording's domain on a
+// hypervisor that plays it as fast as it is read.
+func source(h api.Hypervisor, from string, args []string, cmd string) (api.Hypervisor, string, error) {
+	if from == "" {
+		if len(args) != 1 {
+			return nil, "", fmt.Errorf("%s needs one DOMAIN (%w)", cmd, ErrUsage)
+		}
+		return h, args[0], nil
 	}
-	sess, err := h.Attach(ctx, fs.Arg(0), api.AttachOptions{Syscalls: names})
+	if len(args) > 1 {
+		return nil, "", fmt.Errorf("%s --from takes at most the recorded DOMAIN (%w)", cmd, ErrUsage)
+	}
+	r, err := replay.Open(from, replay.Options{})
 	if err != nil {
+		return nil, "", err
+	}
+	if r.Damage != nil {
+		fmt.Fprintf(os.Stderr, "nitro: %s: %v\n", from, r.Damage)
+	}
+	if len(args) == 1 {
+		return r, args[0], nil
+	}
+	return r, r.Domain(), nil
+}
+
+// lineSink writes calls as trace's lines.
+type lineSink struct {
+	tw traceformat.Writer
+	w  *batchWriter
+}
+
+func (l *lineSink) attached(context.Context, api.Session) error { return nil }
+func (l *lineSink) write(sc *api.Syscall) error                 { return l.tw.Write(sc) }
+func (l *lineSink) flush() error                                { return l.w.Flush() }
+
+func (l *lineSink) end() error {
+	if err := l.tw.Flush(); err != nil {
 		return err
 	}
-	defer sess.Close()
-	for _, in := range injects {
-		if err := sess.Inject(ctx, in); err != nil {
-			return fmt.Errorf("--inject: %w", err)
-		}
-	}
-	sub := sess.Subscribe(1<<16, false)
-	runCtx, endRun := context.WithCancel(ctx)
-	defer endRun()
-	done := make(chan error, 1)
-	go func() { done <- sess.Run(runCtx) }()
-	go reportPauses(runCtx, sess, fs.Arg(0))
-
-	filter := traceFilter{pid: *pid, comm: *comm}
-	printed := 0
-	var werr error
-	for batch := range sub.C() {
-		if werr != nil || *count > 0 && printed >= *count {
-			continue // drain until the session ends
-		}
-		for i := range batch {
-			sc := &batch[i]
-			if !filter.match(sc) {
-				continue
-			}
-			if werr = tw.Write(sc); werr != nil {
-				break
-			}
-			if printed++; *count > 0 && printed >= *count {
-				endRun()
-				break
-			}
-		}
-		if err := w.Flush(); err != nil && werr == nil {
-			werr = err
-		}
-		if werr != nil {
-			endRun()
-		}
-	}
-	runErr := <-done
-	if werr == nil {
-		werr = tw.Flush()
-	}
-	if werr == nil {
-		werr = w.Flush()
-	}
-	return errors.Join(runErr, werr, sess.Close())
+	return l.w.Flush()
 }
 
 // syscallList splits --syscalls' comma-separated names; the session

@@ -43,6 +43,9 @@ type Options struct {
 // Attach opens domain name on libvirt uri ("" for the default) and starts
 // tracing it; no event flows until Run.
 func Attach(ctx context.Context, uri, name string, opts Options) (*Session, error) {
+	if err := checkDomainName(name); err != nil {
+		return nil, err
+	}
 	if opts.Listener == "" {
 		opts.Listener = ListenerGDBStub
 	}

@@ -24,6 +24,9 @@ func gdbDir(name string) string { return filepath.Join(runDir, name) }
 // there was paused by someone else). A domain another nitro is attached to
 // is left alone, with ErrAttached.
 func Detach(ctx context.Context, uri, name string) error {
+	if err := checkDomainName(name); err != nil {
+		return err
+	}
 	// A nitro that just died may still hold the lock for a moment while the
 	// kernel closes its files: its guard wakes up as the first one closes.
 	lock, err := lockDomain(name)

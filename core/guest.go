@@ -61,6 +61,9 @@ type Kernel struct {
 // OpenGuest opens domain name on libvirt uri ("" for the default) and
 // finds its kernel. The domain must run on this host under QEMU.
 func OpenGuest(uri, name string, k Kernel) (*Guest, error) {
+	if err := checkDomainName(name); err != nil {
+		return nil, err
+	}
 	conn, err := domain.Open(uri)
 	if err != nil {
 		return nil, err
@@ -97,9 +100,13 @@ func (g *Guest) open(name string, k Kernel) error {
 	if g.phys, err = physmem.OpenProcess(pid, ranges); err != nil {
 		return fmt.Errorf("opening the memory of %s: %w", name, err)
 	}
+	// The vCPU's page tables tell the running kernel from an earlier
+	// boot's left in RAM; without them any kernel found is taken.
+	cr3, cr4, _ := dom.PagingRegs()
 	g.backend, err = backend.Open(backend.Target{
 		Phys: g.phys, Mem: vmi.NewMemory(g.phys), RAMEnd: ramEnd(ranges),
 		Symbols: k.Symbols, Profile: k.Profile, CacheDir: profileCache,
+		CR3: cr3, CR4: cr4,
 	}, k.OS)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

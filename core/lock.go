@@ -20,7 +20,13 @@ func lockDomain(name string) (*os.File, error) {
 	if err := os.MkdirAll(runDir, 0o711); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", runDir, err)
 	}
-	f, err := os.OpenFile(filepath.Join(runDir, name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	return lockFile(filepath.Join(runDir, name+".lock"), name)
+}
+
+// lockFile takes the attach lock in file path for domain name. A symlink
+// there is refused: root would create or lock whatever it points to.
+func lockFile(path, name string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening attach lock: %w", err)
 	}

@@ -30,6 +30,8 @@ func TestSignalsDetach(t *testing.T) {
 		after int // events seen before the signal
 	}{{syscall.SIGKILL, 1}, {syscall.SIGKILL, 40}, {syscall.SIGKILL, 300}, {syscall.SIGTERM, 40}, {syscall.SIGINT, 40}} {
 		cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--format", "json", g.Name)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -37,8 +39,26 @@ func TestSignalsDetach(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		lines := bufio.NewScanner(out)
-		for n := 0; n < c.after && lines.Scan(); n++ {
+		seen := make(chan int, 1)
+		go func() {
+			lines := bufio.NewScanner(out)
+			n := 0
+			for n < c.after && lines.Scan() {
+				n++
+			}
+			seen <- n
+		}()
+		select {
+		case n := <-seen:
+			if n < c.after {
+				cmd.Wait()
+				t.Fatalf("%v: nitro trace ended after %d events: %s", c.sig, n, stderr.String())
+			}
+		case <-time.After(time.Minute):
+			info, _ := dom.Info()
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+			t.Fatalf("%v: %d events did not come in a minute (guest %s): %s", c.sig, c.after, info.State, stderr.String())
 		}
 		if err := cmd.Process.Signal(c.sig); err != nil {
 			t.Fatal(err)

@@ -61,6 +61,10 @@ type Target struct {
 	Symbols, Profile string
 	// CacheDir keeps what was learnt of a kernel for the next attach.
 	CacheDir string
+	// CR3 and CR4 are a vCPU's, read as the back end opens (CR3 0 when
+	// unknown): the running kernel is the one their page tables map,
+	// whatever else lies in RAM.
+	CR3, CR4 uint64
 }
 
 // Opener makes a back end for t, or fails with ErrOtherOS when t runs

@@ -1,6 +1,8 @@
 package escape
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -42,4 +44,54 @@ func FuzzString(f *testing.F) {
 			t.Fatalf("String(%q) is not valid UTF-8", s)
 		}
 	})
+}
+
+func TestUnescape(t *testing.T) {
+	for _, s := range []string{"", "cat", "a b\tc\n\x1b[2J\x7f\xc2\x9b\\\"", "\xff"} {
+		f := Field(s)
+		if strings.ContainsAny(f, " \t\n") {
+			t.Errorf("Field(%q) = %q: more than one field", s, f)
+		}
+		if back, err := Unescape(f); err != nil || back != s {
+			t.Errorf("Unescape(Field(%q)) = %q, %v", s, back, err)
+		}
+	}
+	for _, bad := range []string{"a\x1bb", "a\\", `\q`, `\x4`, `\xzz`, "\xc2\x9b", `"`} {
+		if got, err := Unescape(bad); err == nil {
+			t.Errorf("Unescape(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func FuzzUnescape(f *testing.F) {
+	f.Add("\x1b]52;c;eA==\x07 x")
+	f.Fuzz(func(t *testing.T, s string) {
+		if back, err := Unescape(Field(s)); err != nil || back != s {
+			t.Fatalf("Unescape(Field(%q)) = %q, %v", s, back, err)
+		}
+		if back, err := Unescape(String(s)); err != nil || back != s {
+			t.Fatalf("Unescape(String(%q)) = %q, %v", s, back, err)
+		}
+	})
+}
+
+func TestJSON(t *testing.T) {
+	in := "a\x7f\u009b\u202e\u2066\U0001F600\xff<"
+	raw, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := JSON(nil, raw)
+	for _, c := range out {
+		if c < 0x20 || c > 0x7e {
+			t.Fatalf("JSON left byte %#x in %s", c, out)
+		}
+	}
+	var back string
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.ToValidUTF8(in, "\ufffd"); back != want {
+		t.Errorf("read back %q, want %q", back, want)
+	}
 }

@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"nitro/api"
@@ -28,8 +29,12 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 	case s.Stats.Paused:
 		state, stateStyle = " paused ", st.BarWarn
 	}
+	source := Plain(s.Info.Listener)
+	if s.Info.Replay != "" { // history, not a live guest: say so
+		source = "REPLAY " + escape.String(filepath.Base(s.Info.Replay))
+	}
 	left := fmt.Sprintf(" %s | %s | %s | %.0f ev/s | total %d | dropped %d",
-		Plain(s.Info.Domain), Plain(s.Info.Listener), escape.String(s.Info.Kernel),
+		Plain(s.Info.Domain), source, escape.String(s.Info.Kernel),
 		s.Rate, s.Stats.Events, s.Stats.Dropped)
 	if len(s.Breaks) > 0 {
 		left += " | break " + breaks(s.Breaks)

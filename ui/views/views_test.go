@@ -276,4 +276,8 @@ func TestStatusBarFits(t *testing.T) {
 	if bar := StatusBar(st, 120, s); !strings.Contains(bar, "1234 ev/s | total 12 | dropped 3") || !strings.Contains(bar, "paused") {
 		t.Errorf("bar %q", bar)
 	}
+	s.Info.Replay = "/home/t/lab\x1b[2J.nitro"
+	if bar := StatusBar(st, 120, s); !strings.Contains(bar, `lab | REPLAY lab\x1b[2J.nitro | Linux`) {
+		t.Errorf("a replay's bar %q", bar)
+	}
 }

@@ -20,7 +20,7 @@ func init() { backend.Register("linux", Open) }
 // Open finds a Linux kernel's symbols and structure layout in t's memory
 // (or in the files the user gave) and makes its back end.
 func Open(t backend.Target) (backend.Backend, error) {
-	syms, err := kernelSymbols(t.Phys, t.RAMEnd, t.Symbols)
+	syms, err := kernelSymbols(t, t.Symbols)
 	if err != nil {
 		return nil, fmt.Errorf("finding the kernel's symbols: %w", err)
 	}
@@ -37,9 +37,10 @@ func Open(t backend.Target) (backend.Backend, error) {
 
 // kernelSymbols scans memory for the kernel's symbol table, or reads the
 // one in file and finds where that kernel lies in memory.
-func kernelSymbols(mem vmi.PhysMem, size uint64, file string) (*ksym.Table, error) {
+func kernelSymbols(tg backend.Target, file string) (*ksym.Table, error) {
+	mem, size := tg.Phys, tg.RAMEnd
 	if file == "" {
-		return ksym.Scan(mem, size)
+		return ksym.ScanLive(mem, size, running(tg))
 	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
@@ -64,6 +65,35 @@ func kernelSymbols(mem vmi.PhysMem, size uint64, file string) (*ksym.Table, erro
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return t, nil
+}
+
+// running accepts only the tables of the kernel that the vCPU's page
+// tables map at its _text: after a reboot the earlier kernel's image, at
+// another physical address, may still lie in RAM. nil (any table) when the
+// vCPU's state is unknown.
+func running(tg backend.Target) func(*ksym.Table) error {
+	if tg.CR3 == 0 {
+		return nil
+	}
+	space := tg.Mem.Space(tg.CR3, tg.CR4)
+	return func(t *ksym.Table) error {
+		text, ok := t.Text()
+		phys, hasPhys := t.PhysText()
+		if !ok || !hasPhys {
+			return ksym.ErrNotLive
+		}
+		pa, err := space.Translate(text)
+		if err != nil && space.CR3()&vmi.PTIUserBit != 0 {
+			pa, err = space.Kernel().Translate(text) // a user half of a PTI pair
+		}
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: the running kernel does not map _text %#x: %w", ksym.ErrNotLive, text, err)
+		case pa != phys:
+			return fmt.Errorf("%w: the running kernel has _text %#x at %#x, this image is at %#x", ksym.ErrNotLive, text, pa, phys)
+		}
+		return nil
+	}
 }
 
 // kernelOffsets reads the structure layout from the guest's BTF, or from a

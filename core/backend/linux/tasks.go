@@ -13,10 +13,14 @@ import (
 )
 
 // Bounds on walks over guest lists: a hostile or corrupt guest can link its
-// task list into a loop or make it endless.
+// task list into a loop or make it endless. maxWalk bounds one whole walk
+// (the leaders, then every leader's threads), which the per-list bounds
+// alone would let grow to maxTasks × maxThreads: a real system lists each
+// task once as a thread and at most once more as a leader.
 const (
 	maxTasks   = 1 << 16
 	maxThreads = 1 << 14
+	maxWalk    = 1 << 17
 )
 
 // ErrTaskList means the guest's task list is corrupt: a loop, or longer
@@ -29,10 +33,12 @@ type tasks struct {
 	initTask uint64
 	// The fields process reads lie in [lo, hi) of task_struct, read at once.
 	lo, hi int
+	// budget is the list entries one walk may visit: maxWalk.
+	budget int
 }
 
 func newTasks(o *offsets.Offsets, initTask uint64) tasks {
-	t := tasks{o: o, initTask: initTask}
+	t := tasks{o: o, initTask: initTask, budget: maxWalk}
 	ot := &o.Task
 	commSize := max(ot.CommSize, 16)
 	t.lo, t.hi = ot.Pid, ot.Pid+4
@@ -105,13 +111,21 @@ func (k *knownTask) same(f taskFields) bool {
 	return k.p.TID == f.tid && k.p.PID == f.pid && k.parent == f.parent && k.cred == f.cred && k.p.Comm == string(f.comm)
 }
 
+// walk is one walk over the guest's task lists.
+type walk struct {
+	k    vmi.Space
+	left int             // list entries the walk may still visit
+	seen map[uint64]bool // tasks listed so far
+}
+
 // list walks a kernel list_head ring starting at head and returns the
-// address of each entry's list_head, bounded by limit.
-func list(k vmi.Space, head uint64, limit int) ([]uint64, error) {
+// address of each entry's list_head, bounded by limit and by the walk's
+// budget.
+func (w *walk) list(head uint64, limit int) ([]uint64, error) {
 	var nodes []uint64
 	seen := map[uint64]bool{head: true}
 	for node := head; ; {
-		next, err := k.Pointer(node)
+		next, err := w.k.Pointer(node)
 		if err != nil {
 			return nodes, fmt.Errorf("following list at %#x: %w", node, err)
 		}
@@ -121,6 +135,10 @@ func list(k vmi.Space, head uint64, limit int) ([]uint64, error) {
 		if seen[next] || len(nodes) >= limit {
 			return nodes, fmt.Errorf("%w: list at %#x loops or exceeds %d entries", ErrTaskList, head, limit)
 		}
+		if w.left == 0 {
+			return nodes, fmt.Errorf("%w: the task lists hold more than %d entries in all", ErrTaskList, maxWalk)
+		}
+		w.left--
 		seen[next] = true
 		nodes = append(nodes, next)
 		node = next
@@ -131,7 +149,8 @@ func list(k vmi.Space, head uint64, limit int) ([]uint64, error) {
 // init_task (which itself, pid 0, is left out) and each leader's threads.
 func (t *tasks) all(k vmi.Space) ([]backend.Process, error) {
 	o := &t.o.Task
-	leaders, err := list(k, t.initTask+uint64(o.Tasks), maxTasks)
+	w := &walk{k: k, left: t.budget, seen: map[uint64]bool{}}
+	leaders, err := w.list(t.initTask+uint64(o.Tasks), maxTasks)
 	if err != nil {
 		return nil, fmt.Errorf("reading task list: %w", err)
 	}
@@ -139,11 +158,17 @@ func (t *tasks) all(k vmi.Space) ([]backend.Process, error) {
 	raw := make([]byte, t.size())
 	for _, node := range leaders {
 		leader := node - uint64(o.Tasks)
-		threads, err := t.threads(k, leader)
+		threads, err := t.threads(w, leader)
 		if err != nil {
 			return procs, fmt.Errorf("reading threads of task %#x: %w", leader, err)
 		}
 		for _, task := range threads {
+			// Thread groups are disjoint: a task met twice means rings
+			// shared between leaders, which would list them N² times.
+			if w.seen[task] {
+				return procs, fmt.Errorf("%w: task %#x is in two thread groups", ErrTaskList, task)
+			}
+			w.seen[task] = true
 			f, err := t.fields(k, task, raw)
 			if err != nil {
 				return procs, err
@@ -157,23 +182,23 @@ func (t *tasks) all(k vmi.Space) ([]backend.Process, error) {
 
 // threads returns the tasks of leader's thread group, leader first. Linux
 // 6.6 moved the ring from task_struct.thread_group to signal->thread_head.
-func (t *tasks) threads(k vmi.Space, leader uint64) ([]uint64, error) {
+func (t *tasks) threads(w *walk, leader uint64) ([]uint64, error) {
 	o := t.o
 	var head, link int
 	switch {
 	case o.Task.ThreadNode != offsets.Absent && o.Task.Signal != offsets.Absent && o.Signal.ThreadHead != offsets.Absent:
-		sig, err := k.Pointer(leader + uint64(o.Task.Signal))
+		sig, err := w.k.Pointer(leader + uint64(o.Task.Signal))
 		if err != nil {
 			return nil, err
 		}
-		nodes, err := list(k, sig+uint64(o.Signal.ThreadHead), maxThreads)
+		nodes, err := w.list(sig+uint64(o.Signal.ThreadHead), maxThreads)
 		return shift(nodes, o.Task.ThreadNode), err
 	case o.Task.ThreadGroup != offsets.Absent:
 		head, link = o.Task.ThreadGroup, o.Task.ThreadGroup
 	default:
 		return []uint64{leader}, nil
 	}
-	nodes, err := list(k, leader+uint64(head), maxThreads)
+	nodes, err := w.list(leader+uint64(head), maxThreads)
 	return append([]uint64{leader}, shift(nodes, link)...), err
 }
 

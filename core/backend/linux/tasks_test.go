@@ -164,3 +164,56 @@ func TestTaskListHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestTaskListSharedThreadRing: 400 leaders whose signal structs all point
+// at one ring of their 400 threads. Read naively that is 160,000 tasks
+// (N²): a task in two thread groups is corrupt, and is said so at once.
+func TestTaskListSharedThreadRing(t *testing.T) {
+	const n = 400
+	k := newKernel(t)
+	o := &k.t.o.Task
+	tl := uint64(o.Tasks)
+	leaders := []uint64{task(0) + tl}
+	ring := []uint64{signal(0) + uint64(k.t.o.Signal.ThreadHead)}
+	for i := 1; i <= n; i++ {
+		k.addTask(i, i, i, 0, "evil", 0)
+		leaders = append(leaders, task(i)+tl)
+		k.put64(task(i)+uint64(o.Signal), signal(0))
+		ring = append(ring, task(i)+uint64(o.ThreadNode))
+	}
+	k.ring(leaders...)
+	k.ring(ring...)
+	procs, err := k.t.all(k.space)
+	if !errors.Is(err, ErrTaskList) {
+		t.Errorf("err = %v, want ErrTaskList", err)
+	}
+	if len(procs) > n {
+		t.Errorf("%d processes from %d tasks", len(procs), n)
+	}
+}
+
+// TestTaskListBudget: a walk visits at most its budget of list entries in
+// all, however the guest spreads them over thread groups.
+func TestTaskListBudget(t *testing.T) {
+	k := newKernel(t)
+	tl := uint64(k.t.o.Task.Tasks)
+	leaders := []uint64{task(0) + tl}
+	for g := range 4 {
+		members := []int{}
+		for i := range 4 {
+			id := 1 + 4*g + i
+			k.addTask(id, id, 1+4*g, 0, "t", 0)
+			members = append(members, id)
+		}
+		leaders = append(leaders, task(members[0])+tl)
+		k.threads(members[0], members...)
+	}
+	k.ring(leaders...)
+	if procs, err := k.t.all(k.space); err != nil || len(procs) != 16 {
+		t.Fatalf("%d tasks, %v; want 16", len(procs), err)
+	}
+	k.t.budget = 4 + 16 - 1 // leaders and threads, less one
+	if _, err := k.t.all(k.space); !errors.Is(err, ErrTaskList) {
+		t.Errorf("over budget: err = %v, want ErrTaskList", err)
+	}
+}

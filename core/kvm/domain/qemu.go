@@ -119,3 +119,38 @@ func owner(pid int) (uid, gid int, err error) {
 	}
 	return int(st.Uid), int(st.Gid), nil
 }
+
+// PagingRegs reads the CR3 and CR4 of the monitor's current vCPU through
+// QEMU's monitor, without stopping the guest: the page tables the guest
+// runs on now, which tell its running kernel from other bytes in RAM.
+func (d *Domain) PagingRegs() (cr3, cr4 uint64, err error) {
+	out, err := d.HMP("info registers")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parsePagingRegs(out)
+}
+
+// parsePagingRegs reads CR3= and CR4= from `info registers`.
+func parsePagingRegs(out string) (cr3, cr4 uint64, err error) {
+	var seen int
+	for _, f := range strings.Fields(out) {
+		k, v, _ := strings.Cut(f, "=")
+		var dst *uint64
+		switch k {
+		case "CR3":
+			dst = &cr3
+		case "CR4":
+			dst = &cr4
+		default:
+			continue
+		}
+		if *dst, err = strconv.ParseUint(v, 16, 64); err != nil {
+			return 0, 0, fmt.Errorf("reading %s from QEMU's registers: %w", k, err)
+		}
+		if seen++; seen == 2 {
+			return cr3, cr4, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("no CR3 and CR4 in QEMU's registers: %q", out)
+}

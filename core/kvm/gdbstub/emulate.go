@@ -17,6 +17,13 @@ import (
 // is one of the few kinds found at Linux's syscall entry, exit paths and
 // function starts. Anything else gets a real step. Instructions that set
 // flags always get a real step: see arithFlags.
+//
+// The writes of an emulation reach the stub one packet at a time, and
+// nitro may die between two of them; its guard then lets the vCPU run on
+// from the breakpoint's address with whatever was written. So every
+// prefix of an emulation's writes must leave a state that running the
+// instruction again (or skipping it, once rip moved) gets right: only
+// instructions whose writes can be so ordered are emulated.
 
 // stepKind says how to get a vCPU past the instruction at a breakpoint.
 type stepKind uint8
@@ -26,7 +33,6 @@ const (
 	stepSkip                   // nop, endbr64: move rip
 	stepSwapgs                 // swap gs_base and k_gs_base
 	stepMov                    // 64-bit mov between registers and memory
-	stepPush                   // push of a 64-bit register
 	stepJmp                    // jmp to a relative target
 )
 
@@ -56,19 +62,20 @@ func planStep(code []byte) stepPlan {
 		p.kind = stepSwapgs
 	case inst.Op == x86asm.MOV && inst.DataSize == 64 && movable(inst.Args[0], inst.Args[1]):
 		p.kind = stepMov
-	case inst.Op == x86asm.PUSH && gpr64(inst.Args[0]) && inst.Args[1] == nil:
-		p.kind = stepPush
 	case inst.Op == x86asm.JMP && isRel(inst.Args[0]):
 		p.kind = stepJmp
 	}
 	return p
 }
 
-// movable accepts register-to-register, load and store forms.
+// movable accepts register-to-register, load and store forms. A load
+// whose address uses its destination is not: run again after the write,
+// it would load from elsewhere.
 func movable(dst, src x86asm.Arg) bool {
 	_, dstMem := dst.(x86asm.Mem)
-	_, srcMem := src.(x86asm.Mem)
-	return gpr64(dst) && (gpr64(src) || srcMem && memOK(src)) || dstMem && memOK(dst) && gpr64(src)
+	srcMem, isLoad := src.(x86asm.Mem)
+	return gpr64(dst) && (gpr64(src) || isLoad && memOK(src) && srcMem.Base != dst && srcMem.Index != dst) ||
+		dstMem && memOK(dst) && gpr64(src)
 }
 
 func isRel(a x86asm.Arg) bool {
@@ -95,20 +102,17 @@ func memOK(a x86asm.Arg) bool {
 // (a memory access fails: a real step raises the fault in the guest).
 func (l *Listener) emulate(st *stop, rip uint64, p stepPlan) (bool, error) {
 	next := rip + p.len
-	var writes []regWrite
+	var writes []regWrite // in an order whose every prefix is safe to die after
 	switch p.kind {
 	case stepSkip:
 	case stepSwapgs:
+		// gs_base first: with both bases the kernel's, swapgs run again
+		// keeps the kernel on its own; then rip; the user's base last.
 		writes = []regWrite{
 			{l.regs.gsBase, l.regs.kernelGSBase.Uint(st.raw)},
+			{l.regs.rip, next},
 			{l.regs.kernelGSBase, l.regs.gsBase.Uint(st.raw)},
 		}
-	case stepPush:
-		sp := l.regs.rsp.Uint(st.raw) - 8
-		if !l.store(sp, l.reg(st, p.inst.Args[0])) {
-			return false, nil
-		}
-		writes = []regWrite{{l.regs.rsp, sp}}
 	case stepMov:
 		dst, src := p.inst.Args[0], p.inst.Args[1]
 		switch {
@@ -130,7 +134,10 @@ func (l *Listener) emulate(st *stop, rip uint64, p stepPlan) (bool, error) {
 	default:
 		return false, nil
 	}
-	for _, w := range append(writes, regWrite{l.regs.rip, next}) {
+	if p.kind != stepSwapgs {
+		writes = append(writes, regWrite{l.regs.rip, next}) // what the instruction did, then past it
+	}
+	for _, w := range writes {
 		if err := l.c.WriteRegisterUint(w.r, w.v); err != nil {
 			return false, fmt.Errorf("emulating %v at %#x: %w", p.inst, rip, err)
 		}

@@ -81,6 +81,7 @@ type stop struct {
 	thread  rsp.Thread
 	raw     []byte // `g` payload, kept up to date by SetRegs
 	trapped bool   // stopped by a breakpoint (SIGTRAP), not an interrupt
+	foreign bool   // stopped by a breakpoint this listener did not set
 }
 
 // Stats counts what the listener did, for measurements.
@@ -90,6 +91,9 @@ type Stats struct {
 	Steps     int // step-overs by single step
 	Emulated  int // step-overs by emulating the instruction
 	Forgotten int // awaited handler returns dropped (over maxReturns)
+	// Foreign counts stops at breakpoints this listener did not set (a
+	// dead client's, which QEMU keeps): each was removed.
+	Foreign int
 	// ExternalPauses counts the times someone else paused the VM (QEMU's
 	// monitor, `virsh suspend`): the listener leaves it paused.
 	ExternalPauses int
@@ -109,13 +113,18 @@ type Listener struct {
 	mu      sync.Mutex
 	vcpus   map[rsp.Thread]int
 	bps     map[uint64]role
-	plans   map[uint64]stepPlan
+	plans   map[uint64]cachedPlan
 	returns map[returnKey]bool
-	order   []returnKey // returns in the order they were added
+	waiting map[uint64]int // awaited returns by address
+	order   []returnKey    // returns in the order they were added
 	cur     *stop
 	stray   *rsp.Stop // a stop that came while an event held the VM
 	closed  bool
 	stats   Stats
+	// foreignAt and foreignRepeats track stops again and again at one
+	// address with no breakpoint left to remove there.
+	foreignAt      uint64
+	foreignRepeats int
 
 	pause  atomic.Bool   // Pause asked for the VM to stay stopped
 	paused atomic.Bool   // the VM is stopped by Pause or by someone else
@@ -141,8 +150,8 @@ func New(c *rsp.Client, cfg Config) (*Listener, error) {
 		cfg.Timeout = 5 * time.Second
 	}
 	l := &Listener{
-		c: c, cfg: cfg, bps: make(map[uint64]role), plans: make(map[uint64]stepPlan), returns: make(map[returnKey]bool),
-		resume: make(chan struct{}, 1),
+		c: c, cfg: cfg, bps: make(map[uint64]role), plans: make(map[uint64]cachedPlan), returns: make(map[returnKey]bool),
+		waiting: make(map[uint64]int), resume: make(chan struct{}, 1),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	if cfg.Hardware {
@@ -210,7 +219,13 @@ func (l *Listener) listThreads() error {
 	return nil
 }
 
+// insert sets a breakpoint at addr, first removing any a dead client left
+// there: QEMU would count both, and a step-over that removes one would
+// not move the vCPU.
 func (l *Listener) insert(addr uint64, r role) error {
+	if _, err := l.clear(addr); err != nil {
+		return err
+	}
 	if err := l.c.InsertBreakpoint(l.kind, addr); err != nil {
 		return err
 	}
@@ -220,7 +235,33 @@ func (l *Listener) insert(addr uint64, r role) error {
 
 func (l *Listener) remove(addr uint64) error {
 	delete(l.bps, addr)
+	delete(l.plans, addr)
 	return l.c.RemoveBreakpoint(l.kind, addr)
+}
+
+// maxLeftover bounds the removals of each kind at one address: QEMU
+// counts an address inserted twice as two breakpoints.
+const maxLeftover = 16
+
+// clear removes breakpoints of both kinds at addr that this listener did
+// not set: QEMU keeps a client's breakpoints after it dies, and has no
+// packet to list them. It reports how many it removed; QEMU refuses to
+// remove one that is not there, which ends the search.
+func (l *Listener) clear(addr uint64) (int, error) {
+	n := 0
+	for _, k := range []rsp.BreakpointKind{rsp.Software, rsp.Hardware} {
+		for range maxLeftover {
+			err := l.c.RemoveBreakpoint(k, addr)
+			if errors.Is(err, rsp.ErrStub) || errors.Is(err, rsp.ErrUnsupported) {
+				break
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Stats returns counters of the listener's work so far.
@@ -281,7 +322,14 @@ func (l *Listener) Next(ctx context.Context) (*kvm.Event, error) {
 		if st.ev != nil {
 			l.cur = st
 			l.stats.Events++
+			l.foreignRepeats = 0
 			return st.ev, nil
+		}
+		if st.foreign {
+			if err := l.dropForeign(st); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if !st.trapped && s.Signal == rsp.SIGINT && !l.pause.Load() {
 			// Paused by someone else: leave it paused. Its next stop
@@ -308,7 +356,11 @@ func (l *Listener) inspect(s rsp.Stop) (*stop, error) {
 	}
 	rip := l.regs.rip.Uint(raw)
 	r, atBreakpoint := l.bps[rip]
-	st := &stop{thread: s.Thread, raw: raw, trapped: atBreakpoint && s.Signal == rsp.SIGTRAP}
+	st := &stop{
+		thread: s.Thread, raw: raw,
+		trapped: atBreakpoint && s.Signal == rsp.SIGTRAP,
+		foreign: !atBreakpoint && s.Signal == rsp.SIGTRAP,
+	}
 	if !st.trapped {
 		// An interrupt, or a stop that raced with one: resuming hits the
 		// breakpoint again if there is one.
@@ -334,7 +386,7 @@ func (l *Listener) inspect(s rsp.Stop) (*stop, error) {
 		if !l.returns[key] {
 			return st, nil // another task's return through the same place
 		}
-		delete(l.returns, key)
+		l.unawait(key)
 		ev.Direction = kvm.Exit
 	}
 	if ev.VCPU, err = l.vcpu(s.Thread); err != nil {
@@ -376,21 +428,37 @@ func (l *Listener) awaitReturn(sp uint64) error {
 	key := returnKey{addr, sp + 8}
 	if !l.returns[key] {
 		l.returns[key] = true
+		l.waiting[addr]++
 		l.order = append(l.order, key)
 	}
-	l.forgetOldReturns()
-	return nil
+	return l.forgetOldReturns()
+}
+
+// unawait drops an awaited return.
+func (l *Listener) unawait(key returnKey) {
+	delete(l.returns, key)
+	if l.waiting[key.addr]--; l.waiting[key.addr] <= 0 {
+		delete(l.waiting, key.addr)
+	}
 }
 
 // forgetOldReturns keeps the awaited returns within maxReturns, and the
-// order list within twice that.
-func (l *Listener) forgetOldReturns() {
+// order list within twice that. A return address nobody waits at any
+// more loses its breakpoint, which would otherwise stop every task that
+// passes there for nothing.
+func (l *Listener) forgetOldReturns() error {
 	for len(l.returns) > maxReturns {
 		key := l.order[0]
 		l.order = l.order[1:]
-		if l.returns[key] {
-			delete(l.returns, key)
-			l.stats.Forgotten++
+		if !l.returns[key] {
+			continue
+		}
+		l.unawait(key)
+		l.stats.Forgotten++
+		if !l.awaited(key.addr) && l.bps[key.addr] == roleReturn {
+			if err := l.remove(key.addr); err != nil {
+				return err
+			}
 		}
 	}
 	if len(l.order) > 2*maxReturns {
@@ -402,6 +470,36 @@ func (l *Listener) forgetOldReturns() {
 		}
 		l.order = live
 	}
+	return nil
+}
+
+// maxForeignRepeats bounds the stops again and again at one address where
+// no breakpoint is left to remove: more than any count of vCPUs reporting
+// a stop they had pending there.
+const maxForeignRepeats = 256
+
+// dropForeign removes the breakpoints at a stop this listener did not set,
+// so the VM does not stop there forever. A stop with none left to remove
+// is one a vCPU had pending at a breakpoint removed since: resuming goes
+// on, unless it repeats without end.
+func (l *Listener) dropForeign(st *stop) error {
+	rip := l.regs.rip.Uint(st.raw)
+	n, err := l.clear(rip)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		l.stats.Foreign++
+		l.foreignRepeats = 0
+		return nil
+	}
+	if rip != l.foreignAt {
+		l.foreignAt, l.foreignRepeats = rip, 0
+	}
+	if l.foreignRepeats++; l.foreignRepeats > maxForeignRepeats {
+		return fmt.Errorf("the VM stops at %#x again and again, where nitro set no breakpoint and finds none to remove", rip)
+	}
+	return nil
 }
 
 // SetRegs writes the general registers of ev that differ from the stopped
@@ -588,29 +686,30 @@ func (l *Listener) stepOver(st *stop) error {
 const maxStepTries = 8
 
 // awaited reports whether any task still waits to return through addr.
-func (l *Listener) awaited(addr uint64) bool {
-	for k := range l.returns {
-		if k.addr == addr {
-			return true
-		}
-	}
-	return false
+func (l *Listener) awaited(addr uint64) bool { return l.waiting[addr] > 0 }
+
+// cachedPlan is the plan of the instruction bytes at a breakpoint.
+type cachedPlan struct {
+	code [15]byte // x86's longest instruction
+	plan stepPlan
 }
 
-// plan decodes (once) the instruction at a breakpoint address.
+// plan decodes the instruction at a breakpoint address. The bytes are
+// read at every stop (one small read, from the page the vCPU runs): code
+// patched there while traced (ftrace, livepatch) gets a new plan.
 func (l *Listener) plan(addr uint64) stepPlan {
 	if l.cfg.AlwaysStep {
 		return stepPlan{kind: stepSingle}
 	}
-	if p, ok := l.plans[addr]; ok {
-		return p
+	var code [15]byte
+	if err := l.c.ReadVirt(code[:], addr); err != nil {
+		return stepPlan{kind: stepSingle}
 	}
-	code := make([]byte, 15)
-	p := stepPlan{kind: stepSingle}
-	if err := l.c.ReadVirt(code, addr); err == nil {
-		p = planStep(code)
+	if c, ok := l.plans[addr]; ok && c.code == code {
+		return c.plan
 	}
-	l.plans[addr] = p
+	p := planStep(code[:])
+	l.plans[addr] = cachedPlan{code, p}
 	return p
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -521,5 +522,213 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// leaveBreakpoints plays a client that dies after setting breakpoints: the
+// connection closes without detaching. QEMU keeps them until the next
+// client's `?`; this stub keeps them for good, as a stub may.
+func leaveBreakpoints(t *testing.T, f *rspfake.Target, addrs ...uint64) {
+	t.Helper()
+	f.KeepBreakpoints = true
+	c, err := rsp.New(f.Dial(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if err := c.InsertBreakpoint(rsp.Software, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+}
+
+// nextEvents takes n events, continuing each, within two seconds.
+func nextEvents(t *testing.T, l *Listener, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for i := range n {
+		ev, err := l.Next(ctx)
+		if err != nil {
+			t.Fatalf("event %d: %v (stats %+v)", i, err, l.Stats())
+		}
+		if err := l.Continue(ev); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+}
+
+// TestLeftoverBreakpointElsewhere: a dead client's breakpoint at an address
+// this listener does not use stops the guest there; continuing without
+// removing it would stop it there again forever.
+func TestLeftoverBreakpointElsewhere(t *testing.T) {
+	f, g := newGuest(t, 1)
+	leaveBreakpoints(t, f, retSite)
+	l := startListener(t, f, Config{SyscallEntry: entry, SyscallExit: exitSite})
+	nextEvents(t, l, 10)
+	if slices.Contains(f.Breakpoints(), retSite) || l.Stats().Foreign != 1 {
+		t.Errorf("the dead client's breakpoint: stats %+v, breakpoints %x", l.Stats(), f.Breakpoints())
+	}
+	closeAndCheck(t, l, f, g)
+}
+
+// TestLeftoverBreakpointAtOwnAddress: a dead client's breakpoint where this
+// listener sets its own would double it in QEMU, and stepping over that
+// address (one removed, one left) would never move the vCPU.
+func TestLeftoverBreakpointAtOwnAddress(t *testing.T) {
+	f, g := newGuest(t, 1)
+	leaveBreakpoints(t, f, entry, exitSite, exitSite)
+	l := startListener(t, f, Config{SyscallEntry: entry, SyscallExit: exitSite, AlwaysStep: true})
+	nextEvents(t, l, 10)
+	closeAndCheck(t, l, f, g)
+}
+
+// TestForgottenReturnRemoved: a handler's return that is forgotten (over
+// maxReturns awaited: a task that never returns, as from exit) takes its
+// breakpoint with it when no other task waits there.
+func TestForgottenReturnRemoved(t *testing.T) {
+	const (
+		handler = kbase + 0x1000 // endbr64, then back to user mode: no return
+		first   = kbase + 0x5000 // the first call's return address
+		later   = kbase + 0x6000 // every later call's
+	)
+	f := rspfake.New(1, 1<<20)
+	f.VirtBase = kbase
+	copy(f.Virt(handler, 4), endbr64)
+	f.CPUs[0].Set("rip", user)
+	f.CPUs[0].Set("rsp", kbase+0xf0000)
+	calls := 0
+	f.Exec = func(t *rspfake.Target, i int) {
+		c := t.CPUs[i]
+		if c.Get("rip") != user {
+			c.Set("rip", user)
+			return
+		}
+		ret := uint64(later)
+		if calls == 0 {
+			ret = first
+		}
+		calls++
+		sp := c.Get("rsp") - 8 // a new stack slot each call: a new task
+		binary.LittleEndian.PutUint64(t.Virt(sp, 8), ret)
+		c.Set("rsp", sp)
+		c.Set("rip", handler)
+	}
+	l := startListener(t, f, Config{Handlers: []uint64{handler}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for range maxReturns + 1 {
+		ev, err := l.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Continue(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := l.Stats(); s.Forgotten != 1 {
+		t.Errorf("stats %+v, want one return forgotten", s)
+	}
+	if bps := f.Breakpoints(); slices.Contains(bps, first) || !slices.Contains(bps, later) {
+		t.Errorf("breakpoints %x: want the forgotten return's removed, the awaited one's kept", bps)
+	}
+	closeAndCheck(t, l, f, nil)
+}
+
+// TestPlanFollowsPatchedCode: code at a breakpoint patched while traced
+// (ftrace turning a 5-byte nop into a jump, livepatch) is stepped over as
+// it now is, not as it was when first planned.
+func TestPlanFollowsPatchedCode(t *testing.T) {
+	const (
+		site   = kbase + 0x1000 // nopl 0(%rax,%rax), later jmp target
+		target = kbase + 0x1800
+	)
+	f := rspfake.New(1, 64<<10)
+	f.VirtBase = kbase
+	nop5 := []byte{0x0f, 0x1f, 0x44, 0x00, 0x00}
+	copy(f.Virt(site, 5), nop5)
+	f.CPUs[0].Set("rip", user)
+	patched, stale, jumped := false, 0, 0
+	f.Exec = func(t *rspfake.Target, i int) {
+		c := t.CPUs[i]
+		switch rip := c.Get("rip"); rip {
+		case user:
+			c.Set("rip", site)
+		case site: // stepped for real: run what is there
+			code := t.Virt(site, 5)
+			if code[0] == 0xe9 {
+				c.Set("rip", site+5+uint64(int64(int32(binary.LittleEndian.Uint32(code[1:])))))
+			} else {
+				c.Set("rip", site+5)
+			}
+		case site + 5:
+			if patched {
+				stale++
+			}
+			c.Set("rip", user)
+		case target:
+			jumped++
+			c.Set("rip", user)
+		}
+	}
+	l := startListener(t, f, Config{SyscallEntry: site})
+	for n := range 6 {
+		ev, err := l.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 { // patched while the vCPU is held at it
+			jmp := []byte{0xe9, 0, 0, 0, 0}
+			binary.LittleEndian.PutUint32(jmp[1:], uint32(target-(site+5)))
+			copy(f.Virt(site, 5), jmp)
+			patched = true
+		}
+		if err := l.Continue(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if stale != 0 || jumped != 4 {
+		t.Errorf("after the patch: %d runs of the old code, %d of the new; want 0 and 4", stale, jumped)
+	}
+	closeAndCheck(t, l, f, nil)
+}
+
+// TestKilledMidEmulation: nitro may die between any two of the register
+// writes that emulate the instruction at a breakpoint; the guard then
+// detaches and the vCPU runs on from whatever state those writes left.
+// No prefix of them may leave the kernel running on the user's gs base
+// (swapgs run twice): the guest would die of a double fault.
+func TestKilledMidEmulation(t *testing.T) {
+	for writes := 0; writes <= 3; writes++ {
+		t.Run(fmt.Sprint(writes), func(t *testing.T) {
+			f, g := newGuest(t, 1)
+			l := startListener(t, f, Config{SyscallEntry: entry, SyscallExit: exitSite})
+			ev, err := l.Next(context.Background())
+			if err != nil || ev.Regs.RIP != entry {
+				t.Fatalf("first event %+v, %v; want the entry", ev, err)
+			}
+			f.FailAfter("P", writes)
+			if err := l.Continue(ev); err == nil && writes < 3 {
+				t.Fatal("Continue went on with its register writes failing")
+			}
+			// The guard, on a connection of its own: QEMU drops every
+			// breakpoint and the VM runs.
+			c, err := rsp.New(f.Dial(), &rsp.Options{Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Detach(); err != nil {
+				t.Fatal(err)
+			}
+			for range 200 {
+				g.exec(f, 0)
+			}
+			for _, v := range g.violations {
+				if strings.Contains(v, "kernel gs_base") || strings.Contains(v, "lost") {
+					t.Errorf("after %d writes: %s", writes, v)
+				}
+			}
+		})
 	}
 }

@@ -79,12 +79,16 @@ func Dial(ctx context.Context, path string, opts *Options) (*Client, error) {
 // New takes over conn and negotiates with the stub: features (multiprocess,
 // target descriptions, vCont), no-ack mode, and the register layout from
 // target.xml. QEMU stops the VM when a debugger connects, so the target is
-// stopped when New returns. On error conn is closed.
+// stopped when New returns. On error conn is closed, after detaching if
+// the stub still answers: the VM it stopped for this client runs on.
 func New(conn io.ReadWriteCloser, opts *Options) (*Client, error) {
 	c := newClient(conn, opts)
 	if err := c.handshake(); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("gdb stub handshake: %w", err)
+		err = fmt.Errorf("gdb stub handshake: %w", err)
+		if !errors.Is(err, ErrClosed) {
+			err = errors.Join(err, c.Detach())
+		}
+		return nil, errors.Join(err, c.Close())
 	}
 	return c, nil
 }

@@ -314,3 +314,22 @@ func TestWaitConsoleAndExit(t *testing.T) {
 		t.Errorf("Continue after exit: %v", err)
 	}
 }
+
+// TestHandshakeFailureDetaches: QEMU stops the VM when a client connects.
+// A client whose handshake then fails must detach before it closes, or the
+// VM stays paused with nobody attached.
+func TestHandshakeFailureDetaches(t *testing.T) {
+	for _, step := range []string{"qXfer:features:read", "vCont?", "?"} {
+		t.Run(step, func(t *testing.T) {
+			f := newFake()
+			f.Fail = step
+			if c, err := New(f.Dial(), &Options{Timeout: time.Second}); err == nil {
+				c.Close()
+				t.Fatal("the handshake did not fail")
+			}
+			if !f.Detached() || !f.Running() {
+				t.Errorf("after a failed handshake: detached %v, running %v", f.Detached(), f.Running())
+			}
+		})
+	}
+}

@@ -36,7 +36,16 @@ const (
 // see Table.Slide), and the table knows the image's physical address
 // (Table.PhysText, Table.Phys). Ranges the source reports as
 // vmi.ErrOutOfRange (holes) are skipped.
-func Scan(mem vmi.PhysMem, size uint64) (*Table, error) {
+func Scan(mem vmi.PhysMem, size uint64) (*Table, error) { return ScanLive(mem, size, nil) }
+
+// ErrNotLive is a table whose image the running kernel does not use: a
+// kernel of an earlier boot, left in RAM by a reboot, or a copy.
+var ErrNotLive = errors.New("not the running kernel's tables (an image left in memory by an earlier boot?)")
+
+// ScanLive is Scan that takes only a table live accepts (nil: any); a
+// refused one is passed over, and live's error says why in the result's
+// error when no table is taken.
+func ScanLive(mem vmi.PhysMem, size uint64, live func(*Table) error) (*Table, error) {
 	buf := make([]byte, scanChunk+len(digitTokens)-1)
 	var rej rejects
 	tables := 0
@@ -69,6 +78,9 @@ func Scan(mem vmi.PhysMem, size uint64) (*Table, error) {
 			}
 			if tables++; tables > maxTables {
 				return nil, errTooManyTables
+			}
+			if err == nil && live != nil {
+				err = live(t)
 			}
 			if err == nil {
 				return t, nil
@@ -185,9 +197,13 @@ func (t *Table) locateImage(mem vmi.PhysMem, size, tablePA uint64) error {
 			}
 		}
 	}
+	// cands run down from the tables. The image holding them is one piece
+	// from its _text up to them, so no other image starts in between: of
+	// several bases that fit, the nearest is theirs, and a lower one is an
+	// earlier boot's image or a copy.
 	hits := t.bySyscallTable(mem, size, text, t.withBanner(mem, size, text, banner, cands))
-	if len(hits) != 1 {
-		return fmt.Errorf("%w: %d places fit linux_banner and sys_call_table below the tables at %#x", ErrNoLoadAddress, len(hits), tablePA)
+	if len(hits) == 0 {
+		return fmt.Errorf("%w: no place fits linux_banner and sys_call_table below the tables at %#x", ErrNoLoadAddress, tablePA)
 	}
 	t.physText, t.hasPhys = hits[0], true
 	return nil

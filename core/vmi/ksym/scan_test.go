@@ -213,3 +213,36 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// TestScanLiveSkipsAnEarlierBoot: a reboot leaves the earlier kernel's
+// image in RAM, lower than the running one's; Scan takes the first whole
+// image it finds, ScanLive only the one its check says the vCPU runs.
+func TestScanLiveSkipsAnEarlierBoot(t *testing.T) {
+	const physText, earlier = 0xa00000, 0x200000
+	m := synthGuest(t, physText, OffsetsFirst, false, 600, nil)
+	copy(m.b[earlier:physText], m.b[physText:])
+	if tab, err := Scan(m, uint64(len(m.b))); err != nil || mustPhys(tab) != earlier {
+		t.Fatalf("Scan: %v; the test needs it to find the earlier image first", err)
+	}
+	running := func(tab *Table) error {
+		if mustPhys(tab) != physText {
+			return ErrNotLive
+		}
+		return nil
+	}
+	tab, err := ScanLive(m, uint64(len(m.b)), running)
+	if err != nil || mustPhys(tab) != physText {
+		t.Fatalf("ScanLive took %#x, %v; want the running image at %#x", mustPhys(tab), err, physText)
+	}
+	if _, err := ScanLive(m, uint64(len(m.b)), func(*Table) error { return ErrNotLive }); !errors.Is(err, ErrNotLive) {
+		t.Errorf("with no running image: %v, want ErrNotLive", err)
+	}
+}
+
+func mustPhys(tab *Table) uint64 {
+	if tab == nil {
+		return 0
+	}
+	pa, _ := tab.PhysText()
+	return pa
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"nitro/internal/escape"
 )
 
 // ErrHiddenAddresses is returned for a /proc/kallsyms read without the
@@ -18,10 +20,10 @@ const maxLineLen = 4096
 
 // ParseSystemMap reads a System.map or /proc/kallsyms: lines of
 // "<hex address> <type letter> <name>", optionally followed by
-// "\t[module]". Module symbols are skipped: the table describes the kernel
-// image. Addresses are the file's: link-time for a System.map, run-time
-// for the /proc/kallsyms of a running guest. A symbol map does not know
-// the physical load address.
+// "\t[module]", names escaped as WriteKallsyms writes them. Module
+// symbols are skipped: the table describes the kernel image. Addresses are
+// the file's: link-time for a System.map, run-time for the /proc/kallsyms
+// of a running guest. A symbol map does not know the physical load address.
 func ParseSystemMap(r io.Reader) (*Table, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, maxLineLen), maxLineLen)
@@ -45,8 +47,14 @@ func ParseSystemMap(r io.Reader) (*Table, error) {
 		if len(syms) == maxSymbols {
 			return nil, fmt.Errorf("symbol map: more than %d symbols", maxSymbols)
 		}
+		// Names are unescaped as WriteKallsyms escapes them; a raw control
+		// byte is no real kernel's and is refused.
+		name, err := escape.Unescape(string(fields[2]))
+		if err != nil {
+			return nil, fmt.Errorf("symbol map line %d: name %q: %w", line, fields[2], err)
+		}
 		allZero = allZero && addr == 0
-		syms = append(syms, Symbol{Name: string(fields[2]), Addr: addr, Type: fields[1][0]})
+		syms = append(syms, Symbol{Name: name, Addr: addr, Type: fields[1][0]})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading symbol map: %w", err)

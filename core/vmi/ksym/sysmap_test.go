@@ -49,6 +49,9 @@ func TestParseSystemMapErrors(t *testing.T) {
 		"bad addr":   {"zzzz T _text\n", nil},
 		"short line": {"ffffffff81000000 T\n", nil},
 		"long line":  {"ffffffff81000000 T " + strings.Repeat("x", 2*maxLineLen) + "\n", nil},
+		"raw escape": {"ffffffff81000000 T a\x1b[2Jb\n", nil},
+		"raw C1":     {"ffffffff81000000 T a\xc2\x9bb\n", nil},
+		"bad escape": {"ffffffff81000000 T a\\qb\n", nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseSystemMap(strings.NewReader(tc.in))
@@ -75,4 +78,52 @@ func FuzzParseSystemMap(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWriteKallsymsHostileNames: names decoded from guest memory are the
+// guest's bytes. Written, they must not drive a terminal nor forge lines
+// (a newline then an entry_SYSCALL_64 line that --symbols would read back),
+// and the file must read back to the same names.
+func TestWriteKallsymsHostileNames(t *testing.T) {
+	names := []string{
+		"_text",
+		"evil\nffffffff81000000 T entry_SYSCALL_64",
+		"\x1b]52;c;cHduZWQ=\x07clip",
+		"\x1b[2Jclear",
+		"two words\t[mod]",
+		`back\slash"quote`,
+		"\x7f\xc2\x9b\xe2\x80\xae",
+	}
+	var syms []Symbol
+	for i, n := range names {
+		syms = append(syms, Symbol{Name: n, Addr: 0xffffffff9c000000 + uint64(i)*16, Type: 'T'})
+	}
+	var out strings.Builder
+	if err := newTable(syms).WriteKallsyms(&out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; (c < 0x20 || c > 0x7e) && c != '\n' {
+			t.Fatalf("byte %#x written in %q", c, text)
+		}
+	}
+	if n := strings.Count(text, "\n"); n != len(names) {
+		t.Fatalf("%d lines for %d symbols:\n%s", n, len(names), text)
+	}
+	back, err := ParseSystemMap(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Len() != len(names) {
+		t.Fatalf("read back %d symbols, want %d", back.Len(), len(names))
+	}
+	for i, n := range names {
+		if a, ok := back.Lookup(n); !ok || a != syms[i].Addr {
+			t.Errorf("read back %q at %#x %v", n, a, ok)
+		}
+	}
+	if _, ok := back.Lookup("entry_SYSCALL_64"); ok {
+		t.Error("a forged entry_SYSCALL_64 line was read back")
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"nitro/internal/escape"
 )
 
 // LinkText is where x86-64 kernels are linked to start: __START_KERNEL_map
@@ -114,11 +116,13 @@ func (t *Table) Phys(virt uint64) (uint64, bool) {
 func (t *Table) Layout() Layout { return t.layout }
 
 // WriteKallsyms writes the table in /proc/kallsyms's form ("address type
-// name" a line), which ParseSystemMap reads back.
+// name" a line), which ParseSystemMap reads back. Names decoded from guest
+// memory are the guest's bytes: they are escaped (escape.Field), so none
+// can drive a terminal or forge a line.
 func (t *Table) WriteKallsyms(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	for _, s := range t.syms {
-		fmt.Fprintf(bw, "%016x %c %s\n", s.Addr, s.Type, s.Name)
+		fmt.Fprintf(bw, "%016x %c %s\n", s.Addr, s.Type, escape.Field(s.Name))
 	}
 	return bw.Flush()
 }

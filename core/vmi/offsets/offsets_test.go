@@ -216,3 +216,31 @@ func FuzzFromBTF(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteProfileHostileBanner: the kernel name is linux_banner read from
+// guest memory. The profile must reach the terminal as printable ASCII
+// (no DEL, C1 control or bidi override) and still load back the same.
+func TestWriteProfileHostileBanner(t *testing.T) {
+	o, err := LoadProfile(strings.NewReader(minimalProfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Kernel = "Linux \x1b[2J\x7f\u009b31m\u202eevil\u2066\u2069 \U0001F600"
+	var sb strings.Builder
+	if err := o.WriteProfile(&sb); err != nil {
+		t.Fatal(err)
+	}
+	text := sb.String()
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; (c < 0x20 || c > 0x7e) && c != '\n' {
+			t.Fatalf("byte %#x written in %q", c, text)
+		}
+	}
+	back, err := LoadProfile(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Kernel != o.Kernel {
+		t.Errorf("kernel read back %q, want %q", back.Kernel, o.Kernel)
+	}
+}

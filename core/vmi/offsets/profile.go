@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"nitro/internal/escape"
 )
 
 // maxProfileSize bounds a profile file.
@@ -46,9 +48,14 @@ func (o *Offsets) Override(r io.Reader) error {
 	return nil
 }
 
-// WriteProfile writes o as a JSON profile.
+// WriteProfile writes o as a JSON profile. Its strings may come from guest
+// memory (linux_banner): every non-ASCII rune is written \uXXXX, so the
+// profile is printable ASCII and loads back the same.
 func (o *Offsets) WriteProfile(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(o)
+	raw, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(escape.JSON(nil, raw), '\n'))
+	return err
 }

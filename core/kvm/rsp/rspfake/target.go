@@ -16,7 +16,11 @@ import (
 // all-stop, thread N is vCPU N-1, ack mode only (no QStartNoAckMode unless
 // NoAck is set), `P` refused until target.xml was read, a breakpoint at the
 // current rip stops a resume or step at once, any byte received while
-// running stops the machine.
+// running stops the machine. Like QEMU, breakpoints outlive a client that
+// closes without detaching until the next client asks `?` (QEMU then
+// removes them all, as gdb connecting anew), inserting one twice at an
+// address needs two removals (Z0 and Z1 alike, as under TCG), and removing
+// one that is not there fails (E22).
 type Target struct {
 	CPUs []*CPU
 	// Mem is guest-physical memory from address 0. Virtual address
@@ -33,10 +37,19 @@ type Target struct {
 	NoAck bool
 	// RLE makes the fake run-length encode its replies.
 	RLE bool
+	// Fail makes packets starting with it fail (E01), as a stub that
+	// breaks at that step of a handshake.
+	Fail string
+	// failAfter lets that many packets starting with Fail through first
+	// (see FailAfter).
+	failAfter int
+	// KeepBreakpoints makes `?` leave breakpoints in place, as a stub
+	// that does not clear a dead client's when the next one connects.
+	KeepBreakpoints bool
 
 	mu         sync.Mutex
-	stalls     int // single steps still to answer without running
-	bps        map[uint64]bool
+	stalls     int            // single steps still to answer without running
+	bps        map[uint64]int // insertions not yet removed, by address
 	noAck      bool
 	multi      bool
 	physMode   bool
@@ -51,7 +64,7 @@ type Target struct {
 
 // New returns a target with n vCPUs and memSize bytes of memory.
 func New(n, memSize int) *Target {
-	t := &Target{Mem: make([]byte, memSize), MaxSteps: 100000, bps: make(map[uint64]bool)}
+	t := &Target{Mem: make([]byte, memSize), MaxSteps: 100000, bps: make(map[uint64]int)}
 	for range n {
 		t.CPUs = append(t.CPUs, newCPU())
 	}
@@ -66,6 +79,15 @@ func (t *Target) Dial() net.Conn {
 		server.Close()
 	}()
 	return client
+}
+
+// FailAfter makes packets starting with prefix fail (E01) once n of them
+// have gone through: a client that dies in the middle of a sequence of
+// writes, as far as the machine can tell.
+func (t *Target) FailAfter(prefix string, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Fail, t.failAfter = prefix, n
 }
 
 // Breakpoints lists the breakpoint addresses currently set.
@@ -247,6 +269,12 @@ func (t *Target) stopReply(sig, cpu int) string {
 // handle answers one packet; false means no reply is due yet (the
 // machine runs).
 func (t *Target) handle(p string) (string, bool) {
+	if t.Fail != "" && strings.HasPrefix(p, t.Fail) {
+		if t.failAfter == 0 {
+			return "E01", true
+		}
+		t.failAfter--
+	}
 	switch {
 	case strings.HasPrefix(p, "qSupported"):
 		t.multi = strings.Contains(p, "multiprocess+")
@@ -262,6 +290,9 @@ func (t *Target) handle(p string) (string, bool) {
 	case p == "vCont?":
 		return "vCont;c;C;s;S", true
 	case p == "?":
+		if !t.KeepBreakpoints {
+			clear(t.bps)
+		}
 		return t.stopReply(5, t.cCPU), true
 	case p == "g":
 		return hex.EncodeToString(t.CPUs[t.gCPU].raw), true
@@ -332,10 +363,15 @@ func (t *Target) handleData(p string) string {
 		if _, err := fmt.Sscanf(p[1:], "%d,%x,", &kind, &addr); err != nil || kind > 1 {
 			return ""
 		}
-		if p[0] == 'Z' {
-			t.bps[addr] = true
-		} else {
+		switch {
+		case p[0] == 'Z':
+			t.bps[addr]++
+		case t.bps[addr] == 0:
+			return "E22"
+		case t.bps[addr] == 1:
 			delete(t.bps, addr)
+		default:
+			t.bps[addr]--
 		}
 		return "OK"
 	case 'H':
@@ -441,7 +477,7 @@ func (t *Target) resume(step int) (string, bool) {
 	if step >= 0 {
 		if t.stalls > 0 {
 			t.stalls--
-		} else if !t.bps[t.CPUs[step].Get("rip")] {
+		} else if t.bps[t.CPUs[step].Get("rip")] == 0 {
 			t.exec(step)
 		}
 		t.gCPU, t.cCPU = step, step
@@ -449,7 +485,7 @@ func (t *Target) resume(step int) (string, bool) {
 	}
 	for n := 0; n < t.MaxSteps; n++ {
 		i := (t.resumes + n) % len(t.CPUs)
-		if t.bps[t.CPUs[i].Get("rip")] {
+		if t.bps[t.CPUs[i].Get("rip")] > 0 {
 			t.gCPU, t.cCPU = i, i
 			return t.stopReply(5, i), true
 		}
