@@ -22,17 +22,13 @@ type holdReq struct {
 
 // Break arms a breakpoint.
 func (s *Session) Break(_ context.Context, b api.Breakpoint) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.breaks[b] = true
+	s.breaks.Arm(b)
 	return nil
 }
 
 // ClearBreak disarms a breakpoint.
 func (s *Session) ClearBreak(_ context.Context, b api.Breakpoint) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.breaks, b)
+	s.breaks.Clear(b)
 	return nil
 }
 
@@ -173,16 +169,6 @@ func (s *Session) setHolding(v bool) {
 	s.mu.Lock()
 	s.holding = v
 	s.mu.Unlock()
-}
-
-// shouldHold says whether call stops for the user: at its entry, or at
-// its exit for a break with Exit.
-func (s *Session) shouldHold(call *backend.Call) bool {
-	exit := call.Direction == kvm.Exit
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.breaks[api.Breakpoint{Name: call.Name, Exit: exit}] ||
-		s.breaks[api.Breakpoint{Name: call.Name, PID: call.Process.PID, Exit: exit}]
 }
 
 // hold keeps ev's vCPU stopped and serves edits until Continue or ctx ends.

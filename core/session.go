@@ -42,7 +42,7 @@ type Session struct {
 	hooks   map[hookKey][]Hook
 	subs    []*Subscription
 	closed  bool
-	breaks  map[api.Breakpoint]bool
+	breaks  api.BreakSet
 	holding bool
 	stopRun context.CancelFunc
 
@@ -62,7 +62,7 @@ var _ api.Session = (*Session)(nil)
 func newSession(info api.Info, l kvm.Listener, b backend.Backend) *Session {
 	return &Session{
 		info: info, listener: l, backend: b,
-		hooks: make(map[hookKey][]Hook), breaks: make(map[api.Breakpoint]bool),
+		hooks: make(map[hookKey][]Hook),
 		holds: make(chan api.Held, 1), reqs: make(chan holdReq),
 	}
 }
@@ -111,7 +111,7 @@ func (s *Session) Run(ctx context.Context) error {
 			regs := ev.Regs
 			s.injectExit(call)
 			s.runHooks(call)
-			if s.shouldHold(call) {
+			if s.breaks.Holds(&call.Syscall) {
 				s.hold(ctx, ev, call)
 			}
 			injected = s.injectEntry(call)

@@ -112,7 +112,7 @@ type Session struct {
 	mu       sync.Mutex
 	subs     []*subscription
 	limit    int // the smallest subscription's
-	breaks   map[api.Breakpoint]bool
+	breaks   api.BreakSet
 	paused   bool
 	holding  bool
 	procs    map[int]api.Process // by thread id, as of the playback's position
@@ -128,7 +128,7 @@ func newSession(f *record.File, path string, o Options, only []string) *Session 
 		file: f, opts: o,
 		info:  api.Info{Domain: f.Meta.Domain, Listener: f.Meta.Listener, OS: f.Meta.OS, Kernel: f.Meta.Kernel, Replay: path},
 		holds: make(chan api.Held, 1), cont: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}),
-		breaks: make(map[api.Breakpoint]bool), procs: make(map[int]api.Process), limit: 1 << 16,
+		procs: make(map[int]api.Process), limit: 1 << 16,
 	}
 	if len(only) > 0 {
 		s.only = make(map[string]bool)
@@ -195,17 +195,13 @@ func (s *Session) Stats() api.Stats {
 // Break stops the playback at the next call that matches, as a break
 // stops a guest.
 func (s *Session) Break(_ context.Context, b api.Breakpoint) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.breaks[b] = true
+	s.breaks.Arm(b)
 	return nil
 }
 
 // ClearBreak disarms a break.
 func (s *Session) ClearBreak(_ context.Context, b api.Breakpoint) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.breaks, b)
+	s.breaks.Clear(b)
 	return nil
 }
 
@@ -364,7 +360,7 @@ func (s *Session) play(ctx context.Context, p *player) error {
 				return err
 			}
 			s.track(sc)
-			if s.shouldHold(sc) {
+			if s.breaks.Holds(sc) {
 				if err := p.flush(ctx); err != nil {
 					return err
 				}
@@ -445,14 +441,6 @@ func (s *Session) track(sc *api.Syscall) {
 		}
 		s.procs[p.TID] = p
 	}
-}
-
-func (s *Session) shouldHold(sc *api.Syscall) bool {
-	exit := sc.Direction == api.Exit
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.breaks[api.Breakpoint{Name: sc.Name, Exit: exit}] ||
-		s.breaks[api.Breakpoint{Name: sc.Name, PID: sc.Process.PID, Exit: exit}]
 }
 
 // hold stops the playback at sc until Continue.
