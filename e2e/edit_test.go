@@ -20,12 +20,7 @@ import (
 func TestTUIEditPath(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Newer
-	tm := startTmux(t, nitroBin+" -c "+lab.URI+" --theme none --domain "+g.Name)
-	tm.waitFor(`Syscalls \d+`, time.Minute)
-	tm.keys("/")
-	tm.waitFor(`(?m)^/`, 10*time.Second)
-	tm.keys("sys:openat", "Enter")
-	tm.waitFor(`openat\(AT_FDCWD`, 2*time.Minute)
+	tm := openatTUI(t, g)
 
 	for _, c := range []struct {
 		path string
@@ -126,12 +121,7 @@ func holdProbe(t *testing.T, tm *tmux, held *regexp.Regexp) []string {
 func TestTUIEditReturn(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Newer
-	tm := startTmux(t, nitroBin+" -c "+lab.URI+" --theme none --domain "+g.Name)
-	tm.waitFor(`Syscalls \d+`, time.Minute)
-	tm.keys("/")
-	tm.waitFor(`(?m)^/`, 10*time.Second)
-	tm.keys("sys:openat", "Enter")
-	tm.waitFor(`openat\(AT_FDCWD`, 2*time.Minute)
+	tm := openatTUI(t, g)
 	start, err := g.SerialSize()
 	if err != nil {
 		t.Fatal(err)
@@ -165,4 +155,17 @@ func TestTUIEditReturn(t *testing.T) {
 	}
 	tm.keys("q")
 	requireRunning(t, g)
+}
+
+// openatTUI opens the TUI on g with the syscall pane filtered to openat,
+// once the guest has made one.
+func openatTUI(t *testing.T, g lab.Guest) *tmux {
+	t.Helper()
+	tm := startTmux(t, nitroBin+" -c "+lab.URI+" --theme none --domain "+g.Name)
+	tm.waitFor(`Syscalls \d+`, time.Minute)
+	tm.keys("/")
+	tm.waitFor(`(?m)^/`, 10*time.Second)
+	tm.keys("sys:openat", "Enter")
+	tm.waitFor(`openat\(AT_FDCWD`, 2*time.Minute)
+	return tm
 }

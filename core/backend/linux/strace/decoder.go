@@ -659,6 +659,18 @@ func (d *Decoder) appendCStringN(dst []byte, mem Memory, va uint64, n int) []byt
 
 // appendBuf writes count bytes at va, the first StringLimit of them.
 func (d *Decoder) appendBuf(dst []byte, mem Memory, va, count uint64) []byte {
+	return d.appendBytes(dst, mem, va, count, appendQuoted)
+}
+
+// appendHexBuf is appendBuf with every byte in \x form, as strace shows
+// getrandom's: the bytes are random, not text.
+func (d *Decoder) appendHexBuf(dst []byte, mem Memory, va, count uint64) []byte {
+	return d.appendBytes(dst, mem, va, count, appendHexQuoted)
+}
+
+// appendBytes writes the first StringLimit of the count bytes at va with
+// quote, "..." when there are more; NULL, or the pointer when unreadable.
+func (d *Decoder) appendBytes(dst []byte, mem Memory, va, count uint64, quote func(dst, b []byte) []byte) []byte {
 	if va == 0 {
 		return append(dst, "NULL"...)
 	}
@@ -667,33 +679,20 @@ func (d *Decoder) appendBuf(dst []byte, mem Memory, va, count uint64) []byte {
 	if mem.ReadVirt(b, va) != nil {
 		return appendHex(dst, va)
 	}
-	dst = appendQuoted(dst, b)
+	dst = quote(dst, b)
 	if count > n {
 		dst = append(dst, "..."...)
 	}
 	return dst
 }
 
-// appendHexBuf is appendBuf with every byte in \x form, as strace shows
-// getrandom's: the bytes are random, not text.
-func (d *Decoder) appendHexBuf(dst []byte, mem Memory, va, count uint64) []byte {
-	if va == 0 {
-		return append(dst, "NULL"...)
-	}
-	n := min(count, uint64(d.opts.StringLimit))
-	b := d.str[:n]
-	if mem.ReadVirt(b, va) != nil {
-		return appendHex(dst, va)
-	}
+// appendHexQuoted writes b quoted, every byte as \xNN.
+func appendHexQuoted(dst, b []byte) []byte {
 	dst = append(dst, '"')
 	for _, c := range b {
 		dst = append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 	}
-	dst = append(dst, '"')
-	if count > n {
-		dst = append(dst, "..."...)
-	}
-	return dst
+	return append(dst, '"')
 }
 
 const hexDigits = "0123456789abcdef"
