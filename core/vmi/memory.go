@@ -1,8 +1,10 @@
 package vmi
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -55,7 +57,8 @@ type recent struct {
 	valid bool
 }
 
-// Range is a span of virtual addresses, [Start, End).
+// Range is a span of addresses, [Start, End): virtual ones for SetStable,
+// guest-physical ones for Sparse.
 type Range struct{ Start, End uint64 }
 
 type pageKey struct {
@@ -273,4 +276,29 @@ func (s Space) access(p []byte, va uint64, io func([]byte, uint64) error) error 
 		}
 	}
 	return nil
+}
+
+// Backing returns the guest-physical ranges that back the virtual range
+// [lo, hi) in s, merged and sorted, probing its first page every step
+// bytes (a multiple of the page size): with 2 MiB steps the kernel image's
+// gigabyte costs 512 walks through a few cached table pages.
+func (s Space) Backing(lo, hi, step uint64) []Range {
+	var rs []Range
+	for va := lo; va < hi && va >= lo; va += step {
+		pa, err := s.Translate(va)
+		if err != nil {
+			continue
+		}
+		rs = append(rs, Range{Start: pa &^ (step - 1), End: pa&^(step-1) + step})
+	}
+	slices.SortFunc(rs, func(a, b Range) int { return cmp.Compare(a.Start, b.Start) })
+	var out []Range
+	for _, r := range rs {
+		if k := len(out) - 1; k >= 0 && r.Start <= out[k].End {
+			out[k].End = max(out[k].End, r.End)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }

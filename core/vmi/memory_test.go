@@ -434,3 +434,21 @@ func TestHostMappedReads(t *testing.T) {
 		t.Fatalf("U64 at an unmapped address: %v, want ErrNotPresent", err)
 	}
 }
+
+// TestBacking maps a kernel-image-like region, 2 MiB pages, a 4 KiB-mapped
+// piece and a gap, plus a mapping outside it, and wants the physical
+// ranges behind the region alone, merged.
+func TestBacking(t *testing.T) {
+	const image = 0xffff_ffff_8000_0000
+	g := newGuest(t, false)
+	g.pt.Map(image+0x0100_0000, 0x0040_0000, vmitest.Page2M)
+	g.pt.Map(image+0x0120_0000, 0x0060_0000, vmitest.Page2M)
+	g.pt.Map(image+0x0140_0000, 0x0080_0000, vmitest.Page4K) // split at its end, as rodata is
+	g.pt.Map(image+0x0180_0000, 0x00c0_0000, vmitest.Page2M) // after a gap
+	g.pt.Map(image-vmitest.Page2M, 0x00e0_0000, vmitest.Page2M)
+	got := g.mem.Space(kernelRoot, 0).Backing(image, image+0x4000_0000, vmitest.Page2M)
+	want := []vmi.Range{{Start: 0x0040_0000, End: 0x00a0_0000}, {Start: 0x00c0_0000, End: 0x00e0_0000}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Backing = %x, want %x", got, want)
+	}
+}

@@ -21,6 +21,18 @@ type HostMapped interface {
 	HostBytes(pa uint64, n int) []byte
 }
 
+// Sparse is implemented by sources that can tell memory the guest never
+// touched without touching it: the host has not allocated it (a hole in a
+// memfd or file, an anonymous page never faulted in). It reads as zeros,
+// and reading it may make the host allocate it, so sweeps of guest RAM ask
+// first and read only the data.
+type Sparse interface {
+	// Data returns, in order, the parts of guest-physical [pa, pa+n) that
+	// may hold other than zeros, at page granularity. Gaps with no RAM are
+	// left out.
+	Data(pa, n uint64) ([]Range, error)
+}
+
 var (
 	// ErrReadOnly is returned by sources that cannot write guest memory.
 	ErrReadOnly = errors.New("memory source is read-only")

@@ -22,14 +22,18 @@ type Guest struct {
 	VCPUs    int
 	Workload string // "light" or "busy"
 	Vendor   string // "AMD", or "Intel" for a kernel with page-table isolation
+	MemMB    int    // RAM; 0 is lab.sh's default (256)
+	Backing  string // guest RAM: "memfd" (lab.sh's default) or "anon", libvirt's default
 }
 
 // The guests the end-to-end tests use.
 var (
 	// Default is what `make lab-up` boots: kernel 6.1, one vCPU.
 	Default = Guest{Name: "nitro-lab", Kernel: "6.1", VCPUs: 1, Workload: "light", Vendor: "AMD"}
-	// Newer runs the 6.12 kernel on two Intel vCPUs, so with page-table isolation.
-	Newer = Guest{Name: "nitro-lab-612", Kernel: "6.12", VCPUs: 2, Workload: "light", Vendor: "Intel"}
+	// Newer runs the 6.12 kernel on two Intel vCPUs, so with page-table
+	// isolation, and has 8 GiB of RAM, almost all of it never touched: what
+	// attaching costs must not grow with it.
+	Newer = Guest{Name: "nitro-lab-612", Kernel: "6.12", VCPUs: 2, Workload: "light", Vendor: "Intel", MemMB: 8192}
 )
 
 // URI is the libvirt connection the lab uses.
@@ -42,7 +46,14 @@ func RepoRoot() string {
 }
 
 func (g Guest) env() []string {
-	return append(os.Environ(),
+	env := os.Environ()
+	if g.MemMB != 0 {
+		env = append(env, "LAB_MEM_MB="+strconv.Itoa(g.MemMB))
+	}
+	if g.Backing != "" {
+		env = append(env, "LAB_MEM_BACKING="+g.Backing)
+	}
+	return append(env,
 		"LAB_NAME="+g.Name,
 		"LAB_KERNEL="+g.Kernel,
 		"LAB_VCPUS="+strconv.Itoa(g.VCPUs),

@@ -35,12 +35,12 @@ func Open(t backend.Target) (backend.Backend, error) {
 	return b, nil
 }
 
-// kernelSymbols scans memory for the kernel's symbol table, or reads the
+// kernelSymbols finds the kernel's symbol table in memory, or reads the
 // one in file and finds where that kernel lies in memory.
 func kernelSymbols(tg backend.Target, file string) (*ksym.Table, error) {
 	mem, size := tg.Phys, tg.RAMEnd
 	if file == "" {
-		return ksym.ScanLive(mem, size, running(tg))
+		return scanSymbols(tg)
 	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
@@ -65,6 +65,42 @@ func kernelSymbols(tg backend.Target, file string) (*ksym.Table, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return t, nil
+}
+
+// The kernel image's virtual range on x86-64 (__START_KERNEL_map up to
+// MODULES_VADDR, Documentation/arch/x86/x86_64/mm.rst): whatever the KASLR
+// slide, the image and its kallsyms tables lie here, and nothing else does.
+const (
+	kernelImageStart = 0xffff_ffff_8000_0000
+	kernelImageEnd   = 0xffff_ffff_c000_0000
+	kernelImageAlign = 2 << 20
+)
+
+// scanSymbols finds the kallsyms tables where the vCPU's page tables map
+// the kernel image, a few tens of MiB whatever the guest's RAM, and sweeps
+// the rest of RAM only when that fails (no vCPU state, or tables the
+// image's mapping does not cover).
+func scanSymbols(tg backend.Target) (*ksym.Table, error) {
+	live := running(tg)
+	if tg.CR3 != 0 {
+		t, err := ksym.ScanRanges(tg.Phys, tg.RAMEnd, kernelImage(tg), live)
+		if err == nil {
+			return t, nil
+		}
+	}
+	return ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
+}
+
+// kernelImage returns the guest-physical ranges behind the kernel image's
+// virtual range in the vCPU's page tables (and in the kernel half of a
+// PTI pair, whose user half maps only the entry code).
+func kernelImage(tg backend.Target) []vmi.Range {
+	space := tg.Mem.Space(tg.CR3, tg.CR4)
+	rs := space.Backing(kernelImageStart, kernelImageEnd, kernelImageAlign)
+	if space.CR3()&vmi.PTIUserBit != 0 {
+		rs = append(rs, space.Kernel().Backing(kernelImageStart, kernelImageEnd, kernelImageAlign)...)
+	}
+	return rs
 }
 
 // running accepts only the tables of the kernel that the vCPU's page

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"sync"
 
 	"nitro/core/vmi"
 )
@@ -35,7 +37,8 @@ const (
 // the tables are too; their addresses are run-time ones (KASLR applied,
 // see Table.Slide), and the table knows the image's physical address
 // (Table.PhysText, Table.Phys). Ranges the source reports as
-// vmi.ErrOutOfRange (holes) are skipped.
+// vmi.ErrOutOfRange (holes) are skipped, and so is memory a vmi.Sparse
+// source says the guest never touched.
 func Scan(mem vmi.PhysMem, size uint64) (*Table, error) { return ScanLive(mem, size, nil) }
 
 // ErrNotLive is a table whose image the running kernel does not use: a
@@ -46,46 +49,55 @@ var ErrNotLive = errors.New("not the running kernel's tables (an image left in m
 // refused one is passed over, and live's error says why in the result's
 // error when no table is taken.
 func ScanLive(mem vmi.PhysMem, size uint64, live func(*Table) error) (*Table, error) {
+	return ScanRanges(mem, size, []vmi.Range{{Start: 0, End: size}}, live)
+}
+
+// ScanRanges is ScanLive that searches only the guest-physical ranges
+// given (the kernel image's, say), in order; the tables and the image
+// around a hit are still read from anywhere in [0, size).
+func ScanRanges(mem vmi.PhysMem, size uint64, ranges []vmi.Range, live func(*Table) error) (*Table, error) {
 	buf := make([]byte, scanChunk+len(digitTokens)-1)
 	var rej rejects
 	tables := 0
-	for pa := uint64(0); pa < size; pa += scanChunk {
-		n := min(uint64(len(buf)), size-pa)
-		chunk := buf[:n]
-		if err := readFill(mem, chunk, pa); err != nil {
-			return nil, fmt.Errorf("scanning guest memory: %w", err)
-		}
-		for from := 0; from < min(len(chunk), scanChunk); {
-			i := bytes.Index(chunk[from:], digitTokens)
-			if i < 0 || from+i >= scanChunk {
-				break
+	for _, r := range ranges {
+		for pa := r.Start; pa < min(r.End, size); pa += scanChunk {
+			n := min(uint64(len(buf)), size-pa)
+			chunk := buf[:n]
+			if err := readFill(mem, chunk, pa); err != nil {
+				return nil, fmt.Errorf("scanning guest memory: %w", err)
 			}
-			hit := from + i
-			from += i + 1
-			// Most runs of digit tokens are not in a token table; settle
-			// that in the chunk when it holds enough around the run.
-			if hit >= peekBefore && hit+peekAfter <= len(chunk) {
-				if _, err := tokenTableAt(chunk, hit); err != nil {
-					rej.add(pa+uint64(hit), err, false)
+			for from := 0; from < min(len(chunk), scanChunk); {
+				i := bytes.Index(chunk[from:], digitTokens)
+				if i < 0 || from+i >= scanChunk {
+					break
+				}
+				hit := from + i
+				from += i + 1
+				// Most runs of digit tokens are not in a token table; settle
+				// that in the chunk when it holds enough around the run.
+				if hit >= peekBefore && hit+peekAfter <= len(chunk) {
+					if _, err := tokenTableAt(chunk, hit); err != nil {
+						rej.add(pa+uint64(hit), err, false)
+						continue
+					}
+				}
+				t, err := tryHit(mem, size, pa+uint64(hit))
+				var noTable noTokenTable
+				if errors.As(err, &noTable) {
+					rej.add(pa+uint64(hit), noTable.err, false)
 					continue
 				}
+				if tables++; tables > maxTables {
+					return nil, errTooManyTables
+				}
+				if err == nil && live != nil {
+					err = live(t)
+				}
+				if err == nil {
+					return t, nil
+				}
+				rej.add(pa+uint64(hit), err, true)
 			}
-			t, err := tryHit(mem, size, pa+uint64(hit))
-			var noTable noTokenTable
-			if errors.As(err, &noTable) {
-				rej.add(pa+uint64(hit), noTable.err, false)
-				continue
-			}
-			if tables++; tables > maxTables {
-				return nil, errTooManyTables
-			}
-			if err == nil && live != nil {
-				err = live(t)
-			}
-			if err == nil {
-				return t, nil
-			}
-			rej.add(pa+uint64(hit), err, true)
 		}
 	}
 	return nil, rej.err()
@@ -114,16 +126,55 @@ func tryHit(mem vmi.PhysMem, size, hit uint64) (*Table, error) {
 	if tk, err = tokenTableAt(win, int(hit-winAt)); err != nil {
 		return nil, noTokenTable{err}
 	}
-	f, err := decodeAround(win, tk)
+	t, err := decodeCached(win, tk)
 	if err != nil {
 		return nil, err
 	}
-	t := newTable(f.syms)
-	t.layout = f.layout
 	if err := t.locateImage(mem, size, tablePA); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// decoded keeps the tables decoded in this process by a hash of the
+// window they were decoded from: the same bytes decode to the same
+// symbols, so attaching to a kernel again (another domain, a new session)
+// skips the decoding, a tenth of a second or more. The hash's seed is this
+// process's own, so a guest cannot aim its bytes at another kernel's entry.
+var decoded struct {
+	sync.Mutex
+	seed   maphash.Seed
+	tables map[uint64]*Table // placement not set (see locateImage)
+}
+
+// maxDecoded bounds decoded: a few kernels, each some MiB of symbols.
+const maxDecoded = 8
+
+func init() { decoded.seed = maphash.MakeSeed() }
+
+// decodeCached decodes the tables in win around tk, or copies the table
+// decoded from the same window before; the copy shares its symbols.
+func decodeCached(win []byte, tk tokens) (*Table, error) {
+	key := maphash.Bytes(decoded.seed, win) ^ uint64(tk.start)
+	decoded.Lock()
+	t, ok := decoded.tables[key]
+	decoded.Unlock()
+	if !ok {
+		f, err := decodeAround(win, tk)
+		if err != nil {
+			return nil, err
+		}
+		t = newTable(f.syms)
+		t.layout = f.layout
+		decoded.Lock()
+		if decoded.tables == nil || len(decoded.tables) >= maxDecoded {
+			decoded.tables = make(map[uint64]*Table)
+		}
+		decoded.tables[key] = t
+		decoded.Unlock()
+	}
+	c := *t
+	return &c, nil
 }
 
 // readWindow reads [at-before, at+after) clipped to [0, size), starting on
@@ -143,9 +194,34 @@ func readWindow(mem vmi.PhysMem, size, at uint64, before, after uint64) ([]byte,
 	return b, lo, nil
 }
 
-// readFill reads p from pa; if part of the range is a hole, it reads page
-// by page and leaves the holes' pages zero.
+// readFill reads p from pa, leaving zero what a vmi.Sparse source says
+// the guest never touched (reading it could make the host allocate it);
+// if part of the range is a hole, it reads page by page and leaves the
+// holes' pages zero.
 func readFill(mem vmi.PhysMem, p []byte, pa uint64) error {
+	sp, ok := mem.(vmi.Sparse)
+	if !ok {
+		return readHoles(mem, p, pa)
+	}
+	data, err := sp.Data(pa, uint64(len(p)))
+	if err != nil {
+		return fmt.Errorf("reading guest memory at %#x: %w", pa, err)
+	}
+	if len(data) == 1 && data[0].Start == pa && data[0].End == pa+uint64(len(p)) {
+		return readHoles(mem, p, pa)
+	}
+	clear(p)
+	for _, d := range data {
+		if err := readHoles(mem, p[d.Start-pa:d.End-pa], d.Start); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readHoles reads p from pa, page by page when part of it is no RAM,
+// leaving those pages zero.
+func readHoles(mem vmi.PhysMem, p []byte, pa uint64) error {
 	err := mem.ReadPhys(p, pa)
 	if err == nil {
 		return nil
@@ -290,5 +366,5 @@ func readsAs(mem vmi.PhysMem, size, pa uint64, want []byte) bool {
 		return false
 	}
 	got := make([]byte, len(want))
-	return mem.ReadPhys(got, pa) == nil && bytes.Equal(got, want)
+	return readFill(mem, got, pa) == nil && bytes.Equal(got, want)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 
 	"nitro/core/vmi"
@@ -245,4 +246,93 @@ func mustPhys(tab *Table) uint64 {
 	}
 	pa, _ := tab.PhysText()
 	return pa
+}
+
+// sparse is ram whose data is only where data says, as vmi.Sparse tells;
+// it records the reads that touch anything else.
+type sparse struct {
+	*ram
+	data    []vmi.Range
+	strayed []vmi.Range
+}
+
+func (s *sparse) Data(pa, n uint64) ([]vmi.Range, error) {
+	var out []vmi.Range
+	for _, d := range s.data {
+		if lo, hi := max(pa, d.Start), min(pa+n, d.End); lo < hi {
+			out = append(out, vmi.Range{Start: lo, End: hi})
+		}
+	}
+	return out, nil
+}
+
+func (s *sparse) ReadPhys(p []byte, pa uint64) error {
+	r := vmi.Range{Start: pa, End: pa + uint64(len(p))}
+	if !slices.ContainsFunc(s.data, func(d vmi.Range) bool { return d.Start <= r.Start && r.End <= d.End }) {
+		s.strayed = append(s.strayed, r)
+	}
+	return s.ram.ReadPhys(p, pa)
+}
+
+// TestScanReadsOnlyData: a scan of memory that says where its data is
+// reads nothing else (a read elsewhere could make the host allocate it).
+func TestScanReadsOnlyData(t *testing.T) {
+	const physText = 0xa00000
+	m := synthGuest(t, physText, OffsetsFirst, false, 600, nil)
+	s := &sparse{ram: m, data: []vmi.Range{
+		{Start: 0x1000, End: 0x3000},
+		{Start: physText, End: physText + synthTables + 0x100000},
+	}}
+	tab, err := Scan(s, uint64(len(m.b)))
+	if err != nil || mustPhys(tab) != physText {
+		t.Fatalf("Scan: %#x, %v", mustPhys(tab), err)
+	}
+	if len(s.strayed) > 0 {
+		t.Errorf("%d reads outside the data, first %x", len(s.strayed), s.strayed[0])
+	}
+}
+
+// TestScanRangesLooksThereOnly plants a whole second image lower in
+// memory, which Scan takes; ScanRanges over the running image's range
+// finds that one.
+func TestScanRangesLooksThereOnly(t *testing.T) {
+	const physText, other = 0xa00000, 0x200000
+	m := synthGuest(t, physText, OffsetsFirst, false, 600, nil)
+	copy(m.b[other:physText], m.b[physText:])
+	if mustPhys(mustScan(t, m)) != other {
+		t.Fatal("the test needs Scan to find the other image first")
+	}
+	image := []vmi.Range{{Start: physText, End: physText + 8<<20}}
+	tab, err := ScanRanges(m, uint64(len(m.b)), image, nil)
+	if err != nil || mustPhys(tab) != physText {
+		t.Fatalf("ScanRanges took %#x, %v; want the image at %#x", mustPhys(tab), err, physText)
+	}
+}
+
+// TestScanDecodesOnce: the same tables found again share the symbols
+// decoded the first time; a table differing in one byte is decoded anew.
+func TestScanDecodesOnce(t *testing.T) {
+	const physText = 0xa00000
+	m := synthGuest(t, physText, OffsetsLast, true, 600, nil)
+	a, b := mustScan(t, m), mustScan(t, m)
+	if &a.Symbols()[0] != &b.Symbols()[0] {
+		t.Error("the second scan decoded the same tables again")
+	}
+	// The last byte of the names' data: a symbol's name changes.
+	names, _ := a.Lookup("kallsyms_names")
+	i := physText + (names - synthText) + 8
+	m.b[i]++
+	c := mustScan(t, m)
+	if &a.Symbols()[0] == &c.Symbols()[0] {
+		t.Error("changed tables answered from the cache")
+	}
+}
+
+func mustScan(t *testing.T, m vmi.PhysMem) *Table {
+	t.Helper()
+	tab, err := Scan(m, 32<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
 }

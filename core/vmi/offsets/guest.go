@@ -3,7 +3,6 @@ package offsets
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,16 +24,17 @@ const (
 // ErrNoSymbol is returned when a symbol the offsets need is missing.
 var ErrNoSymbol = errors.New("kernel symbol missing")
 
-// parsed caches offsets by kernel build (see buildKey) for the life of the
+// parsed caches offsets by their BTF's hash for the life of the
 // process: parsing BTF costs a tenth of a second and more.
 var parsed sync.Map // string -> *Offsets
 
 // FromGuest returns the offsets of the kernel running in a guest, from the
 // BTF between __start_BTF and __stop_BTF in its memory. syms must know the
 // image's physical address (ksym.Scan). Results are cached in this process
-// and, if cacheDir is not empty, as profiles in cacheDir, keyed by the
-// kernel's linux_banner and BTF size; a cached profile is used without
-// reading the BTF. The caller gets its own copy.
+// and, if cacheDir is not empty, as profiles in cacheDir, keyed by a hash
+// of the BTF itself: a guest cannot pass its kernel off as another by its
+// banner, and a cached profile saves the parse, not the read. The caller
+// gets its own copy.
 func FromGuest(mem vmi.PhysMem, syms *ksym.Table, cacheDir string) (*Offsets, error) {
 	start, stop, err := btfRange(syms)
 	if err != nil {
@@ -44,7 +44,12 @@ func FromGuest(mem vmi.PhysMem, syms *ksym.Table, cacheDir string) (*Offsets, er
 	if err != nil {
 		return nil, err
 	}
-	key := buildKey(banner, stop-start)
+	raw := make([]byte, stop-start)
+	if err := readVirt(mem, syms, start, raw); err != nil {
+		return nil, fmt.Errorf("reading guest BTF: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	key := hex.EncodeToString(sum[:16])
 	if o, ok := parsed.Load(key); ok {
 		return clone(o.(*Offsets)), nil
 	}
@@ -55,10 +60,6 @@ func FromGuest(mem vmi.PhysMem, syms *ksym.Table, cacheDir string) (*Offsets, er
 			parsed.Store(key, o)
 			return clone(o), nil
 		}
-	}
-	raw := make([]byte, stop-start)
-	if err := readVirt(mem, syms, start, raw); err != nil {
-		return nil, fmt.Errorf("reading guest BTF: %w", err)
 	}
 	o, err := FromBTF(raw)
 	if err != nil {
@@ -102,7 +103,7 @@ func btfRange(syms *ksym.Table) (start, stop uint64, err error) {
 }
 
 // readBanner reads linux_banner ("Linux version ..."), which names the
-// build well enough to key caches.
+// build for people.
 func readBanner(mem vmi.PhysMem, syms *ksym.Table) (string, error) {
 	addr, ok := syms.Lookup("linux_banner")
 	if !ok {
@@ -125,13 +126,6 @@ func readVirt(mem vmi.PhysMem, syms *ksym.Table, virt uint64, p []byte) error {
 		return fmt.Errorf("%#x is not in the kernel image, or its physical address is unknown", virt)
 	}
 	return mem.ReadPhys(p, pa)
-}
-
-func buildKey(banner string, btfSize uint64) string {
-	h := sha256.New()
-	h.Write([]byte(banner))
-	h.Write(binary.LittleEndian.AppendUint64(nil, btfSize))
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func clone(o *Offsets) *Offsets {

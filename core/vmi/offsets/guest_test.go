@@ -3,7 +3,6 @@ package offsets
 import (
 	"bytes"
 	"debug/elf"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -75,21 +74,28 @@ func TestFromGuestCaches(t *testing.T) {
 		t.Fatalf("cache files %v, want one", files)
 	}
 
-	// With the BTF gone from memory, the caches must answer.
+	// A cached profile answers for the same BTF: one doctored on disk is
+	// what the next process gets, while this one keeps its own.
+	doctored := *want
+	doctored.Kernel = "from the cache"
+	if err := writeProfileFile(files[0], &doctored); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := FromGuest(mem, syms, dir); err != nil || o.Kernel == doctored.Kernel {
+		t.Errorf("process cache: %v, kernel %q", err, o.Kernel)
+	}
+	parsed.Clear()
+	if o, err := FromGuest(mem, syms, dir); err != nil || o.Kernel != doctored.Kernel {
+		t.Errorf("disk cache: %v, kernel %q", err, o.Kernel)
+	}
+
+	// Other BTF is another kernel, whatever its banner says: no cache
+	// answers for it, and destroyed BTF fails to parse.
 	start, _ := syms.Lookup("__start_BTF")
 	pa, _ := syms.Phys(start)
 	clear(mem[pa : pa+4096])
-	if _, err := FromGuest(mem, syms, dir); err != nil {
-		t.Errorf("process cache: %v", err)
-	}
-	parsed.Clear()
-	if _, err := FromGuest(mem, syms, dir); err != nil {
-		t.Errorf("disk cache: %v", err)
-	}
-	parsed.Clear()
-	os.Remove(files[0])
 	if _, err := FromGuest(mem, syms, dir); err == nil {
-		t.Error("no error for destroyed BTF and no cache")
+		t.Error("no error for destroyed BTF: a cache keyed by the banner answered")
 	}
 }
 

@@ -73,8 +73,12 @@ func coreRanges(r io.ReaderAt, size int64) ([]Range, error) {
 }
 
 // fileStore is a dump file mapped read-only: a snapshot is read much like
-// live shared guest memory. Dumps are never written.
-type fileStore struct{ b []byte }
+// live shared guest memory. Dumps are never written. The file stays open
+// to be asked for its holes.
+type fileStore struct {
+	b []byte
+	f *os.File
+}
 
 // mapDump maps the whole of the dump file at path.
 func mapDump(path string) (fileStore, error) {
@@ -82,19 +86,20 @@ func mapDump(path string) (fileStore, error) {
 	if err != nil {
 		return fileStore{}, err
 	}
-	defer f.Close() // the mapping keeps the file
 	st, err := f.Stat()
-	if err != nil {
-		return fileStore{}, err
+	if err == nil && (st.Size() == 0 || st.Size() > math.MaxInt) {
+		err = fmt.Errorf("%s: %w: size %d", path, ErrBadLayout, st.Size())
 	}
-	if st.Size() == 0 || st.Size() > math.MaxInt {
-		return fileStore{}, fmt.Errorf("%s: %w: size %d", path, ErrBadLayout, st.Size())
+	if err != nil {
+		f.Close()
+		return fileStore{}, err
 	}
 	b, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
+		f.Close()
 		return fileStore{}, fmt.Errorf("mapping %s: %w", path, err)
 	}
-	return fileStore{b}, nil
+	return fileStore{b, f}, nil
 }
 
 func (fs fileStore) mapped(off uint64, n int) []byte {
@@ -115,4 +120,4 @@ func (fs fileStore) readAt(p []byte, off uint64) error {
 
 func (fs fileStore) writeAt([]byte, uint64) error { return vmi.ErrReadOnly }
 
-func (fs fileStore) close() error { return unix.Munmap(fs.b) }
+func (fs fileStore) close() error { return errors.Join(unix.Munmap(fs.b), fs.f.Close()) }

@@ -73,11 +73,13 @@ func (ms mappings) covers(addr, size uint64) bool {
 }
 
 // view is a shared mapping of the other process mapped here as well:
-// host address start in that process is b[0] here.
+// host address start in that process is b[0] here, and offset in file.
 type view struct {
 	start    uint64
 	b        []byte
 	writable bool
+	file     *os.File // kept open to ask it for holes (see fileData)
+	offset   uint64
 }
 
 // mapShared maps here the shared file mappings of process pid that hold
@@ -116,15 +118,38 @@ func mapFile(pid int, m mapping) (view, bool) {
 		}
 		prot, writable = unix.PROT_READ, false
 	}
-	defer f.Close() // the mapping keeps the file
 	if m.offset > 1<<62 {
+		f.Close()
 		return view{}, false
 	}
 	b, err := unix.Mmap(int(f.Fd()), int64(m.offset), int(m.end-m.start), prot, unix.MAP_SHARED)
 	if err != nil {
+		f.Close()
 		return view{}, false
 	}
-	return view{start: m.start, b: b, writable: writable}, true
+	return view{start: m.start, b: b, writable: writable, file: f, offset: m.offset}, true
+}
+
+// viewAt returns the view holding host address addr.
+func (ps *procStore) viewAt(addr uint64) (view, bool) {
+	for _, v := range ps.views {
+		if addr >= v.start && addr-v.start < uint64(len(v.b)) {
+			return v, true
+		}
+	}
+	return view{}, false
+}
+
+// nextView returns where the first view above addr starts (the end of the
+// address space when none does).
+func (ps *procStore) nextView(addr uint64) uint64 {
+	next := ^uint64(0)
+	for _, v := range ps.views {
+		if v.start > addr {
+			next = min(next, v.start)
+		}
+	}
+	return next
 }
 
 // view returns the local bytes of [addr, addr+n) when one view holds them all.

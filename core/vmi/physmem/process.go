@@ -50,8 +50,9 @@ type procStore struct {
 	pid   int
 	views []view // sorted by start
 
-	mu  sync.Mutex              // serialises opening and closing mem
-	mem atomic.Pointer[os.File] // /proc/PID/mem, opened on the first fallback
+	mu      sync.Mutex              // serialises opening and closing mem and pagemap
+	mem     atomic.Pointer[os.File] // /proc/PID/mem, opened on the first fallback
+	pageMap atomic.Pointer[os.File] // /proc/PID/pagemap, opened on the first sweep
 }
 
 func (ps *procStore) readAt(p []byte, addr uint64) error  { return ps.io(p, addr, false) }
@@ -83,16 +84,28 @@ func (ps *procStore) io(p []byte, addr uint64, write bool) error {
 }
 
 func (ps *procStore) openMem() (*os.File, error) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if f := ps.mem.Load(); f != nil {
+	return ps.openProc(&ps.mem, "mem", os.O_RDWR)
+}
+
+func (ps *procStore) pagemap() (*os.File, error) {
+	if f := ps.pageMap.Load(); f != nil {
 		return f, nil
 	}
-	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/mem", ps.pid), os.O_RDWR, 0)
+	return ps.openProc(&ps.pageMap, "pagemap", os.O_RDONLY)
+}
+
+// openProc opens /proc/PID/name once, keeping it in slot.
+func (ps *procStore) openProc(slot *atomic.Pointer[os.File], name string, flag int) (*os.File, error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if f := slot.Load(); f != nil {
+		return f, nil
+	}
+	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/%s", ps.pid, name), flag, 0)
 	if err != nil {
 		return nil, err
 	}
-	ps.mem.Store(f)
+	slot.Store(f)
 	return f, nil
 }
 
@@ -101,11 +114,13 @@ func (ps *procStore) close() error {
 	defer ps.mu.Unlock()
 	var errs []error
 	for _, v := range ps.views {
-		errs = append(errs, unix.Munmap(v.b))
+		errs = append(errs, unix.Munmap(v.b), v.file.Close())
 	}
 	ps.views = nil
-	if f := ps.mem.Swap(nil); f != nil {
-		errs = append(errs, f.Close())
+	for _, slot := range []*atomic.Pointer[os.File]{&ps.mem, &ps.pageMap} {
+		if f := slot.Swap(nil); f != nil {
+			errs = append(errs, f.Close())
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -28,6 +28,9 @@ type store interface {
 	// mapped returns the bytes at [off, off+n) when they are mapped into
 	// this process, else nil.
 	mapped(off uint64, n int) []byte
+	// data returns the parts of [off, off+n) that hold data, without
+	// reading them (see vmi.Sparse).
+	data(off, n uint64) ([]span, error)
 	close() error
 }
 
@@ -41,6 +44,7 @@ type Source struct {
 var (
 	_ vmi.PhysMem    = (*Source)(nil)
 	_ vmi.HostMapped = (*Source)(nil)
+	_ vmi.Sparse     = (*Source)(nil)
 )
 
 func newSource(ranges []Range, st store) (*Source, error) {

@@ -14,6 +14,7 @@ type sliceStore struct{ b []byte }
 func (s *sliceStore) readAt(p []byte, off uint64) error  { copy(p, s.b[off:]); return nil }
 func (s *sliceStore) writeAt(p []byte, off uint64) error { copy(s.b[off:], p); return nil }
 func (s *sliceStore) close() error                       { return nil }
+func (s *sliceStore) data(off, n uint64) ([]span, error) { return []span{{off, off + n}}, nil }
 func (s *sliceStore) mapped(off uint64, n int) []byte {
 	if off+uint64(n) > uint64(len(s.b)) {
 		return nil
