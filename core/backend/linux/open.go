@@ -2,10 +2,16 @@ package linux
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/google/renameio/v2"
 
 	"nitro/core/backend"
 	"nitro/core/backend/linux/strace"
@@ -79,16 +85,73 @@ const (
 // scanSymbols finds the kallsyms tables where the vCPU's page tables map
 // the kernel image, a few tens of MiB whatever the guest's RAM, and sweeps
 // the rest of RAM only when that fails (no vCPU state, or tables the
-// image's mapping does not cover).
+// image's mapping does not cover). What the image's tables decode to is
+// kept in cacheDir for the next attach to the same boot.
 func scanSymbols(tg backend.Target) (*ksym.Table, error) {
 	live := running(tg)
-	if tg.CR3 != 0 {
-		t, err := ksym.ScanRanges(tg.Phys, tg.RAMEnd, kernelImage(tg), live)
-		if err == nil {
-			return t, nil
-		}
+	if tg.CR3 == 0 {
+		return ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
 	}
-	return ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
+	image := kernelImage(tg)
+	cache := symbolCache(tg, image)
+	if t, err := loadSymbols(cache); err == nil && t.Placed(tg.Phys, tg.RAMEnd) == nil && live(t) == nil {
+		return t, nil
+	}
+	t, err := ksym.ScanRanges(tg.Phys, tg.RAMEnd, image, live)
+	if err != nil {
+		return ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
+	}
+	if cache != "" {
+		// A cache that cannot be written costs the next attach time, no more.
+		_ = saveSymbols(cache, t)
+	}
+	return t, nil
+}
+
+// symbolCache names the cache file of the kernel image at ranges: by where
+// it lies (a boot's KASLR placement) and its first code, so another kernel
+// or another boot looks elsewhere. The file is checked against the guest
+// before use (Table.Placed, running) all the same. "" without a cache
+// directory or an image.
+func symbolCache(tg backend.Target, ranges []vmi.Range) string {
+	if tg.CacheDir == "" || len(ranges) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, r := range ranges {
+		h.Write(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, r.Start), r.End))
+	}
+	head := make([]byte, min(64<<10, ranges[0].End-ranges[0].Start))
+	if tg.Phys.ReadPhys(head, ranges[0].Start) != nil {
+		return ""
+	}
+	h.Write(head)
+	return filepath.Join(tg.CacheDir, hex.EncodeToString(h.Sum(nil)[:16])+".ksyms")
+}
+
+func loadSymbols(path string) (*ksym.Table, error) {
+	if path == "" {
+		return nil, os.ErrNotExist
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t := new(ksym.Table)
+	return t, t.UnmarshalBinary(raw)
+}
+
+// saveSymbols writes atomically, so a concurrent attach never reads half a
+// table.
+func saveSymbols(path string, t *ksym.Table) error {
+	raw, err := t.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return renameio.WriteFile(path, raw, 0o644)
 }
 
 // kernelImage returns the guest-physical ranges behind the kernel image's

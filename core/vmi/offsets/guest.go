@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/google/renameio/v2"
+
 	"nitro/core/vmi"
 	"nitro/core/vmi/ksym"
 )
@@ -145,20 +147,12 @@ func loadProfileFile(path string) (*Offsets, error) {
 // writeProfileFile writes atomically, so concurrent runs never read half a
 // profile.
 func writeProfileFile(path string, o *Offsets) error {
+	var b bytes.Buffer
+	if err := o.WriteProfile(&b); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".offsets-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := o.WriteProfile(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return renameio.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -1,0 +1,58 @@
+package ksym
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+func TestCacheRoundTrip(t *testing.T) {
+	const physText = 0xa00000
+	m := synthGuest(t, physText, OffsetsLast, true, 600, nil)
+	want := mustScan(t, m)
+	raw, err := want.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Table
+	if err := got.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Symbols(), want.Symbols()) || got.Layout() != want.Layout() || mustPhys(&got) != physText {
+		t.Fatalf("the table came back changed: %d symbols, layout %v, phys %#x", got.Len(), got.Layout(), mustPhys(&got))
+	}
+	if a, ok := got.Lookup("linux_banner"); !ok || a != synthText+synthBanner {
+		t.Errorf("Lookup(linux_banner) = %#x %v", a, ok)
+	}
+	if err := got.Placed(m, uint64(len(m.b))); err != nil {
+		t.Errorf("Placed where it was found: %v", err)
+	}
+	// The same table for an image elsewhere, as after a reboot: refused.
+	moved := synthGuest(t, physText+physAlign, OffsetsLast, true, 600, nil)
+	if err := got.Placed(moved, uint64(len(moved.b))); !errors.Is(err, ErrMismatch) {
+		t.Errorf("Placed on a moved image: %v, want ErrMismatch", err)
+	}
+	// Every cut of the encoding is refused, never a panic or a shorter table.
+	for n := range len(raw) {
+		if err := new(Table).UnmarshalBinary(raw[:n]); !errors.Is(err, ErrBadCache) {
+			t.Fatalf("cut at %d of %d: %v, want ErrBadCache", n, len(raw), err)
+		}
+	}
+}
+
+// FuzzCache gives UnmarshalBinary damaged files: an error or a table,
+// never a panic or a huge allocation.
+func FuzzCache(f *testing.F) {
+	var syms []Symbol
+	for _, s := range synthSymbols(20, synthText, nil) {
+		syms = append(syms, Symbol{Name: s.name, Addr: s.addr, Type: s.typ})
+	}
+	raw, _ := newTable(syms).MarshalBinary()
+	f.Add(raw)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tt Table
+		if err := tt.UnmarshalBinary(b); err == nil && len(b) < cacheHead+13*tt.Len() {
+			t.Fatalf("%d symbols from %d bytes", tt.Len(), len(b))
+		}
+	})
+}
