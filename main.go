@@ -7,6 +7,7 @@
 //	nitro [-c URI] trace [flags] DOMAIN  print the guest's system calls as JSON lines or strace text
 //	nitro [-c URI] record [flags] DOMAIN record the guest's system calls and processes to a file
 //	nitro replay [--speed N] [--at SEQ] FILE  the terminal interface on a recording: no VM, no root
+//	nitro export --perfetto FILE      a recording as Trace Event JSON for Perfetto
 //	nitro [-c URI] symbols|profile DOMAIN  print what nitro found of the kernel
 //	nitro [-c URI] detach DOMAIN      free a domain a crashed nitro left stopped
 //
@@ -52,6 +53,9 @@ Commands:
              the terminal interface on a recording, with no VM, libvirt or root;
              --speed 1 is real time (default), N times faster, 0 as fast as possible;
              --at starts at a call
+  export --perfetto FILE
+             write a recording as Trace Event JSON (Perfetto, chrome://tracing):
+             a track per thread, a slice per call
   symbols DOMAIN
              print the kernel's symbols found in guest memory (/proc/kallsyms form)
   profile DOMAIN
@@ -110,6 +114,8 @@ func run(args []string, stdout io.Writer) error {
 		return commands.Trace(ctx, h, cmdArgs, stdout)
 	case "record":
 		return commands.Record(ctx, h, cmdArgs, os.Stderr)
+	case "export":
+		return commands.Export(ctx, cmdArgs, stdout, os.Stderr)
 	case "replay":
 		return runReplay(ctx, cmdArgs, tuiOptions{theme: *theme, history: *history})
 	case "detach":

@@ -6,16 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"nitro/api"
 	"nitro/record"
 )
-
-// snapshotEvery is how often a recording takes the guest's process table,
-// and ends a block so that a killed recorder loses at most that much.
-const snapshotEvery = time.Second
 
 // Record writes a guest's system calls, with its process table over time,
 // to a recording (package record) until ctx ends, --count or --duration
@@ -37,8 +32,7 @@ func Record(ctx context.Context, h api.Hypervisor, args []string, stderr io.Writ
 	domain := fs.Arg(0)
 	path := *out
 	if path == "" {
-		// The name is libvirt's, which may hold a slash.
-		path = strings.ReplaceAll(domain, "/", "_") + time.Now().Format("-20060102-150405.nitro")
+		path = record.FileName(domain, time.Now())
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -49,70 +43,31 @@ func Record(ctx context.Context, h api.Hypervisor, args []string, stderr io.Writ
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if rs.w == nil { // never attached: no recording to keep
+	if rs.r == nil { // never attached: no recording to keep
 		os.Remove(path)
 	}
 	if err == nil {
-		fmt.Fprintf(stderr, "nitro: recorded %d calls of %s in %s\n", rs.events, domain, path)
+		fmt.Fprintf(stderr, "nitro: recorded %d calls of %s in %s\n", rs.r.Calls, domain, path)
 	}
 	return err
 }
 
-// recordSink writes the calls kept to a recording, with a process table
-// snapshot at the start and then every snapshotEvery.
+// recordSink writes the calls kept to a recording (record.Recorder).
 type recordSink struct {
 	f      *os.File
 	flags  *streamFlags
 	stderr io.Writer
-	ctx    context.Context
-	sess   api.Session
-	w      *record.Writer
-	last   time.Time // of the last snapshot and block
-	events int
-	warned bool
+	r      *record.Recorder
 }
 
-func (r *recordSink) attached(ctx context.Context, sess api.Session) error {
-	in := sess.Info()
-	w, err := record.NewWriter(r.f, record.Meta{
-		Domain: in.Domain, OS: in.OS, Kernel: in.Kernel, Listener: in.Listener, Start: time.Now(),
-		Syscalls: r.flags.names, Filter: r.flags.filter(),
+func (s *recordSink) attached(ctx context.Context, sess api.Session) error {
+	var err error
+	s.r, err = record.NewRecorder(ctx, s.f, sess, record.Meta{Syscalls: s.flags.names, Filter: s.flags.filter()}, func(err error) {
+		fmt.Fprintf(s.stderr, "nitro: the process table could not be read (recording goes on): %v\n", err)
 	})
-	if err != nil {
-		return err
-	}
-	r.ctx, r.sess, r.w = ctx, sess, w
-	return r.snapshot()
+	return err
 }
 
-// snapshot records the process table. One that cannot be read is said
-// once and skipped: the calls matter more than the table.
-func (r *recordSink) snapshot() error {
-	r.last = time.Now()
-	procs, err := r.sess.Processes(r.ctx)
-	if err != nil {
-		if !r.warned {
-			r.warned = true
-			fmt.Fprintf(r.stderr, "nitro: the process table could not be read (recording goes on): %v\n", err)
-		}
-		return nil
-	}
-	return r.w.Processes(record.Snapshot{Time: r.last, Procs: procs})
-}
-
-func (r *recordSink) write(sc *api.Syscall) error {
-	r.events++
-	return r.w.Event(sc)
-}
-
-func (r *recordSink) flush() error {
-	if time.Since(r.last) < snapshotEvery {
-		return nil
-	}
-	if err := r.w.Flush(); err != nil {
-		return err
-	}
-	return r.snapshot()
-}
-
-func (r *recordSink) end() error { return r.w.Close() }
+func (s *recordSink) write(sc *api.Syscall) error { return s.r.Event(sc) }
+func (s *recordSink) flush() error                { return s.r.Flush() }
+func (s *recordSink) end() error                  { return s.r.Close() }

@@ -17,32 +17,44 @@ import (
 
 // busy makes system calls as fast as it can (lab/guest/busy.c) and prints
 // its rate each second: the benchmarks' guest. Tests never use it.
-var busy = lab.Guest{Name: "nitro-lab-busy", Kernel: "6.1", VCPUs: 1, Workload: "busy", Vendor: "AMD"}
+var busy = &onDemand{Guest: lab.Guest{Name: "nitro-lab-busy", Kernel: "6.1", VCPUs: 1, Workload: "busy", Vendor: "AMD"}}
 
-// busyUp boots the busy guest on the first benchmark that needs it. If the
-// run booted it, TestMain takes it down at the end: it eats a host CPU.
-var busyUp struct {
+// onDemand is a guest that only benchmarks use: the first one that needs it
+// boots it. If the run booted it, TestMain takes it down at the end: a busy
+// guest eats host CPUs.
+type onDemand struct {
+	lab.Guest
 	once   sync.Once
 	booted bool
 	err    error
 }
 
-func busyGuest(tb testing.TB) lab.Guest {
+// onDemandGuests are every guest takeOnDemandDown looks after.
+var onDemandGuests = []*onDemand{busy, smp8, many}
+
+// up boots the guest unless it runs already.
+func (o *onDemand) up(tb testing.TB) lab.Guest {
 	tb.Helper()
 	lab.RequireRoot(tb)
-	busyUp.once.Do(func() {
-		running, err := isRunning(busy.Name)
+	o.once.Do(func() {
+		running, err := isRunning(o.Name)
 		if err == nil && !running {
-			busyUp.booted = true
-			err = busy.Up()
+			o.booted = true
+			err = o.Up()
 		}
-		busyUp.err = err
+		o.err = err
 	})
-	if busyUp.err != nil {
-		tb.Fatal(busyUp.err)
+	if o.err != nil {
+		tb.Fatal(o.err)
 	}
+	return o.Guest
+}
+
+func busyGuest(tb testing.TB) lab.Guest {
+	tb.Helper()
+	g := busy.up(tb)
 	quiet(tb)
-	return busy
+	return g
 }
 
 // quiet pauses the light lab guests until the end of a measurement on the
@@ -75,12 +87,15 @@ func isRunning(name string) (bool, error) {
 	return err == nil && info.State == domain.Running, err
 }
 
-// takeBusyDown takes the busy guest down if this run booted it.
-func takeBusyDown() error {
-	if !busyUp.booted {
-		return nil
+// takeOnDemandDown takes down the guests this run booted on demand.
+func takeOnDemandDown() error {
+	var errs []error
+	for _, o := range onDemandGuests {
+		if o.booted {
+			errs = append(errs, o.Down())
+		}
 	}
-	return busy.Down()
+	return errors.Join(errs...)
 }
 
 var busyLine = regexp.MustCompile(`^nitro-busy: (\d+) syscalls/s`)

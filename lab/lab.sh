@@ -8,8 +8,11 @@
 #   LAB_NAME      domain name                          (nitro-lab)
 #   LAB_KERNEL    kernel version prefix found in /boot  (6.1; 6.12 for the newer one)
 #   LAB_VCPUS     vCPU count                           (1)
-#   LAB_MEM_MB    memory in MiB                        (256)
-#   LAB_WORKLOAD  light: known programs once a second; busy: a tight syscall loop (light)
+#   LAB_MEM_MB    memory in MiB                        (256; 1024 for many)
+#   LAB_MEM_BACKING  memfd: RAM in a shared memfd, which nitro maps; anon:
+#                 libvirt's default anonymous RAM, read a system call a read (memfd)
+#   LAB_WORKLOAD  light: known programs once a second; busy: a tight syscall loop;
+#                 many: 5,000 sleeping processes, then light (light)
 #   LAB_CPU_VENDOR  AMD or Intel; the kernel turns on page-table isolation on Intel (AMD)
 #   LAB_URI       libvirt URI                          ($LIBVIRT_DEFAULT_URI or qemu:///system)
 #   LAB_STATE     where images and the serial log go   (/var/lib/nitro/lab)
@@ -18,8 +21,11 @@ set -euo pipefail
 LAB_NAME=${LAB_NAME:-nitro-lab}
 LAB_KERNEL=${LAB_KERNEL:-6.1}
 LAB_VCPUS=${LAB_VCPUS:-1}
-LAB_MEM_MB=${LAB_MEM_MB:-256}
 LAB_WORKLOAD=${LAB_WORKLOAD:-light}
+# Each of many's processes takes some 50 KiB of guest RAM, and the kernel
+# allows a task per 128 KiB (threads-max): 256 MiB holds 2,048.
+if [[ $LAB_WORKLOAD == many ]]; then LAB_MEM_MB=${LAB_MEM_MB:-1024}; else LAB_MEM_MB=${LAB_MEM_MB:-256}; fi
+LAB_MEM_BACKING=${LAB_MEM_BACKING:-memfd}
 LAB_CPU_VENDOR=${LAB_CPU_VENDOR:-AMD}
 LAB_URI=${LAB_URI:-${LIBVIRT_DEFAULT_URI:-qemu:///system}}
 LAB_STATE=${LAB_STATE:-/var/lib/nitro/lab}
@@ -42,7 +48,8 @@ kernel_image() {
 
 config() {
 	# The guest's sources count too: changing them rebuilds a running lab.
-	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB workload=$LAB_WORKLOAD vendor=$LAB_CPU_VENDOR" \
+	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB backing=$LAB_MEM_BACKING workload=$LAB_WORKLOAD" \
+		"vendor=$LAB_CPU_VENDOR" \
 		"guest=$(cat "$here"/guest/* | md5sum | cut -c1-12)"
 }
 
@@ -60,6 +67,7 @@ build() {
 		-fno-asynchronous-unwind-tables -Wall -Werror)
 	gcc "${cflags[@]}" -o "$root/bin/nitro-probe" "$here/guest/probe.c"
 	gcc "${cflags[@]}" -o "$root/bin/nitro-busy" "$here/guest/busy.c"
+	gcc "${cflags[@]}" -o "$root/bin/nitro-many" "$here/guest/many.c"
 	# The 32-bit compat twin: int $0x80 and the vDSO's sysenter/syscall entry.
 	gcc -m32 "${cflags[@]}" -o "$root/bin/nitro-probe32" "$here/guest/probe32.c"
 	install -m 755 "$here/guest/init" "$root/init"
@@ -82,16 +90,24 @@ cpu_model() {
 	esac
 }
 
+# memory_backing is the domain's <memoryBacking>: none for anonymous RAM.
+memory_backing() {
+	case $LAB_MEM_BACKING in
+	memfd) printf "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n" ;;
+	anon) ;;
+	*) die "LAB_MEM_BACKING must be memfd or anon, not $LAB_MEM_BACKING" ;;
+	esac
+}
+
 domain_xml() {
+	local backing
+	backing=$(memory_backing)
 	cat <<XML
 <domain type='qemu'>
   <name>$LAB_NAME</name>
   <description>nitro lab guest: $(config)</description>
   <memory unit='MiB'>$LAB_MEM_MB</memory>
-  <memoryBacking>
-    <source type='memfd'/>
-    <access mode='shared'/>
-  </memoryBacking>
+$backing
   <vcpu>$LAB_VCPUS</vcpu>
   <cpu mode='custom' match='exact' check='none'>
     <model fallback='forbid'>$(cpu_model)</model>

@@ -1,10 +1,13 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -98,24 +101,35 @@ func (h *Hypervisor) Detach(context.Context, string) error { return nil }
 // live session batches them.
 const batchInterval = 30 * time.Millisecond
 
-// Session plays a recording through the api.Session interface.
+// maxHistory bounds the calls a move hands a reader to show what led to
+// the new position: a screenful many times over, a few blocks to decode.
+const maxHistory = 10_000
+
+// Session plays a recording through the api.Session interface, and moves
+// through it as an api.Playback.
 type Session struct {
-	file  *record.File
-	info  api.Info
-	opts  Options
-	only  map[string]bool // the calls delivered; nil: all
-	holds chan api.Held
-	cont  chan struct{} // Continue's to the hold
-	wake  chan struct{} // a Resume, for a paused playback
-	done  chan struct{} // closed by Close
+	file   *record.File
+	info   api.Info
+	opts   Options
+	only   map[string]bool // the calls delivered; nil: all
+	length api.Position    // the recording's extent
+	holds  chan api.Held
+	cont   chan struct{} // Continue's to the hold
+	wake   chan struct{} // a Resume, a Step or a new speed, for a waiting playback
+	moves  chan move     // to the player
+	done   chan struct{} // closed by Close
+	ended  chan struct{} // closed when Run has returned
 
 	mu       sync.Mutex
 	subs     []*subscription
 	limit    int // the smallest subscription's
 	breaks   api.BreakSet
 	paused   bool
+	steps    int // calls still to play at once though paused
+	speed    float64
 	holding  bool
 	procs    map[int]api.Process // by thread id, as of the playback's position
+	pos      *api.Syscall        // the call last played
 	events   uint64
 	running  bool
 	over     bool // Run has returned
@@ -125,15 +139,22 @@ type Session struct {
 
 func newSession(f *record.File, path string, o Options, only []string) *Session {
 	s := &Session{
-		file: f, opts: o,
+		file: f, opts: o, speed: o.Speed,
 		info:  api.Info{Domain: f.Meta.Domain, Listener: f.Meta.Listener, OS: f.Meta.OS, Kernel: f.Meta.Kernel, Replay: path},
-		holds: make(chan api.Held, 1), cont: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}),
+		holds: make(chan api.Held, 1), cont: make(chan struct{}), wake: make(chan struct{}, 1),
+		moves: make(chan move), done: make(chan struct{}), ended: make(chan struct{}),
 		procs: make(map[int]api.Process), limit: 1 << 16,
 	}
 	if len(only) > 0 {
 		s.only = make(map[string]bool)
 		for _, n := range only {
 			s.only[n] = true
+		}
+	}
+	if bs := f.Blocks; len(bs) > 0 {
+		s.length = api.Position{First: bs[0].FirstSeq, Last: bs[len(bs)-1].LastSeq, Start: bs[0].FirstTime, End: bs[len(bs)-1].LastTime}
+		for _, b := range bs {
+			s.length.Calls += uint64(b.Events)
 		}
 	}
 	return s
@@ -144,9 +165,10 @@ func (s *Session) Info() api.Info { return s.info }
 
 // Subscribe delivers the calls played from now on. No subscription drops
 // any: the playback waits for its slowest reader, since a recording, unlike
-// a guest, loses nothing by waiting.
+// a guest, loses nothing by waiting. A move gives it a new channel (see
+// api.Playback).
 func (s *Session) Subscribe(limit int, _ bool) api.Subscription {
-	sub := &subscription{ch: make(chan []api.Syscall, 1)}
+	sub := &subscription{s: s, ch: make(chan []api.Syscall, 1)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.over { // nothing more to play
@@ -158,10 +180,18 @@ func (s *Session) Subscribe(limit int, _ bool) api.Subscription {
 	return sub
 }
 
-type subscription struct{ ch chan []api.Syscall }
+type subscription struct {
+	s  *Session
+	ch chan []api.Syscall // s.mu guards it: a move replaces it
+}
 
-func (sub *subscription) C() <-chan []api.Syscall { return sub.ch }
-func (sub *subscription) Dropped() uint64         { return 0 }
+func (sub *subscription) C() <-chan []api.Syscall {
+	sub.s.mu.Lock()
+	defer sub.s.mu.Unlock()
+	return sub.ch
+}
+
+func (sub *subscription) Dropped() uint64 { return 0 }
 
 // Held delivers the calls a break stops the playback at.
 func (s *Session) Held() <-chan api.Held { return s.holds }
@@ -223,7 +253,8 @@ func (s *Session) Edit(context.Context, api.Edit) (api.Held, error) {
 	return api.Held{}, ErrRecording
 }
 
-// Continue lets the playback go on from the held call.
+// Continue lets the playback go on from the held call, which is played
+// even while paused: a paused playback then stops at the next call.
 func (s *Session) Continue(ctx context.Context) error {
 	if !s.isHolding() {
 		return api.ErrNotHeld
@@ -240,26 +271,126 @@ func (s *Session) Continue(ctx context.Context) error {
 
 // Pause stops the playback until Resume; a held call stays held.
 func (s *Session) Pause(context.Context) error {
-	s.mu.Lock()
-	s.paused = true
-	s.mu.Unlock()
+	s.setPaused(true)
 	return nil
 }
 
 // Resume ends a Pause.
 func (s *Session) Resume(context.Context) error {
+	s.setPaused(false)
+	return nil
+}
+
+func (s *Session) setPaused(p bool) {
 	s.mu.Lock()
-	s.paused = false
+	s.paused, s.steps = p, 0
+	s.mu.Unlock()
+	s.poke()
+}
+
+// poke wakes a playback waiting for Resume, a Step, a new speed or Close.
+func (s *Session) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Position is where the playback is, in the recording's extent.
+func (s *Session) Position() api.Position {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.length
+	if s.pos != nil {
+		p.Seq, p.Time = s.pos.Seq, s.pos.Time
+	}
+	p.Speed = s.speed
+	return p
+}
+
+// SetSpeed changes the playback's speed from the next call on.
+func (s *Session) SetSpeed(speed float64) error {
+	if speed < 0 || math.IsNaN(speed) || math.IsInf(speed, 0) {
+		return fmt.Errorf("replay speed %g: want 0 (as fast as possible) or more", speed)
+	}
+	s.mu.Lock()
+	s.speed = speed
 	s.mu.Unlock()
 	s.poke()
 	return nil
 }
 
-// poke wakes a playback waiting for Resume or Close.
-func (s *Session) poke() {
+// Step plays n calls at once and pauses, or moves back -n calls.
+func (s *Session) Step(ctx context.Context, n int) error {
+	if n < 0 {
+		return s.request(ctx, func(ctx context.Context, p *player) (uint64, error) { return p.back(ctx, -n) })
+	}
+	s.mu.Lock()
+	s.paused = true
+	holding := s.holding
+	if holding {
+		n-- // the held call is the first
+	}
+	s.steps += n
+	s.mu.Unlock()
+	s.poke()
+	if holding {
+		return s.Continue(ctx)
+	}
+	return nil
+}
+
+// Seek moves to the call of seq, or the first after it, or the last call.
+func (s *Session) Seek(ctx context.Context, seq uint64) error {
+	return s.request(ctx, func(ctx context.Context, p *player) (uint64, error) {
+		return p.find(ctx, s.file.FindSeq(seq), func(sc *api.Syscall) bool { return sc.Seq >= seq }, true)
+	})
+}
+
+// SeekTime moves to the first call recorded at t or after, or the last call.
+func (s *Session) SeekTime(ctx context.Context, t time.Time) error {
+	from := sort.Search(len(s.file.Blocks), func(i int) bool { return !s.file.Blocks[i].LastTime.Before(t) })
+	return s.request(ctx, func(ctx context.Context, p *player) (uint64, error) {
+		return p.find(ctx, from, func(sc *api.Syscall) bool { return !sc.Time.Before(t) }, true)
+	})
+}
+
+// SeekMatch moves to the first call after the position that match keeps.
+func (s *Session) SeekMatch(ctx context.Context, match func(*api.Syscall) bool) error {
+	return s.request(ctx, func(ctx context.Context, p *player) (uint64, error) {
+		at := s.Position().Seq
+		return p.find(ctx, s.file.FindSeq(at+1), func(sc *api.Syscall) bool { return sc.Seq > at && match(sc) }, false)
+	})
+}
+
+// errEnded is a move asked of a playback that is over.
+var errEnded = errors.New("the replay has ended")
+
+// move is a move asked of the player: target, run on its goroutine (which
+// owns the file), finds the call to move to.
+type move struct {
+	ctx    context.Context
+	target func(context.Context, *player) (uint64, error)
+	done   chan error
+}
+
+// request has the player make a move and waits for it.
+func (s *Session) request(ctx context.Context, target func(context.Context, *player) (uint64, error)) error {
+	m := move{ctx: ctx, target: target, done: make(chan error, 1)}
 	select {
-	case s.wake <- struct{}{}:
-	default:
+	case s.moves <- m:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return errEnded
+	case <-s.ended:
+		return errEnded
+	}
+	select {
+	case err := <-m.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -316,12 +447,20 @@ func (s *Session) Run(ctx context.Context) error {
 	}()
 	defer s.finish()
 	p := player{s: s, lastFlush: time.Now()}
-	err := s.play(ctx, &p)
+	err := p.seat(s.opts.Start)
+	for err == nil {
+		if err = p.play(ctx); err == nil {
+			if !s.opts.Linger {
+				break
+			}
+			err = p.linger(ctx)
+		}
+		if errors.Is(err, errMoved) { // play on from the new position
+			err = nil
+		}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
-	}
-	if err == nil && s.opts.Linger {
-		<-ctx.Done()
 	}
 	return err
 }
@@ -332,62 +471,20 @@ func (s *Session) finish() {
 	defer s.mu.Unlock()
 	s.closeSubs()
 	close(s.holds)
+	close(s.ended)
 	s.closeErr = s.file.Close()
 	s.running, s.over = false, true
 }
 
-func (s *Session) play(ctx context.Context, p *player) error {
-	for i := s.file.FindSeq(s.opts.Start); i < len(s.file.Blocks); i++ {
-		blk, err := s.file.Block(i)
-		if err != nil {
-			return fmt.Errorf("replaying %s: %w", s.info.Replay, err)
-		}
-		s.filter(blk)
-		p.start(blk.Events)
-		snaps := blk.Snapshots
-		for j := range blk.Events {
-			for len(snaps) > 0 && snaps[0].Before <= j {
-				s.setProcs(snaps[0].Procs)
-				snaps = snaps[1:]
-			}
-			sc := &blk.Events[j]
-			if sc.Seq < s.opts.Start { // before the start: only its process counts
-				s.track(sc)
-				p.skip()
-				continue
-			}
-			if err := p.pace(ctx, sc.Time); err != nil {
-				return err
-			}
-			s.track(sc)
-			if s.breaks.Holds(sc) {
-				if err := p.flush(ctx); err != nil {
-					return err
-				}
-				if err := s.hold(ctx, sc); err != nil {
-					return err
-				}
-				p.anchored = false // the time held is not the recording's
-			}
-			if err := p.add(ctx); err != nil {
-				return err
-			}
-		}
-		for _, sn := range snaps {
-			s.setProcs(sn.Procs)
-		}
-		if err := p.flush(ctx); err != nil {
-			return err
-		}
+// block decodes block i with only the calls the session delivers, its
+// snapshots moved along.
+func (s *Session) block(i int) (*record.Block, error) {
+	blk, err := s.file.Block(i)
+	if err != nil {
+		return nil, fmt.Errorf("replaying %s: %w", s.info.Replay, err)
 	}
-	return nil
-}
-
-// filter keeps in blk only the calls the session delivers, moving its
-// snapshots along.
-func (s *Session) filter(blk *record.Block) {
 	if s.only == nil {
-		return
+		return blk, nil
 	}
 	k, snaps := 0, blk.Snapshots
 	for j := range blk.Events {
@@ -403,6 +500,7 @@ func (s *Session) filter(blk *record.Block) {
 		snaps[0].Before = k
 	}
 	blk.Events = blk.Events[:k]
+	return blk, nil
 }
 
 func (s *Session) setProcs(ps []api.Process) {
@@ -443,8 +541,108 @@ func (s *Session) track(sc *api.Syscall) {
 	}
 }
 
+// errMoved ends what the player was doing: a move put it elsewhere.
+var errMoved = errors.New("the playback moved")
+
+// player plays the recording from a position, a block at a time, and
+// hands the calls to the subscriptions in batches, each a run of the
+// block's calls: the block is decoded afresh for the playback, so the
+// readers can have it without a copy. It runs on Run's goroutine, and so
+// do the moves it is asked for while it waits.
+type player struct {
+	s         *Session
+	blk       int               // the block playing
+	evs       []api.Syscall     // its calls
+	snaps     []record.Snapshot // its snapshots not applied yet
+	from, to  int               // the batch not handed over yet: evs[from:to]; evs[to] plays next
+	lastFlush time.Time
+	// The wall clock and the recording's clock at the last anchor, and
+	// the speed then: a call is due when the wall clock has moved as far,
+	// over the speed.
+	wall, rec time.Time
+	speed     float64
+	anchored  bool
+}
+
+// load makes block i the one playing, from its start.
+func (p *player) load(i int) error {
+	blk, err := p.s.block(i)
+	if err != nil {
+		return err
+	}
+	p.blk, p.evs, p.snaps, p.from, p.to = i, blk.Events, blk.Snapshots, 0, 0
+	return nil
+}
+
+// seat puts the player at the first call of seq from or after it (the end
+// when there is none), with the process table as it was: the block's
+// snapshots and calls before it.
+func (p *player) seat(from uint64) error {
+	n := len(p.s.file.Blocks)
+	if n == 0 {
+		return nil
+	}
+	if err := p.load(min(p.s.file.FindSeq(from), n-1)); err != nil {
+		return err
+	}
+	for ; p.to < len(p.evs) && p.evs[p.to].Seq < from; p.to++ {
+		p.applySnaps()
+		p.s.track(&p.evs[p.to])
+	}
+	p.applySnaps()
+	p.from = p.to
+	return nil
+}
+
+// applySnaps takes the block's snapshots recorded before its call to.
+func (p *player) applySnaps() {
+	for len(p.snaps) > 0 && p.snaps[0].Before <= p.to {
+		p.s.setProcs(p.snaps[0].Procs)
+		p.snaps = p.snaps[1:]
+	}
+}
+
+// play plays from the player's position to the end.
+func (p *player) play(ctx context.Context) error {
+	s := p.s
+	for {
+		for p.to < len(p.evs) {
+			p.applySnaps()
+			sc := &p.evs[p.to]
+			stepped, err := p.pace(ctx, sc.Time)
+			if err != nil {
+				return err
+			}
+			s.track(sc)
+			if s.breaks.Holds(sc) {
+				if err := p.flush(ctx); err != nil {
+					return err
+				}
+				if err := p.hold(ctx, sc); err != nil {
+					return err
+				}
+				p.anchored = false // the time held is not the recording's
+			}
+			if err := p.add(ctx, stepped); err != nil {
+				return err
+			}
+		}
+		p.applySnaps()
+		if err := p.flush(ctx); err != nil {
+			return err
+		}
+		if p.blk+1 >= len(s.file.Blocks) {
+			return nil
+		}
+		if err := p.load(p.blk + 1); err != nil {
+			return err
+		}
+	}
+}
+
 // hold stops the playback at sc until Continue.
-func (s *Session) hold(ctx context.Context, sc *api.Syscall) error {
+func (p *player) hold(ctx context.Context, sc *api.Syscall) error {
+	s := p.s
 	s.mu.Lock()
 	s.holding = true
 	s.mu.Unlock()
@@ -463,25 +661,121 @@ func (s *Session) hold(ctx context.Context, sc *api.Syscall) error {
 	default:
 	}
 	s.holds <- h
-	select {
-	case <-s.cont:
-		return s.waitResume(ctx) // paused, the playback goes on at Resume
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		select {
+		case <-s.cont:
+			return nil
+		case m := <-s.moves:
+			if err := p.serve(m); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
-func (s *Session) isPaused() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.paused
+// linger waits at the end of the recording for a move.
+func (p *player) linger(ctx context.Context) error {
+	for {
+		select {
+		case m := <-p.s.moves:
+			if err := p.serve(m); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
-// waitResume waits while the playback is paused.
-func (s *Session) waitResume(ctx context.Context) error {
-	for s.isPaused() {
+// waiting says the playback is paused, with no step to play.
+func (s *Session) waiting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused && s.steps == 0
+}
+
+// takeStep says whether the next call is a step, to play at once, and
+// counts it.
+func (s *Session) takeStep() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.paused || s.steps == 0 {
+		return false
+	}
+	s.steps--
+	return true
+}
+
+func (s *Session) speedNow() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.speed
+}
+
+// pace waits until the call recorded at at is due, and while paused;
+// stepped says the call is a step.
+func (p *player) pace(ctx context.Context, at time.Time) (stepped bool, err error) {
+	s := p.s
+	for {
+		if s.takeStep() {
+			p.anchored = false
+			return true, nil
+		}
+		if s.waiting() {
+			if err := p.flush(ctx); err != nil {
+				return false, err
+			}
+			if err := p.waitResume(ctx); err != nil {
+				return false, err
+			}
+			p.anchored = false
+			continue // a step, or playing again
+		}
+		speed := s.speedNow()
+		if speed <= 0 {
+			return false, nil
+		}
+		if !p.anchored || speed != p.speed {
+			p.wall, p.rec, p.speed, p.anchored = time.Now(), at, speed, true
+			return false, nil
+		}
+		wait := time.Until(p.wall.Add(time.Duration(float64(at.Sub(p.rec)) / speed)))
+		if wait <= 0 {
+			return false, nil
+		}
+		if p.to > p.from && (wait > batchInterval || time.Since(p.lastFlush) >= batchInterval) {
+			if err := p.flush(ctx); err != nil {
+				return false, err
+			}
+		}
+		t := time.NewTimer(min(wait, batchInterval))
 		select {
-		case <-s.wake:
+		case <-t.C:
+		case <-s.wake: // a Pause, Step or new speed that came first; look again
+			t.Stop()
+		case m := <-s.moves:
+			t.Stop()
+			if err := p.serve(m); err != nil {
+				return false, err
+			}
+		case <-ctx.Done():
+			t.Stop()
+			return false, ctx.Err()
+		}
+	}
+}
+
+// waitResume waits while the playback is paused with no step to play.
+func (p *player) waitResume(ctx context.Context) error {
+	for p.s.waiting() {
+		select {
+		case <-p.s.wake:
+		case m := <-p.s.moves:
+			if err := p.serve(m); err != nil {
+				return err
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -489,74 +783,13 @@ func (s *Session) waitResume(ctx context.Context) error {
 	return nil
 }
 
-// player paces the calls of a block and hands them to the subscriptions
-// in batches, each a run of the block's calls: the block is decoded
-// afresh for the playback, so the readers can have it without a copy.
-type player struct {
-	s         *Session
-	evs       []api.Syscall // the block's calls
-	from, to  int           // the batch not handed over yet: evs[from:to]
-	lastFlush time.Time
-	// The wall clock and the recording's clock at the last anchor: a
-	// call is due when the wall clock has moved as far, over the speed.
-	wall, rec time.Time
-	anchored  bool
-}
-
-// start takes the calls of the next block; the last block's are handed over.
-func (p *player) start(evs []api.Syscall) { p.evs, p.from, p.to = evs, 0, 0 }
-
-// pace waits until the call recorded at at is due, and while paused.
-func (p *player) pace(ctx context.Context, at time.Time) error {
-	for {
-		if p.s.isPaused() {
-			if err := p.flush(ctx); err != nil {
-				return err
-			}
-			if err := p.s.waitResume(ctx); err != nil {
-				return err
-			}
-			p.anchored = false
-		}
-		speed := p.s.opts.Speed
-		if speed <= 0 {
-			return nil
-		}
-		if !p.anchored {
-			p.wall, p.rec, p.anchored = time.Now(), at, true
-			return nil
-		}
-		wait := time.Until(p.wall.Add(time.Duration(float64(at.Sub(p.rec)) / speed)))
-		if wait <= 0 {
-			return nil
-		}
-		if p.to > p.from && (wait > batchInterval || time.Since(p.lastFlush) >= batchInterval) {
-			if err := p.flush(ctx); err != nil {
-				return err
-			}
-		}
-		t := time.NewTimer(min(wait, batchInterval))
-		select {
-		case <-t.C:
-		case <-p.s.wake: // a Resume that came first; look again
-			t.Stop()
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
-	}
-}
-
-// skip passes over the block's next call: it is before the batch.
-func (p *player) skip() { p.from, p.to = p.to+1, p.to+1 }
-
-// add adds the block's next call to the batch.
-func (p *player) add(ctx context.Context) error {
+// add adds the block's next call to the batch; a step goes at once.
+func (p *player) add(ctx context.Context, now bool) error {
 	p.to++
 	p.s.mu.Lock()
 	limit := p.s.limit
 	p.s.mu.Unlock()
-	if p.to-p.from >= limit || time.Since(p.lastFlush) >= batchInterval {
+	if now || p.to-p.from >= limit || time.Since(p.lastFlush) >= batchInterval {
 		return p.flush(ctx)
 	}
 	return nil
@@ -570,21 +803,160 @@ func (p *player) flush(ctx context.Context) error {
 	}
 	batch := p.evs[p.from:p.to:p.to] // a reader's append cannot reach the next batch
 	p.from = p.to
-	p.s.mu.Lock()
-	subs := slices.Clone(p.s.subs)
-	p.s.events += uint64(len(batch))
-	p.s.mu.Unlock()
-	for _, sub := range subs {
-		select {
-		case sub.ch <- batch:
-		case <-ctx.Done():
-			return ctx.Err()
+	s := p.s
+	s.mu.Lock()
+	chans := make([]chan []api.Syscall, len(s.subs))
+	for i, sub := range s.subs {
+		chans[i] = sub.ch
+	}
+	s.events += uint64(len(batch))
+	s.pos = &batch[len(batch)-1]
+	s.mu.Unlock()
+	for _, ch := range chans {
+		for sent := false; !sent; {
+			select {
+			case ch <- batch:
+				sent = true
+			case m := <-s.moves:
+				if err := p.serve(m); err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 	}
 	return nil
 }
 
+// serve makes a move asked while the player waits and answers it: errMoved
+// when it moved, so that what waited gives way; nil when it failed, so
+// that the wait goes on.
+func (p *player) serve(m move) error {
+	err := p.move(m)
+	m.done <- err
+	if err != nil {
+		return nil
+	}
+	return errMoved
+}
+
+// move finds m's call, puts the player just after it, paused, and starts
+// the subscriptions afresh with the calls up to it. A failure changes
+// nothing.
+func (p *player) move(m move) error {
+	s := p.s
+	seq, err := m.target(m.ctx, p)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	limit := min(s.limit, maxHistory)
+	s.mu.Unlock()
+	hist, err := p.history(m.ctx, seq, limit)
+	if err != nil {
+		return err
+	}
+	if err := p.seat(seq + 1); err != nil {
+		return err
+	}
+	p.anchored = false
+	select { // a hold not taken yet is of where the playback was
+	case <-s.holds:
+	default:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused, s.steps = true, 0
+	s.pos = &hist[len(hist)-1]
+	for _, sub := range s.subs {
+		sub.ch = make(chan []api.Syscall, 1)
+		sub.ch <- hist // the channel is new: there is room
+	}
+	return nil
+}
+
+// find is the seq of the first call from block from on that keep keeps;
+// with last, the recording's last call when none is; else ErrNoMatch.
+func (p *player) find(ctx context.Context, from int, keep func(*api.Syscall) bool, last bool) (uint64, error) {
+	for i := from; i < len(p.s.file.Blocks); i++ {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		blk, err := p.s.block(i)
+		if err != nil {
+			return 0, err
+		}
+		if j := slices.IndexFunc(blk.Events, func(sc api.Syscall) bool { return keep(&sc) }); j >= 0 {
+			return blk.Events[j].Seq, nil
+		}
+	}
+	if !last {
+		return 0, api.ErrNoMatch
+	}
+	for i := len(p.s.file.Blocks) - 1; i >= 0; i-- {
+		blk, err := p.s.block(i)
+		if err != nil {
+			return 0, err
+		}
+		if n := len(blk.Events); n > 0 {
+			return blk.Events[n-1].Seq, nil
+		}
+	}
+	return 0, errors.New("the recording holds no calls")
+}
+
+// back is the seq of the call n calls before the position.
+func (p *player) back(ctx context.Context, n int) (uint64, error) {
+	at := p.s.Position().Seq
+	for i := min(p.s.file.FindSeq(at), len(p.s.file.Blocks)-1); i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		blk, err := p.s.block(i)
+		if err != nil {
+			return 0, err
+		}
+		evs := blk.Events
+		if k, _ := slices.BinarySearchFunc(evs, at, func(sc api.Syscall, seq uint64) int { return cmp.Compare(sc.Seq, seq) }); k < len(evs) {
+			evs = evs[:k] // before the position
+		}
+		if len(evs) >= n {
+			return evs[len(evs)-n].Seq, nil
+		}
+		n -= len(evs)
+	}
+	return 0, errors.New("no call before the position: it is the recording's first")
+}
+
+// history is the calls up to seq's, at most n of them.
+func (p *player) history(ctx context.Context, seq uint64, n int) ([]api.Syscall, error) {
+	var parts [][]api.Syscall // newest first
+	for i := p.s.file.FindSeq(seq); i >= 0 && n > 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		blk, err := p.s.block(i)
+		if err != nil {
+			return nil, err
+		}
+		evs := blk.Events
+		if k, found := slices.BinarySearchFunc(evs, seq, func(sc api.Syscall, seq uint64) int { return cmp.Compare(sc.Seq, seq) }); k < len(evs) {
+			if found {
+				k++
+			}
+			evs = evs[:k]
+		}
+		evs = evs[max(len(evs)-n, 0):]
+		parts = append(parts, evs)
+		n -= len(evs)
+	}
+	slices.Reverse(parts)
+	return slices.Concat(parts...), nil
+}
+
 var (
 	_ api.Hypervisor = (*Hypervisor)(nil)
 	_ api.Session    = (*Session)(nil)
+	_ api.Playback   = (*Session)(nil)
 )

@@ -3,7 +3,6 @@ package replay
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -11,37 +10,18 @@ import (
 
 	"nitro/api"
 	"nitro/record"
+	"nitro/record/recordtest"
 	"nitro/ui/uitest"
 )
 
 var meta = record.Meta{Domain: "nitro-lab", OS: "linux", Kernel: "Linux 6.1.0-28-amd64", Listener: "gdbstub", Start: uitest.Epoch}
 
-// recording writes evs, with uitest's process table before them, to a
-// file and returns its path.
-func recording(t testing.TB, evs []api.Syscall) string {
+// recording writes evs, with uitest's process table before them and the
+// snapshots given, to a file and returns its path.
+func recording(t testing.TB, evs []api.Syscall, snaps ...recordtest.Snapshot) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "rec.nitro")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := record.NewWriter(f, meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Processes(record.Snapshot{Time: uitest.Epoch, Procs: uitest.Procs}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range evs {
-		if err := w.Event(&evs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	snaps = append([]recordtest.Snapshot{{Before: 0, Procs: uitest.Procs}}, snaps...)
+	return recordtest.Write(t, meta, evs, snaps...)
 }
 
 func attach(t testing.TB, path string, o Options, ao api.AttachOptions) api.Session {

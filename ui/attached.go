@@ -28,6 +28,7 @@ const maxDrain = 50_000
 type (
 	batchMsg struct {
 		sess  api.Session
+		ch    <-chan []api.Syscall // the channel it came from: a playback's move replaces it
 		calls []api.Syscall
 		end   bool // the session's batch channel closed
 	}
@@ -41,8 +42,9 @@ type (
 	}
 	snapMsg struct {
 		sess  api.Session
-		at    time.Time // the tick's time; zero for the snapshot at attach
-		taken time.Time // when the process list was asked for
+		ch    <-chan []api.Syscall // the batches read when it was asked for
+		at    time.Time            // the tick's time; zero for the snapshot at attach or after a move
+		taken time.Time            // when the process list was asked for
 		stats api.Stats
 		procs []api.Process
 		err   error
@@ -74,6 +76,7 @@ type attached struct {
 	syscalls *views.Syscalls
 	procs    *views.Processes
 	insp     *views.Inspector
+	man      *views.Manual // the shown call's man page, over the panes when open
 	panes    []paneView
 	focus    int
 	store    *calls.Store
@@ -87,6 +90,16 @@ type attached struct {
 	filter   calls.Filter // parsed from it
 	pid      int          // the process chosen in the tree
 	bottomH  int          // height of the process tree and inspector row
+	// batches is the channel of sub being read; a playback's move replaces
+	// it, and stopWait ends the wait (waitCtx) on the one it replaced.
+	batches  <-chan []api.Syscall
+	waitCtx  context.Context
+	stopWait context.CancelFunc
+	pb       api.Playback // a replay's; nil for a live guest
+	pos      api.Position // pb's, as of the last batch
+	rec      *recorder    // made at the first recording
+	recPath  string       // the file being recorded to; "" when none
+	recBusy  bool         // a recording starts or stops
 }
 
 // paneView is a pane of the attached screen.
@@ -103,8 +116,12 @@ func newAttached(c *common.Common, s api.Session, history int) *attached {
 		syscalls: views.NewSyscalls(c, store),
 		procs:    views.NewProcesses(c, store),
 		insp:     views.NewInspector(c),
+		man:      views.NewManual(c),
 	}
 	a.panes = []paneView{a.syscalls, a.procs, a.insp}
+	a.batches = a.sub.C()
+	a.waitCtx, a.stopWait = context.WithCancel(ctx)
+	a.pb, _ = s.(api.Playback)
 	a.setFocus(0)
 	return a
 }
@@ -128,28 +145,28 @@ func (a *attached) runSession() tea.Cmd {
 }
 
 func (a *attached) waitBatch() tea.Cmd {
-	ctx, s, ch := a.ctx, a.sess, a.sub.C()
+	ctx, s, ch := a.waitCtx, a.sess, a.batches
 	return func() tea.Msg {
 		select {
 		case <-ctx.Done():
 			return nil
 		case b, ok := <-ch:
 			if !ok {
-				return batchMsg{sess: s, end: true}
+				return batchMsg{sess: s, ch: ch, end: true}
 			}
 			// Take what else is already waiting: one Update per backlog.
 			for len(b) < maxDrain {
 				select {
 				case more, ok := <-ch:
 					if !ok {
-						return batchMsg{sess: s, calls: b}
+						return batchMsg{sess: s, ch: ch, calls: b}
 					}
 					b = append(b[:len(b):len(b)], more...) // copy: the session owns its slices
 				default:
-					return batchMsg{sess: s, calls: b}
+					return batchMsg{sess: s, ch: ch, calls: b}
 				}
 			}
-			return batchMsg{sess: s, calls: b}
+			return batchMsg{sess: s, ch: ch, calls: b}
 		}
 	}
 }
@@ -172,13 +189,13 @@ func (a *attached) tick(every time.Duration) tea.Cmd {
 }
 
 func (a *attached) snapshotCmd(at time.Time) tea.Cmd {
-	ctx, s, sub := a.ctx, a.sess, a.sub
+	ctx, s, sub, ch := a.ctx, a.sess, a.sub, a.batches
 	return func() tea.Msg {
 		taken := time.Now()
 		procs, err := s.Processes(ctx)
 		st := s.Stats()
 		st.Dropped = sub.Dropped() // this screen's losses, not other viewers'
-		return snapMsg{sess: s, at: at, taken: taken, stats: st, procs: leaders(procs), err: err}
+		return snapMsg{sess: s, ch: ch, at: at, taken: taken, stats: st, procs: leaders(procs), err: err}
 	}
 }
 
@@ -193,14 +210,21 @@ func (a *attached) run(note string, op func(context.Context, api.Session) error,
 func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case batchMsg:
-		if msg.sess != a.sess {
+		if msg.sess != a.sess || msg.ch != a.batches {
 			return nil
 		}
 		if msg.end {
 			return m.detach("the session ended: "+views.Plain(a.info.Domain)+" went away or detached", true)
 		}
 		a.syscalls.Add(msg.calls)
+		a.syncPosition()
 		return a.waitBatch()
+	case movedMsg:
+		return a.moved(m, msg)
+	case recStartedMsg:
+		return a.recStarted(m, msg)
+	case recordedMsg:
+		return a.recorded(m, msg)
 	case heldMsg:
 		if msg.sess != a.sess {
 			return nil
@@ -230,8 +254,10 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 		if msg.sess != a.sess {
 			return nil
 		}
-		a.snap(msg)
-		if msg.at.IsZero() { // the first snapshot, taken at attach, starts no tick
+		if a.pb == nil || msg.ch == a.batches { // else the playback moved since: it is of before
+			a.snap(msg)
+		}
+		if msg.at.IsZero() { // one taken at attach or after a move starts no tick
 			return nil
 		}
 		return a.tick(m.opts.Refresh)
@@ -277,13 +303,19 @@ func (a *attached) snap(msg snapMsg) {
 	a.stats = msg.stats
 	if msg.err == nil {
 		a.snapshot, a.snapAt = msg.procs, msg.taken
+		a.store.Forget(msg.procs)
 	}
 	a.procs.Set(a.snapshot)
+	a.syncPosition()
 }
 
 func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	keys := m.c.Keys
 	m.note = ""
+	if a.man.Opened() { // it takes every key: its close keys quit or clear elsewhere
+		_, cmd := a.man.Update(k)
+		return cmd
+	}
 	switch {
 	case key.Matches(k, keys.Quit):
 		return m.detach("detached from "+views.Plain(a.info.Domain), false)
@@ -300,6 +332,8 @@ func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 		m.setNote("filter cleared", false)
 	case key.Matches(k, keys.Follow):
 		a.syscalls.SetFollow(!a.syscalls.Following())
+	case key.Matches(k, keys.Manual):
+		a.openManual(m)
 	case key.Matches(k, keys.Break):
 		return a.toggleBreak(m, false, false)
 	case key.Matches(k, keys.BreakPID):
@@ -319,6 +353,10 @@ func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 		}
 		return a.run("continued", func(ctx context.Context, s api.Session) error { return s.Continue(ctx) },
 			func(a *attached) { a.insp.SetHeld(nil) })
+	case key.Matches(k, keys.Record):
+		return a.toggleRecord(m)
+	case a.pb != nil && a.isPlaybackKey(k):
+		return a.playbackKey(m, k)
 	case key.Matches(k, keys.Pause):
 		if a.stats.Paused {
 			return a.run("VM resumed", func(ctx context.Context, s api.Session) error { return s.Resume(ctx) },
@@ -462,7 +500,12 @@ func (a *attached) setFocus(i int) {
 	}
 }
 
-func (a *attached) focused() help.KeyMap { return a.panes[a.focus] }
+func (a *attached) focused() help.KeyMap {
+	if a.man.Opened() {
+		return a.man
+	}
+	return a.withOwnKeys(a.panes[a.focus])
+}
 
 // syncInspector shows the selected call unless one is held.
 func (a *attached) syncInspector() {
@@ -478,12 +521,17 @@ func (a *attached) layout(w, h int) {
 	a.syscalls.SetSize(w, top)
 	a.procs.SetSize(left, a.bottomH)
 	a.insp.SetSize(max(w-left-1, 1), a.bottomH)
+	a.man.SetSize(w, h)
 }
 
 func (a *attached) view() string {
 	sep := a.c.Styles.Muted.Render(vbar(a.bottomH))
 	bottom := lipgloss.JoinHorizontal(lipgloss.Top, a.procs.View(), sep, a.insp.View())
-	return lipgloss.JoinVertical(lipgloss.Left, a.syscalls.View(), bottom)
+	screen := lipgloss.JoinVertical(lipgloss.Left, a.syscalls.View(), bottom)
+	if a.man.Opened() {
+		return a.man.Over(screen)
+	}
+	return screen
 }
 
 func vbar(h int) string {
@@ -498,7 +546,11 @@ func vbar(h int) string {
 }
 
 func (a *attached) status() views.Status {
-	return views.Status{Info: a.info, Stats: a.stats, Rate: a.rate, Held: a.insp.Held() != nil, Breaks: a.breaks}
+	st := views.Status{Info: a.info, Stats: a.stats, Rate: a.rate, Held: a.insp.Held() != nil, Breaks: a.breaks, Recording: a.recPath}
+	if a.pb != nil {
+		st.Playback = &a.pos
+	}
+	return st
 }
 
 // cutLine fits a message to the screen's width.

@@ -72,6 +72,8 @@ type Model struct {
 	noteErr  bool
 	att      *attached // nil on the domain list
 	closing  []api.Session
+	// recorders are the record key's, whose files Close closes.
+	recorders []*recorder
 }
 
 // New builds the root model; Run runs it, tests drive it directly.
@@ -94,6 +96,9 @@ func New(ctx context.Context, opts Options) *Model {
 
 // Close detaches from every session the model still holds.
 func (m *Model) Close() error {
+	for _, r := range m.recorders {
+		r.close()
+	}
 	var errs []error
 	if m.att != nil {
 		m.att.cancel()
@@ -251,6 +256,8 @@ func (m *Model) promptDone(msg views.PromptMsg) tea.Cmd {
 		return m.att.setLen(m, p.edit, msg.Value)
 	case injectPurpose:
 		return m.att.inject(m, msg.Value)
+	case seekPurpose:
+		return m.att.seekTo(m, msg.Value)
 	}
 	return nil
 }

@@ -65,6 +65,28 @@ func TestReport(t *testing.T) {
 	}
 }
 
+func TestAtMostGoal(t *testing.T) {
+	rep, err := parse(strings.NewReader(`pkg: nitro/e2e
+BenchmarkEightVCPUs-2   	       1	120000000000 ns/op	         2.000 unmatched-exits	         8.000 vcpus-seen
+BenchmarkSoak-2   	       1	300000000000 ns/op	         1.020 rss-end/first	         1.300 heap-end/first
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	rep.write(&b)
+	for _, want := range []string{
+		"unmatched-exits       2 (goal <= 0) MISSED\n",
+		"vcpus-seen            8 (goal >= 8) met\n",
+		"rss-end/first      1.02 (goal <= 1.10) met\n",
+		"heap-end/first     1.30 (goal <= 1.10) MISSED\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
 func TestGoalNotMeasured(t *testing.T) {
 	var b strings.Builder
 	report{}.write(&b)

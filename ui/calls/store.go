@@ -31,6 +31,7 @@ type Proc struct {
 	PID, PPID int
 	Comm      string // raw guest bytes
 	Calls     uint64
+	missed    bool // the latest process list did not name it, and it made no call since
 }
 
 type openKey struct {
@@ -47,6 +48,8 @@ type Store struct {
 	next  uint64 // absolute index the next row gets
 	open  map[openKey]uint64
 	procs map[int]*Proc
+	// procsGen counts the changes of procs but their call counts.
+	procsGen uint64
 
 	filter Filter
 	match  []uint64 // absolute indexes the filter keeps, ascending; used when the filter is not empty
@@ -124,10 +127,36 @@ func (s *Store) count(c *api.Syscall) {
 		}
 		p = &Proc{PID: c.Process.PID}
 		s.procs[c.Process.PID] = p
+		s.procsGen++
 	}
-	p.PPID = c.Process.PPID
-	p.Comm = c.Process.Comm
+	if p.PPID != c.Process.PPID || p.Comm != c.Process.Comm {
+		p.PPID, p.Comm = c.Process.PPID, c.Process.Comm
+		s.procsGen++
+	}
 	p.Calls++
+	p.missed = false
+}
+
+// Forget drops the processes that have exited, so that a guest that runs
+// processes without end does not grow the table: those that alive, a
+// process list of the guest, leaves out twice in a row with no call in
+// between. Once is not enough: a list taken as a process starts misses it.
+func (s *Store) Forget(alive []api.Process) {
+	live := make(map[int]bool, len(alive))
+	for _, p := range alive {
+		live[p.PID] = true
+	}
+	for pid, p := range s.procs {
+		switch {
+		case live[pid]:
+			p.missed = false
+		case p.missed:
+			delete(s.procs, pid)
+			s.procsGen++
+		default:
+			p.missed = true
+		}
+	}
 }
 
 func (s *Store) push(r Row) {
@@ -236,6 +265,10 @@ func (s *Store) Calls(pid int) uint64 {
 	return 0
 }
 
+// ProcsGen changes whenever Procs does, but for call counts: the process
+// tree lays its rows out again only then.
+func (s *Store) ProcsGen() uint64 { return s.procsGen }
+
 // Procs is every process the stream showed, in no particular order.
 func (s *Store) Procs() []Proc {
 	out := make([]Proc, 0, len(s.procs))
@@ -243,4 +276,12 @@ func (s *Store) Procs() []Proc {
 		out = append(out, *p)
 	}
 	return out
+}
+
+// Reset empties the store, keeping its limit and filter, for a stream that
+// starts anew: a playback that moved hands its history again.
+func (s *Store) Reset() {
+	f, gen := s.filter, s.procsGen
+	*s = *New(int(s.limit))
+	s.filter, s.procsGen = f, gen+1 // the process tree lays out again
 }

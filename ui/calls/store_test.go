@@ -153,6 +153,29 @@ func TestProcsCountCalls(t *testing.T) {
 	}
 }
 
+// TestForgetExited: a process two process lists in a row leave out, with no
+// call in between, has exited and is forgotten; one list is not enough, and a
+// call in between keeps it.
+func TestForgetExited(t *testing.T) {
+	s := calls.New(10)
+	s.Add(uitest.Stream(1, 12)) // pids 77, 42 and 99
+	alive := []api.Process{uitest.Proc(42)}
+	s.Forget(alive)
+	s.Add(uitest.Stream(9, 2)) // 99 writes again
+	s.Forget(alive)
+	want := map[int]bool{42: true, 99: true} // 77 missed twice; 99 called in between
+	got := map[int]bool{}
+	for _, p := range s.Procs() {
+		got[p.PID] = true
+	}
+	if len(got) != len(want) || !got[42] || !got[99] {
+		t.Errorf("processes kept %v, want %v", got, want)
+	}
+	if s.Calls(77) != 0 {
+		t.Errorf("pid 77 still counts %d calls", s.Calls(77))
+	}
+}
+
 func rows(s *calls.Store) []uint64 {
 	var out []uint64
 	for i := 0; i < s.Len(); i++ {

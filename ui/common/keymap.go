@@ -27,7 +27,11 @@ type KeyMap struct {
 	// The attached domain.
 	Break, BreakPID, BreakExit, Edit, Continue, Pause, Follow key.Binding
 	Filter, Clear                                             key.Binding
+	Manual                                                    key.Binding // the selected call's man page
 	Inject, InjectPID                                         key.Binding
+	Record                                                    key.Binding // a live session to a file
+	// A replay's playback.
+	StepForward, StepBack, Faster, Slower, Seek, NextMatch key.Binding
 	// Always.
 	Help, Quit, ForceQuit key.Binding
 }
@@ -58,9 +62,17 @@ var actions = []action{
 	{"inject", "inject a fault", func(k *KeyMap) *key.Binding { return &k.Inject }},
 	{"inject_pid", "inject in process", func(k *KeyMap) *key.Binding { return &k.InjectPID }},
 	{"pause", "pause/resume VM", func(k *KeyMap) *key.Binding { return &k.Pause }},
+	{"record", "record to a file", func(k *KeyMap) *key.Binding { return &k.Record }},
+	{"step", "step a call", func(k *KeyMap) *key.Binding { return &k.StepForward }},
+	{"step_back", "step a call back", func(k *KeyMap) *key.Binding { return &k.StepBack }},
+	{"faster", "faster", func(k *KeyMap) *key.Binding { return &k.Faster }},
+	{"slower", "slower", func(k *KeyMap) *key.Binding { return &k.Slower }},
+	{"seek", "jump to seq/time", func(k *KeyMap) *key.Binding { return &k.Seek }},
+	{"next_match", "next match of filter", func(k *KeyMap) *key.Binding { return &k.NextMatch }},
 	{"follow", "follow", func(k *KeyMap) *key.Binding { return &k.Follow }},
 	{"filter", "filter", func(k *KeyMap) *key.Binding { return &k.Filter }},
 	{"clear", "clear/cancel", func(k *KeyMap) *key.Binding { return &k.Clear }},
+	{"manual", "manual of call", func(k *KeyMap) *key.Binding { return &k.Manual }},
 	{"help", "help", func(k *KeyMap) *key.Binding { return &k.Help }},
 	{"quit", "quit/detach", func(k *KeyMap) *key.Binding { return &k.Quit }},
 	{"force_quit", "quit", func(k *KeyMap) *key.Binding { return &k.ForceQuit }},

@@ -112,6 +112,12 @@ type Session struct {
 	closed  chan struct{} // ends Run
 	stats   api.Stats
 	current *api.Held
+	// subscribed: the first subscription (the UI's) has batches; those
+	// after it (a recorder's) each get a channel of their own in extra,
+	// fed what Send delivers too, closed with the session.
+	subscribed bool
+	extra      []chan []api.Syscall
+	extraShut  bool
 
 	Breaks    []api.Breakpoint
 	Edits     []api.Edit
@@ -132,12 +138,32 @@ func NewSession() *Session {
 	}
 }
 
-// Send delivers a batch, counting it in Stats.
+// Send delivers a batch, counting it in Stats, to every subscription.
 func (s *Session) Send(b []api.Syscall) {
 	s.Lock()
 	s.stats.Events += uint64(len(b))
 	s.Unlock()
 	s.batches <- b
+	s.Lock()
+	defer s.Unlock()
+	if s.extraShut {
+		return
+	}
+	for _, ch := range s.extra {
+		ch <- b
+	}
+}
+
+// shutExtra closes the subscriptions after the first, once.
+func (s *Session) shutExtra() {
+	s.Lock()
+	defer s.Unlock()
+	if !s.extraShut {
+		s.extraShut = true
+		for _, ch := range s.extra {
+			close(ch)
+		}
+	}
 }
 
 // Flood feeds the session like a lossy core subscription until ctx ends:
@@ -188,19 +214,39 @@ func (s *Session) Hold(h api.Held) {
 	s.held <- h
 }
 
-// End closes the batch channel as a session that lost its domain does.
-func (s *Session) End() { close(s.batches) }
+// End closes the batch channels as a session that lost its domain does.
+func (s *Session) End() {
+	close(s.batches)
+	s.shutExtra()
+}
 
 func (s *Session) Info() api.Info        { return s.info }
 func (s *Session) Held() <-chan api.Held { return s.held }
 
-// Subscribe returns the one stream tests feed with Send and Flood; its
-// drops are those Flood counted.
-func (s *Session) Subscribe(int, bool) api.Subscription { return subscription{s} }
+// Subscribe returns, the first time, the stream tests feed with Send and
+// Flood, whose drops are those Flood counted; after that, a stream of its
+// own that Send feeds too.
+func (s *Session) Subscribe(int, bool) api.Subscription {
+	s.Lock()
+	defer s.Unlock()
+	if !s.subscribed {
+		s.subscribed = true
+		return subscription{s, s.batches}
+	}
+	ch := make(chan []api.Syscall, 64)
+	if s.extraShut {
+		close(ch)
+	}
+	s.extra = append(s.extra, ch)
+	return subscription{s, ch}
+}
 
-type subscription struct{ s *Session }
+type subscription struct {
+	s  *Session
+	ch chan []api.Syscall
+}
 
-func (sub subscription) C() <-chan []api.Syscall { return sub.s.batches }
+func (sub subscription) C() <-chan []api.Syscall { return sub.ch }
 
 func (sub subscription) Dropped() uint64 {
 	sub.s.Lock()
@@ -320,6 +366,7 @@ func (s *Session) Resume(context.Context) error {
 }
 
 func (s *Session) Close() error {
+	s.shutExtra()
 	s.Lock()
 	defer s.Unlock()
 	if !s.Closed {

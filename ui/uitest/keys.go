@@ -15,7 +15,8 @@ func KeysWith(over map[string][]string) *common.KeyMap {
 		"select": {"enter"}, "start": {"s"}, "shutdown": {"x"},
 		"break": {"b"}, "break_pid": {"B"}, "break_exit": {"E"}, "edit": {"e"}, "continue": {"c"}, "pause": {"p"}, "follow": {"f"},
 		"filter": {"/"}, "clear": {"esc"}, "help": {"?"}, "quit": {"q"}, "force_quit": {"ctrl+c"},
-		"inject": {"i"}, "inject_pid": {"I"},
+		"inject": {"i"}, "inject_pid": {"I"}, "manual": {"m"},
+		"record": {"R"}, "step": {"."}, "step_back": {","}, "faster": {"+"}, "slower": {"-"}, "seek": {":"}, "next_match": {"n"},
 	}
 	for n, ks := range over {
 		keys[n] = ks

@@ -11,6 +11,7 @@ import (
 
 	"nitro/api"
 	"nitro/internal/escape"
+	"nitro/internal/manual"
 	"nitro/ui/calls"
 	"nitro/ui/common"
 )
@@ -59,6 +60,18 @@ func (v *Inspector) SetHeld(h *api.Held) {
 		v.field, v.top = 0, 0
 	}
 	v.held = h
+}
+
+// Shown is the call the inspector shows: the held one, else the selected
+// one.
+func (v *Inspector) Shown() (calls.Row, bool) {
+	switch {
+	case v.held != nil:
+		return calls.Row{Call: v.held.Call, Done: v.held.Call.IsExit()}, true
+	case v.has:
+		return v.row, true
+	}
+	return calls.Row{}, false
 }
 
 // Held is the held call, if any.
@@ -194,13 +207,8 @@ func (v *Inspector) View() string {
 
 // body is the inspector's text, and the line of the picked field (-1: none).
 func (v *Inspector) body() ([]string, int) {
-	var r calls.Row
-	switch {
-	case v.held != nil:
-		r = calls.Row{Call: v.held.Call, Done: v.held.Call.IsExit()}
-	case v.has:
-		r = v.row
-	default:
+	r, ok := v.Shown()
+	if !ok {
 		return []string{"no call selected"}, -1
 	}
 	c := &r.Call
@@ -213,15 +221,19 @@ func (v *Inspector) body() ([]string, int) {
 		out = append(out, line)
 	}
 	p := c.Process
-	out = append(out,
-		fmt.Sprintf("%s  nr %d  seq %d  vCPU %d  %s", callName(c), c.Nr, c.Seq, c.VCPU, c.Time.Format(timeLayout)),
-		fmt.Sprintf("pid %d  tid %d  ppid %d  uid %d  comm \"%s\"", p.PID, p.TID, p.PPID, p.UID, escape.String(p.Comm)))
+	out = append(out, fmt.Sprintf("%s  nr %d  seq %d  vCPU %d  %s", callName(c), c.Nr, c.Seq, c.VCPU, c.Time.Format(timeLayout)))
+	if s := manual.Summary(c.Name); s != "" {
+		out = append(out, explainIndent+Plain(s))
+	}
+	out = append(out, fmt.Sprintf("pid %d  tid %d  ppid %d  uid %d  comm \"%s\"", p.PID, p.TID, p.PPID, p.UID, escape.String(p.Comm)))
 	cursor := -1
+	var flags []string // the args' flags explained, last: the call's own lines stay on a short pane
 	for i, a := range c.Args {
 		if v.held != nil && i == v.field {
 			cursor = len(out)
 		}
 		out = append(out, fmt.Sprintf("arg%d %#18x  %s", i, a.Raw, api.Safe(a.Text)))
+		flags = append(flags, flagLines(a.Text)...)
 	}
 	switch {
 	case !r.Done && v.held == nil:
@@ -238,6 +250,7 @@ func (v *Inspector) body() ([]string, int) {
 			cursor = len(out)
 		}
 		out = append(out, ret)
+		out = append(out, errnoLines(c)...)
 	}
 	if v.held != nil {
 		for i, reg := range v.held.Regs {
@@ -247,7 +260,39 @@ func (v *Inspector) body() ([]string, int) {
 			out = append(out, fmt.Sprintf("%-4s %#18x", Plain(reg.Name), reg.Value))
 		}
 	}
-	return out, cursor
+	return append(out, flags...), cursor
+}
+
+// explainIndent sets what explains a line (a call's description, a flag's
+// meaning, an errno's) under it.
+const explainIndent = "     "
+
+// flagLines are the meanings of the flags an argument's text names, one a
+// line.
+func flagLines(text string) []string {
+	var out []string
+	for _, f := range manual.Flags(text) {
+		out = append(out, explainIndent+f.Name+": "+f.Meaning)
+	}
+	return out
+}
+
+// errnoLines explain a failed call's errno: its description, then what the
+// call's man page says it means for the call.
+func errnoLines(c *api.Syscall) []string {
+	if c.Errno == "" {
+		return nil
+	}
+	var out []string
+	if t, ok := manual.Errno(c.Errno); ok {
+		out = append(out, explainIndent+Plain(c.Errno+": "+t))
+	}
+	if p, ok := manual.Lookup(c.Name); ok {
+		for _, e := range p.ErrorsFor(c.Errno) {
+			out = append(out, explainIndent+Plain(p.Name+"(2): "+e))
+		}
+	}
+	return out
 }
 
 // ShortHelp implements help.KeyMap.
@@ -256,11 +301,11 @@ func (v *Inspector) ShortHelp() []key.Binding {
 	if v.held != nil {
 		return []key.Binding{k.Up, k.Down, k.Edit, k.Continue}
 	}
-	return []key.Binding{k.Break, k.Pause}
+	return []key.Binding{k.Manual, k.Break, k.Pause}
 }
 
 // FullHelp implements help.KeyMap.
 func (v *Inspector) FullHelp() [][]key.Binding {
 	k := v.c.Keys
-	return [][]key.Binding{{k.Up, k.Down}, {k.Break, k.BreakPID, k.BreakExit, k.Edit, k.Continue, k.Pause}}
+	return [][]key.Binding{{k.Up, k.Down, k.Manual}, {k.Break, k.BreakPID, k.BreakExit, k.Edit, k.Continue, k.Pause}}
 }

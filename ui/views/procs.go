@@ -2,7 +2,7 @@ package views
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -24,6 +24,10 @@ type ProcessFilterMsg struct{ PID int }
 // Processes is the process tree pane: the session's snapshot merged with the
 // processes the stream showed, each with its call count (read live from the
 // store: only the rows on screen look it up).
+//
+// A guest may run thousands of processes, of which a snapshot changes a few:
+// the tree is kept between snapshots, Set changes only the processes that
+// changed, and lays the rows out again only when one did.
 type Processes struct {
 	c       *common.Common
 	store   *calls.Store
@@ -34,6 +38,13 @@ type Processes struct {
 	cursor  int
 	top     int
 	chosen  int // the PID filtering the syscall pane, 0 for none
+
+	nodes    map[int]*procNode
+	kids     map[int][]int // children by parent PID, ascending; the parent may be unknown
+	pids     []int         // every node's PID, ascending
+	last     []api.Process // the snapshot the tree holds
+	lastSeen uint64        // the store's ProcsGen the tree holds
+	gen      uint64        // stamps the nodes of the latest Set, then those laid out
 }
 
 type procRow struct {
@@ -41,9 +52,14 @@ type procRow struct {
 	proc  calls.Proc
 }
 
+type procNode struct {
+	proc        calls.Proc
+	set, placed uint64 // the gen of the latest Set that had it, and of its layout
+}
+
 // NewProcesses is an empty tree counting calls in store.
 func NewProcesses(c *common.Common, store *calls.Store) *Processes {
-	return &Processes{c: c, store: store}
+	return &Processes{c: c, store: store, nodes: make(map[int]*procNode), kids: make(map[int][]int)}
 }
 
 // SetSize implements common.Component.
@@ -52,14 +68,42 @@ func (v *Processes) SetSize(width, height int) { v.width, v.height = width, heig
 // SetFocused marks the pane as the one keys go to.
 func (v *Processes) SetFocused(f bool) { v.focused = f }
 
-// Set rebuilds the tree from a snapshot and the processes the stream showed,
-// keeping the cursor on the same process.
+// Set updates the tree to a snapshot (which it keeps: the caller must not
+// change it) and the processes the stream showed, keeping the cursor on the
+// same process.
 func (v *Processes) Set(snapshot []api.Process) {
+	if v.last != nil && slices.Equal(snapshot, v.last) && v.store.ProcsGen() == v.lastSeen {
+		return
+	}
+	v.last, v.lastSeen = snapshot, v.store.ProcsGen()
+	v.gen++
+	changed := false
+	for _, p := range snapshot {
+		changed = v.put(calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}) || changed
+	}
+	for _, p := range v.store.Procs() {
+		if n, ok := v.nodes[p.PID]; !ok || n.set != v.gen { // the snapshot's word comes first
+			changed = v.put(calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}) || changed
+		}
+	}
+	v.pids = slices.DeleteFunc(v.pids, func(pid int) bool {
+		n := v.nodes[pid]
+		if n.set == v.gen {
+			return false
+		}
+		v.unlink(n.proc.PPID, pid)
+		delete(v.nodes, pid)
+		changed = true
+		return true
+	})
+	if !changed {
+		return
+	}
 	var at int
 	if v.cursor < len(v.rows) {
 		at = v.rows[v.cursor].proc.PID
 	}
-	v.rows = tree(snapshot, v.store.Procs())
+	v.layout()
 	v.cursor = 0
 	for i, r := range v.rows {
 		if r.proc.PID == at {
@@ -69,62 +113,84 @@ func (v *Processes) Set(snapshot []api.Process) {
 	v.scroll()
 }
 
-// tree orders processes depth first under their parents. The guest writes
+// put records p in the tree and says whether it changed what a row shows.
+func (v *Processes) put(p calls.Proc) bool {
+	n, ok := v.nodes[p.PID]
+	if !ok {
+		n = &procNode{proc: p}
+		v.nodes[p.PID] = n
+		v.pids = insertSorted(v.pids, p.PID)
+		v.kids[p.PPID] = insertSorted(v.kids[p.PPID], p.PID)
+	}
+	n.set = v.gen
+	if !ok || n.proc.PPID != p.PPID || n.proc.Comm != p.Comm {
+		if ok && n.proc.PPID != p.PPID {
+			v.unlink(n.proc.PPID, p.PID)
+			v.kids[p.PPID] = insertSorted(v.kids[p.PPID], p.PID)
+		}
+		n.proc = p
+		return true
+	}
+	return false
+}
+
+// unlink removes pid from its parent's children.
+func (v *Processes) unlink(ppid, pid int) {
+	kids := v.kids[ppid]
+	if i, ok := slices.BinarySearch(kids, pid); ok {
+		kids = slices.Delete(kids, i, i+1)
+	}
+	if len(kids) == 0 {
+		delete(v.kids, ppid)
+	} else {
+		v.kids[ppid] = kids
+	}
+}
+
+func insertSorted(s []int, x int) []int {
+	i, ok := slices.BinarySearch(s, x)
+	if ok {
+		return s
+	}
+	return slices.Insert(s, i, x)
+}
+
+// layout orders the rows depth first under their parents. The guest writes
 // the parent links, so a cycle or a missing parent must not lose a process
 // or loop: anything not reached from a root becomes a root itself.
-func tree(snapshot []api.Process, seen []calls.Proc) []procRow {
-	byPID := make(map[int]calls.Proc, len(snapshot)+len(seen))
-	for _, p := range snapshot {
-		byPID[p.PID] = calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}
-	}
-	for _, p := range seen {
-		if _, ok := byPID[p.PID]; !ok {
-			byPID[p.PID] = p
-		}
-	}
-	pids := make([]int, 0, len(byPID))
-	for pid := range byPID {
-		pids = append(pids, pid)
-	}
-	sort.Ints(pids)
-	children := make(map[int][]int)
-	var roots []int
-	for _, pid := range pids {
-		p := byPID[pid]
-		if _, ok := byPID[p.PPID]; ok && p.PPID != pid {
-			children[p.PPID] = append(children[p.PPID], pid)
-		} else {
-			roots = append(roots, pid)
-		}
-	}
-	out := make([]procRow, 0, len(pids))
-	visited := make(map[int]bool, len(pids))
+func (v *Processes) layout() {
+	v.gen++
+	v.rows = v.rows[:0]
+	type item struct{ pid, depth int }
+	var stack []item
 	walk := func(root int) {
-		type item struct{ pid, depth int }
-		stack := []item{{root, 0}}
+		stack = append(stack[:0], item{root, 0})
 		for len(stack) > 0 {
 			it := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if visited[it.pid] {
+			n := v.nodes[it.pid]
+			if n.placed == v.gen {
 				continue
 			}
-			visited[it.pid] = true
-			out = append(out, procRow{depth: it.depth, proc: byPID[it.pid]})
-			kids := children[it.pid]
+			n.placed = v.gen
+			v.rows = append(v.rows, procRow{depth: it.depth, proc: n.proc})
+			kids := v.kids[it.pid]
 			for i := len(kids) - 1; i >= 0; i-- {
 				stack = append(stack, item{kids[i], it.depth + 1})
 			}
 		}
 	}
-	for _, r := range roots {
-		walk(r)
-	}
-	for _, pid := range pids { // cycles: no root reaches them
-		if !visited[pid] {
+	for _, pid := range v.pids {
+		ppid := v.nodes[pid].proc.PPID
+		if _, ok := v.nodes[ppid]; !ok || ppid == pid {
 			walk(pid)
 		}
 	}
-	return out
+	for _, pid := range v.pids { // cycles: no root reaches them
+		if v.nodes[pid].placed != v.gen {
+			walk(pid)
+		}
+	}
 }
 
 func (v *Processes) rowsShown() int { return max(v.height-2, 1) }

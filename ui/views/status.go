@@ -3,7 +3,9 @@ package views
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"nitro/api"
 	"nitro/internal/escape"
@@ -17,6 +19,10 @@ type Status struct {
 	Rate   float64 // events per second over the last refresh
 	Held   bool
 	Breaks []api.Breakpoint
+	// Playback is a replay's position; nil for a live guest.
+	Playback *api.Position
+	// Recording is the file the session is being recorded to; "" for none.
+	Recording string
 }
 
 // StatusBar renders the attached screen's status line: domain, listener,
@@ -33,9 +39,15 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 	if s.Info.Replay != "" { // history, not a live guest: say so
 		source = "REPLAY " + escape.String(filepath.Base(s.Info.Replay))
 	}
-	left := fmt.Sprintf(" %s | %s | %s | %.0f ev/s | total %d | dropped %d",
-		Plain(s.Info.Domain), source, escape.String(s.Info.Kernel),
-		s.Rate, s.Stats.Events, s.Stats.Dropped)
+	counts := fmt.Sprintf(" | %.0f ev/s | total %d | dropped %d", s.Rate, s.Stats.Events, s.Stats.Dropped)
+	if s.Playback != nil { // where it is matters more than the kernel, which a narrow bar cuts
+		source += " | " + playback(s.Playback)
+		counts = ""
+	}
+	if s.Recording != "" {
+		source = "REC " + Plain(filepath.Base(s.Recording)) + " | " + source
+	}
+	left := fmt.Sprintf(" %s | %s | %s%s", Plain(s.Info.Domain), source, escape.String(s.Info.Kernel), counts)
 	if len(s.Breaks) > 0 {
 		left += " | break " + breaks(s.Breaks)
 	}
@@ -74,4 +86,22 @@ func breaks(bs []api.Breakpoint) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// playback is a replay's position, its length and its speed:
+// "seq 120 @1.5s of 400 calls/20s | x2".
+func playback(p *api.Position) string {
+	at := "start"
+	if p.Seq != 0 {
+		at = fmt.Sprintf("seq %d @%s", p.Seq, p.Time.Sub(p.Start).Round(time.Millisecond))
+	}
+	return fmt.Sprintf("%s of %d calls/%s | %s", at, p.Calls, p.End.Sub(p.Start).Round(time.Millisecond), Speed(p.Speed))
+}
+
+// Speed names a playback speed: "x2", "x0.5", "max speed" (0).
+func Speed(v float64) string {
+	if v == 0 {
+		return "max speed"
+	}
+	return "x" + strconv.FormatFloat(v, 'g', -1, 64)
 }

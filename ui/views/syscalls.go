@@ -211,7 +211,7 @@ func (v *Syscalls) FullHelp() [][]key.Binding {
 	k := v.c.Keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Follow, k.Filter, k.Clear},
+		{k.Follow, k.Filter, k.Clear, k.Manual},
 		{k.Break, k.BreakPID, k.BreakExit, k.Edit, k.Continue, k.Pause},
 		{k.Inject, k.InjectPID},
 	}
