@@ -46,7 +46,8 @@ Commands:
   trace [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D]
         [--format json|text] [-o FILE] [--inject SET:error=ERRNO[:when=N+]] DOMAIN
              print the guest's system calls (see nitro trace -h); --summary prints
-             strace -c's table, --from FILE reads a recording instead of a guest
+             strace -c's table, --from FILE reads a recording instead of a guest,
+             --record FILE records the calls printed
   record [-o FILE] [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D] DOMAIN
              record the guest's system calls and processes to FILE (see nitro record -h)
   replay [--speed N] [--at SEQ] FILE

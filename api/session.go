@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Sentinel errors of sessions, for errors.Is.
@@ -24,10 +25,12 @@ var (
 type Session interface {
 	Info() Info
 	// Subscribe delivers the system calls from now on, entries and exits in
-	// stream order, in batches a few tens of milliseconds apart. A lossy
-	// subscription keeps at most limit calls between batches and drops
-	// (and counts) the rest; a lossless one makes the guest wait for it.
-	Subscribe(limit int, lossy bool) Subscription
+	// stream order, in batches a few tens of milliseconds apart, holding
+	// at most limit calls between batches. When the reader falls behind,
+	// the session waits for it at most wait (and the guest with it), then
+	// drops and counts calls until the reader takes a batch again: Lossy
+	// never waits, Lossless waits as long as it takes.
+	Subscribe(limit int, wait time.Duration) Subscription
 	// Run handles the guest's events until ctx ends, the session is
 	// closed (both return nil) or the guest cannot be followed any more.
 	// Call it once, after the first Subscribe.
@@ -62,11 +65,24 @@ type Session interface {
 	Close() error
 }
 
+// Subscribe's waits for a reader that falls behind.
+const (
+	// Lossy never makes the guest wait: a screen shows what it can.
+	Lossy time.Duration = 0
+	// Lossless makes the guest wait for the reader as strace does; a
+	// stopped reader stops the guest.
+	Lossless time.Duration = -1
+	// ReaderWait is how long a trace or a recording holds the guest for a
+	// reader that stopped (a paged `nitro trace | less`) before dropping
+	// calls: a hiccup costs nothing, a stall costs calls, not the guest.
+	ReaderWait = 2 * time.Second
+)
+
 // Subscription is one reader's stream of a session's system calls.
 type Subscription interface {
 	// C delivers the batches; it is closed when the session ends.
 	C() <-chan []Syscall
-	// Dropped counts the calls a lossy subscription had no room for.
+	// Dropped counts the calls the subscription had no room for.
 	Dropped() uint64
 }
 

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,12 +35,23 @@ func Record(ctx context.Context, h api.Hypervisor, args []string, stderr io.Writ
 	if path == "" {
 		path = record.FileName(domain, time.Now())
 	}
+	return sf.followRecorded(ctx, h, domain, path, nil, stderr)
+}
+
+// followRecorded follows domain as follow does, recording the calls kept
+// to path and handing them to also too, unless nil: nitro record, and
+// trace --record, which prints what it records.
+func (sf *streamFlags) followRecorded(ctx context.Context, h api.Hypervisor, domain, path string, also sink, stderr io.Writer) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	rs := &recordSink{f: f, flags: &sf, stderr: stderr}
-	err = sf.follow(ctx, h, domain, rs)
+	rs := &recordSink{f: f, flags: sf, stderr: stderr}
+	var out sink = rs
+	if also != nil {
+		out = teeSink{rs, also}
+	}
+	err = sf.follow(ctx, h, domain, out)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -71,3 +83,27 @@ func (s *recordSink) attached(ctx context.Context, sess api.Session) error {
 func (s *recordSink) write(sc *api.Syscall) error { return s.r.Event(sc) }
 func (s *recordSink) flush() error                { return s.r.Flush() }
 func (s *recordSink) end() error                  { return s.r.Close() }
+
+// teeSink hands every call to each of its sinks, in order.
+type teeSink []sink
+
+func (t teeSink) attached(ctx context.Context, sess api.Session) error {
+	return t.each(func(s sink) error { return s.attached(ctx, sess) })
+}
+
+func (t teeSink) write(sc *api.Syscall) error {
+	return t.each(func(s sink) error { return s.write(sc) })
+}
+
+func (t teeSink) flush() error { return t.each(sink.flush) }
+func (t teeSink) end() error   { return t.each(sink.end) }
+
+// each calls op on every sink even after one fails: at the end, the
+// printed lines are flushed even when the recording could not be closed.
+func (t teeSink) each(op func(sink) error) error {
+	var err error
+	for _, s := range t {
+		err = errors.Join(err, op(s))
+	}
+	return err
+}

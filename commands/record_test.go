@@ -20,6 +20,19 @@ import (
 func recordStream(t *testing.T, evs []api.Syscall, args ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "lab.nitro")
+	var stderr bytes.Buffer
+	if err := Record(context.Background(), fakeGuest(evs), append(append([]string{"-o", path}, args...), "lab"), &stderr); err != nil {
+		t.Fatalf("record: %v (%s)", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "recorded") {
+		t.Errorf("record said %q", stderr.String())
+	}
+	return path
+}
+
+// fakeGuest is a hypervisor with one domain, "lab", whose session delivers
+// evs in batches of 100 and ends.
+func fakeGuest(evs []api.Syscall) api.Hypervisor {
 	h := uitest.NewHypervisor()
 	s := uitest.NewSession()
 	h.Add(api.Domain{Name: "lab", State: "running"}, s)
@@ -29,14 +42,7 @@ func recordStream(t *testing.T, evs []api.Syscall, args ...string) string {
 		}
 		s.End()
 	}()
-	var stderr bytes.Buffer
-	if err := Record(context.Background(), h, append(append([]string{"-o", path}, args...), "lab"), &stderr); err != nil {
-		t.Fatalf("record: %v (%s)", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "recorded") {
-		t.Errorf("record said %q", stderr.String())
-	}
-	return path
+	return h
 }
 
 // want is what traceformat writes for the events that pass keep.
@@ -112,6 +118,30 @@ func TestTraceFrom(t *testing.T) {
 	}
 }
 
+// TestTraceRecord: trace --record records the calls it prints, and trace
+// --from prints them again as they were printed.
+func TestTraceRecord(t *testing.T) {
+	evs := uitest.Stream(1, 3000)
+	path := filepath.Join(t.TempDir(), "traced.nitro")
+	var live, again bytes.Buffer
+	if err := Trace(context.Background(), fakeGuest(evs), []string{"--format", "text", "--comm", "cat", "--record", path, "lab"}, &live); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(sc *api.Syscall) bool { return sc.Process.Comm == "cat" }
+	if w := want(t, "text", evs, keep); live.String() != w || w == "" {
+		t.Fatalf("trace --record printed %d bytes, not traceformat's %d", live.Len(), len(w))
+	}
+	if err := Trace(context.Background(), nil, []string{"--from", path, "--format", "text"}, &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != live.String() {
+		t.Errorf("trace --from printed:\n%s\nthe live trace:\n%s", again.String(), live.String())
+	}
+	if err := Trace(context.Background(), nil, []string{"--from", path, "--record", path}, &again); err == nil {
+		t.Error("--record with --from did not fail")
+	}
+}
+
 // TestRecordFilters: record keeps only the calls its filters pass, and
 // says which in the header.
 func TestRecordFilters(t *testing.T) {
@@ -179,9 +209,8 @@ func TestSummary(t *testing.T) {
  22.22    0.000040          20         2         1 openat
  22.22    0.000040          40         1           write
   0.00    0.000000           0         1           close
-  0.00    0.000000           0         1           exit_group
 ------ ----------- ----------- --------- --------- ----------------
-100.00    0.000180          30         6         1 total
+100.00    0.000180          36         5         1 total
 `
 	if out.String() != table {
 		t.Errorf("summary:\n%s\nwant\n%s", out.String(), table)

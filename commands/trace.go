@@ -18,7 +18,7 @@ import (
 // Trace prints a guest's system calls as JSON lines or strace text, or
 // with --summary strace -c's table of them, until ctx ends, --count or
 // --duration says, or the session ends. With --from it reads a recording
-// instead of a guest.
+// instead of a guest; with --record it records what it prints.
 func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	var sf streamFlags
@@ -27,11 +27,15 @@ func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Write
 	out := fs.String("o", "", "write to this file instead of standard output")
 	summary := fs.Bool("summary", false, "print strace -c's table instead of the calls: calls, errors, time per call")
 	from := fs.String("from", "", "read the calls from this recording (nitro record) instead of a guest; DOMAIN may be left out")
+	rec := fs.String("record", "", "also record the calls printed to this file, as nitro record does")
 	if err := fs.Parse(args); err != nil {
 		return ErrUsage
 	}
 	if err := sf.check(); err != nil {
 		return err
+	}
+	if *rec != "" && *from != "" { // the file written could be the one read
+		return fmt.Errorf("trace --record records a guest, not --from (%w)", ErrUsage)
 	}
 	h, domain, err := source(h, *from, fs.Args(), "trace")
 	if err != nil {
@@ -46,17 +50,23 @@ func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Write
 		defer f.Close()
 		dst = f
 	}
+	var calls sink
 	if *summary {
-		return sf.follow(ctx, h, domain, newSummary(dst))
+		calls = newSummary(dst)
+	} else {
+		// A batch's lines reach dst in one write: a killed trace leaves
+		// only whole lines (a buffered writer would flush at any byte).
+		w := &batchWriter{dst: dst}
+		tw, err := traceformat.New(*format, w)
+		if err != nil {
+			return err
+		}
+		calls = &lineSink{tw: tw, w: w}
 	}
-	// A batch's lines reach dst in one write: a killed trace leaves only
-	// whole lines (a buffered writer would flush at any byte).
-	w := &batchWriter{dst: dst}
-	tw, err := traceformat.New(*format, w)
-	if err != nil {
-		return err
+	if *rec != "" {
+		return sf.followRecorded(ctx, h, domain, *rec, calls, os.Stderr)
 	}
-	return sf.follow(ctx, h, domain, &lineSink{tw: tw, w: w})
+	return sf.follow(ctx, h, domain, calls)
 }
 
 // source is where a command's calls come from: the domain named in args
@@ -141,14 +151,15 @@ func (f *injectFlag) Set(spec string) error {
 	return nil
 }
 
-// reportPauses says on stderr when the guest is paused from outside (virsh
+// reportState says on stderr when the guest is paused from outside (virsh
 // suspend) and when it runs again, so that a quiet trace does not look hung,
-// and when it was resumed from outside while nitro held it.
-func reportPauses(ctx context.Context, sess api.Session, name string) {
+// when it was resumed from outside while nitro held it, and when calls were
+// dropped because the output fell behind.
+func reportState(ctx context.Context, sess api.Session, sub api.Subscription, name string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	paused := false
-	var resumed uint64
+	var resumed, dropped uint64
 	for {
 		select {
 		case <-ctx.Done():
@@ -167,6 +178,10 @@ func reportPauses(ctx context.Context, sess api.Session, name string) {
 		if r := st.ResumedOutside; r != resumed {
 			resumed = r
 			fmt.Fprintf(os.Stderr, "nitro: %s was resumed outside nitro while a call was held; the call ran unchanged\n", name)
+		}
+		if d := sub.Dropped(); d != dropped {
+			dropped = d
+			fmt.Fprintf(os.Stderr, "nitro: the output fell behind: %d calls dropped so far (--lossless makes the guest wait instead)\n", d)
 		}
 	}
 }

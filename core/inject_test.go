@@ -66,7 +66,7 @@ func TestInjectSkipsTheCall(t *testing.T) {
 	if err := s.Inject(context.Background(), mustParse(t, "read:error=EACCES:when=2")); err != nil {
 		t.Fatal(err)
 	}
-	sub := s.Subscribe(1024, false)
+	sub := s.Subscribe(1024, api.Lossless)
 	done := start(s)
 	got := next(t, sub, 18) // three rounds of open, read, close
 	requireDetached(t, s, f, done)
@@ -123,7 +123,7 @@ func TestInjectCountDisarms(t *testing.T) {
 	if err := s.Inject(context.Background(), mustParse(t, "read,close:error=ENOENT:count=3")); err != nil {
 		t.Fatal(err)
 	}
-	sub := s.Subscribe(1024, false)
+	sub := s.Subscribe(1024, api.Lossless)
 	done := start(s)
 	got := next(t, sub, 24)
 	requireDetached(t, s, f, done)

@@ -140,7 +140,7 @@ func (s *Session) Run(ctx context.Context) error {
 			continue
 		}
 		s.stats.events.Add(1)
-		s.publish(&call.Syscall)
+		s.publish(ctx, &call.Syscall)
 	}
 }
 

@@ -291,7 +291,7 @@ func next(t *testing.T, sub api.Subscription, n int) []api.Syscall {
 
 func TestRunDeliversCallsInOrder(t *testing.T) {
 	s, f, g := attachFake(t)
-	sub := s.Subscribe(1024, false)
+	sub := s.Subscribe(1024, api.Lossless)
 	done := start(s)
 	got := next(t, sub, 12)
 	for i, sc := range got[:12] {
@@ -368,7 +368,7 @@ func TestCloseWhileHeldDetaches(t *testing.T) {
 
 func TestLossySubscriptionNeverStopsTheGuest(t *testing.T) {
 	s, f, g := attachFake(t)
-	lossy := s.Subscribe(4, true) // never read
+	lossy := s.Subscribe(4, api.Lossy) // never read
 	done := start(s)
 	waitFor(t, func() bool { return len(g.completed()) > 50 })
 	if lossy.Dropped() == 0 || s.Stats().Dropped != lossy.Dropped() {
@@ -379,7 +379,7 @@ func TestLossySubscriptionNeverStopsTheGuest(t *testing.T) {
 
 func TestLosslessSubscriptionHoldsTheGuest(t *testing.T) {
 	s, f, g := attachFake(t)
-	sub := s.Subscribe(4, false)
+	sub := s.Subscribe(4, api.Lossless)
 	done := start(s)
 	next(t, sub, 1)
 	// Nobody reads: the guest stops once the subscription is full and the
@@ -391,6 +391,33 @@ func TestLosslessSubscriptionHoldsTheGuest(t *testing.T) {
 		t.Errorf("the guest ran on past a full lossless subscription: %d then %d calls", a, b)
 	}
 	next(t, sub, 10) // reading lets it go on
+	requireDetached(t, s, f, done)
+}
+
+// TestStalledReaderCostsCallsNotTheGuest: a reader that stops (a paged
+// `nitro trace | less`) holds the guest for the subscription's wait, then
+// loses calls, counted, while the guest runs on; reading again gets calls.
+func TestStalledReaderCostsCallsNotTheGuest(t *testing.T) {
+	s, f, g := attachFake(t)
+	sub := s.Subscribe(4, 50*time.Millisecond)
+	done := start(s)
+	next(t, sub, 1)
+	waitFor(t, func() bool { return len(g.completed()) > 50 })
+	if sub.Dropped() == 0 {
+		t.Error("the guest ran on past a stalled reader without dropping")
+	}
+	next(t, sub, 10)
+	requireDetached(t, s, f, done)
+}
+
+// TestLosslessWaitEndsWithTheSession: Close (Ctrl+C) ends a session whose
+// lossless reader stopped reading, rather than waiting for it for good.
+func TestLosslessWaitEndsWithTheSession(t *testing.T) {
+	s, f, g := attachFake(t)
+	sub := s.Subscribe(4, api.Lossless)
+	done := start(s)
+	next(t, sub, 1)
+	waitFor(t, func() bool { return len(g.completed()) >= 4 }) // full: Run waits for the reader
 	requireDetached(t, s, f, done)
 }
 
@@ -412,7 +439,7 @@ func TestRunEndsWhenTheStubGoesAway(t *testing.T) {
 	s.redetach = func(context.Context) error { redetached = true; return nil }
 	released := make(chan bool, 1)
 	s.release = func(detached bool) error { released <- detached; return nil }
-	sub := s.Subscribe(64, true)
+	sub := s.Subscribe(64, api.Lossy)
 	done := start(s)
 	next(t, sub, 2)
 	conn.Close()

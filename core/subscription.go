@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,16 +16,18 @@ import (
 const BatchInterval = 30 * time.Millisecond
 
 // Subscription receives a session's system calls in batches on C, which is
-// closed when the session stops. A lossy subscription never slows the
-// guest: past its limit it drops calls and counts them. A lossless one makes
-// the session wait, and so the guest.
+// closed when the session stops. When its reader falls behind, the
+// session waits for it up to the subscription's wait (api.Lossy: never,
+// api.Lossless: for good), and then drops and counts calls until the
+// reader takes a batch: a stalled reader costs calls, not a frozen guest.
 type Subscription struct {
 	ch    chan []backend.Syscall
-	lossy bool
+	wait  time.Duration
 	limit int
 
 	mu      sync.Mutex
-	room    *sync.Cond // signalled when a flush makes room
+	room    chan struct{} // closed when a flush makes room
+	stalled bool          // the wait ran out: drop until the next flush
 	batch   []backend.Syscall
 	ending  bool
 	dropped atomic.Uint64
@@ -33,10 +36,9 @@ type Subscription struct {
 
 // Subscribe returns a subscription holding at most limit calls between
 // batches; it sees the calls from now on.
-func (s *Session) Subscribe(limit int, lossy bool) api.Subscription {
+func (s *Session) Subscribe(limit int, wait time.Duration) api.Subscription {
 	ch := make(chan []backend.Syscall, 1)
-	sub := &Subscription{ch: ch, lossy: lossy, limit: max(limit, 1), done: make(chan struct{})}
-	sub.room = sync.NewCond(&sub.mu)
+	sub := &Subscription{ch: ch, wait: wait, limit: max(limit, 1), room: make(chan struct{}), done: make(chan struct{})}
 	s.mu.Lock()
 	s.subs = append(s.subs, sub)
 	s.mu.Unlock()
@@ -47,15 +49,16 @@ func (s *Session) Subscribe(limit int, lossy bool) api.Subscription {
 // C delivers the batches; it is closed when the session ends.
 func (sub *Subscription) C() <-chan []api.Syscall { return sub.ch }
 
-// Dropped counts the calls a lossy subscription had no room for.
+// Dropped counts the calls the subscription had no room for.
 func (sub *Subscription) Dropped() uint64 { return sub.dropped.Load() }
 
-func (s *Session) publish(sc *backend.Syscall) {
+// publish hands sc to every subscriber; a wait for one ends with ctx.
+func (s *Session) publish(ctx context.Context, sc *backend.Syscall) {
 	s.mu.Lock()
 	subs := s.subs
 	s.mu.Unlock()
 	for _, sub := range subs {
-		sub.add(sc)
+		sub.add(ctx, sc)
 	}
 }
 
@@ -68,15 +71,36 @@ func (s *Session) closeSubscriptions() {
 	}
 }
 
-func (sub *Subscription) add(sc *backend.Syscall) {
+func (sub *Subscription) add(ctx context.Context, sc *backend.Syscall) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
+	var timeout <-chan time.Time
 	for len(sub.batch) >= sub.limit && !sub.ending {
-		if sub.lossy {
+		if sub.wait == api.Lossy || sub.stalled {
 			sub.dropped.Add(1)
 			return
 		}
-		sub.room.Wait()
+		if timeout == nil && sub.wait > 0 {
+			t := time.NewTimer(sub.wait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		room, timedOut := sub.room, false
+		sub.mu.Unlock()
+		select {
+		case <-room:
+		case <-sub.done:
+		case <-ctx.Done():
+		case <-timeout:
+			timedOut = true
+		}
+		sub.mu.Lock()
+		if ctx.Err() != nil {
+			return // the session is ending: the call goes nowhere
+		}
+		if timedOut && len(sub.batch) >= sub.limit {
+			sub.stalled = true
+		}
 	}
 	if !sub.ending {
 		sub.batch = append(sub.batch, *sc)
@@ -89,7 +113,9 @@ func (sub *Subscription) take() []backend.Syscall {
 	defer sub.mu.Unlock()
 	b := sub.batch
 	sub.batch = nil
-	sub.room.Broadcast()
+	sub.stalled = false
+	close(sub.room)
+	sub.room = make(chan struct{})
 	return b
 }
 
@@ -97,9 +123,8 @@ func (sub *Subscription) end() {
 	sub.mu.Lock()
 	if !sub.ending {
 		sub.ending = true
-		close(sub.done)
+		close(sub.done) // wakes adds waiting for room
 	}
-	sub.room.Broadcast()
 	sub.mu.Unlock()
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"nitro/api"
 	"nitro/core"
 	"nitro/internal/lab"
 )
@@ -63,7 +64,7 @@ func attachToFirstEvent(b *testing.B, g lab.Guest) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sub := sess.Subscribe(16, true)
+	sub := sess.Subscribe(16, api.Lossy)
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(ctx) }()
 	_, ok := <-sub.C()

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -192,4 +194,104 @@ func debugStopped(dom *domain.Domain) (bool, error) {
 		return false, err
 	}
 	return reply.Return.Status == "debug", nil
+}
+
+// TestSuspendDetaches: Ctrl+Z (SIGTSTP) on `nitro trace --lossless` must not
+// leave the guest stopped at a breakpoint while nitro is: nitro detaches,
+// then stops, and the guest's workload goes on; SIGCONT attaches again and
+// the probe's calls come once more.
+func TestSuspendDetaches(t *testing.T) {
+	lab.RequireRoot(t)
+	g := lab.Default
+	cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--lossless", "--format", "json", "--comm", "nitro-probe", g.Name)
+	// A job of its own, as a shell starts it: the kernel drops SIGTSTP in
+	// a process group that no parent in the session could continue.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGCONT)
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+	}()
+	lines := make(chan struct{}, 1<<16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- struct{}{}
+		}
+		close(lines)
+	}()
+	waitLines := func(what string) {
+		t.Helper()
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				t.Fatalf("nitro trace ended before a probe call %s: %s", what, stderr.String())
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("no probe call %s in a minute: %s", what, stderr.String())
+		}
+	}
+	waitLines("at first")
+	if err := cmd.Process.Signal(syscall.SIGTSTP); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(30 * time.Second); !stopped(t, cmd.Process.Pid); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("nitro did not stop after SIGTSTP: %s", stderr.String())
+		}
+	}
+	requireRunning(t, g) // with nitro stopped: no breakpoint holds the guest
+	for len(lines) > 0 {
+		<-lines
+	}
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitLines("after SIGCONT")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("nitro trace: %v: %s", err, stderr.String())
+	}
+	requireRunning(t, g)
+}
+
+// stopped reports whether process pid is stopped by a signal.
+func stopped(t *testing.T, pid int) bool {
+	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pid (comm) S ...: the state follows the comm's closing parenthesis.
+	i := bytes.LastIndexByte(raw, ')')
+	return i >= 0 && i+2 < len(raw) && raw[i+2] == 'T'
+}
+
+// syncBuffer is a bytes.Buffer a command writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

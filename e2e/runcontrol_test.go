@@ -33,7 +33,7 @@ func TestRunControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	sub := s.Subscribe(1<<16, true)
+	sub := s.Subscribe(1<<16, api.Lossy)
 	go func() {
 		for range sub.C() {
 		}

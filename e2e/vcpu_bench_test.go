@@ -91,7 +91,7 @@ func traceFor(tb testing.TB, g lab.Guest, d time.Duration) *pairs {
 		tb.Fatal(err)
 	}
 	defer sess.Close()
-	sub := sess.Subscribe(1<<16, false)
+	sub := sess.Subscribe(1<<16, api.Lossless)
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(ctx) }()
 	p := newPairs(g.VCPUs)

@@ -21,7 +21,7 @@ func paused(t *testing.T, evs []api.Syscall, limit int) (*Session, api.Subscript
 	t.Helper()
 	path := recording(t, evs, recordtest.Snapshot{Before: 15000, Procs: append(slices.Clone(uitest.Procs), late)})
 	s := attach(t, path, Options{Linger: true}, api.AttachOptions{}).(*Session)
-	sub := s.Subscribe(limit, false)
+	sub := s.Subscribe(limit, api.Lossless)
 	if err := s.Pause(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestStepFromABreak(t *testing.T) {
 	if err := s.Break(ctx, api.Breakpoint{Name: "mmap"}); err != nil {
 		t.Fatal(err)
 	}
-	sub := s.Subscribe(1000, false)
+	sub := s.Subscribe(1000, api.Lossless)
 	go s.Run(ctx)
 	held := <-s.Held()
 	if err := s.Step(ctx, 1); err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"nitro/api"
@@ -119,10 +120,12 @@ type Session struct {
 	moves  chan move     // to the player
 	done   chan struct{} // closed by Close
 	ended  chan struct{} // closed when Run has returned
+	// limit is the smallest subscription's, read by the player at each
+	// call: an atomic, not one more lock a call. Subscribe sets it under mu.
+	limit atomic.Int64
 
 	mu       sync.Mutex
 	subs     []*subscription
-	limit    int // the smallest subscription's
 	breaks   api.BreakSet
 	paused   bool
 	steps    int // calls still to play at once though paused
@@ -143,8 +146,9 @@ func newSession(f *record.File, path string, o Options, only []string) *Session 
 		info:  api.Info{Domain: f.Meta.Domain, Listener: f.Meta.Listener, OS: f.Meta.OS, Kernel: f.Meta.Kernel, Replay: path},
 		holds: make(chan api.Held, 1), cont: make(chan struct{}), wake: make(chan struct{}, 1),
 		moves: make(chan move), done: make(chan struct{}), ended: make(chan struct{}),
-		procs: make(map[int]api.Process), limit: 1 << 16,
+		procs: make(map[int]api.Process),
 	}
+	s.limit.Store(1 << 16)
 	if len(only) > 0 {
 		s.only = make(map[string]bool)
 		for _, n := range only {
@@ -167,7 +171,7 @@ func (s *Session) Info() api.Info { return s.info }
 // any: the playback waits for its slowest reader, since a recording, unlike
 // a guest, loses nothing by waiting. A move gives it a new channel (see
 // api.Playback).
-func (s *Session) Subscribe(limit int, _ bool) api.Subscription {
+func (s *Session) Subscribe(limit int, _ time.Duration) api.Subscription {
 	sub := &subscription{s: s, ch: make(chan []api.Syscall, 1)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,7 +180,7 @@ func (s *Session) Subscribe(limit int, _ bool) api.Subscription {
 		return sub
 	}
 	s.subs = append(s.subs, sub)
-	s.limit = min(s.limit, max(limit, 1))
+	s.limit.Store(min(s.limit.Load(), int64(max(limit, 1))))
 	return sub
 }
 
@@ -696,22 +700,17 @@ func (s *Session) waiting() bool {
 	return s.paused && s.steps == 0
 }
 
-// takeStep says whether the next call is a step, to play at once, and
-// counts it.
-func (s *Session) takeStep() bool {
+// turn says, in one look (one lock a call), how the next call plays: as
+// a step, at once, which it counts; not yet, paused with no step to play;
+// else at speed.
+func (s *Session) turn() (step, paused bool, speed float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.paused || s.steps == 0 {
-		return false
+	if s.paused && s.steps > 0 {
+		s.steps--
+		return true, false, 0
 	}
-	s.steps--
-	return true
-}
-
-func (s *Session) speedNow() float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.speed
+	return false, s.paused, s.speed
 }
 
 // pace waits until the call recorded at at is due, and while paused;
@@ -719,11 +718,12 @@ func (s *Session) speedNow() float64 {
 func (p *player) pace(ctx context.Context, at time.Time) (stepped bool, err error) {
 	s := p.s
 	for {
-		if s.takeStep() {
+		step, paused, speed := s.turn()
+		if step {
 			p.anchored = false
 			return true, nil
 		}
-		if s.waiting() {
+		if paused {
 			if err := p.flush(ctx); err != nil {
 				return false, err
 			}
@@ -733,7 +733,6 @@ func (p *player) pace(ctx context.Context, at time.Time) (stepped bool, err erro
 			p.anchored = false
 			continue // a step, or playing again
 		}
-		speed := s.speedNow()
 		if speed <= 0 {
 			return false, nil
 		}
@@ -783,17 +782,21 @@ func (p *player) waitResume(ctx context.Context) error {
 	return nil
 }
 
-// add adds the block's next call to the batch; a step goes at once.
+// add adds the block's next call to the batch; a step goes at once. The
+// clock is read every clockEvery calls of a batch only: at full speed it
+// would cost as much as the rest of a call's handling.
 func (p *player) add(ctx context.Context, now bool) error {
 	p.to++
-	p.s.mu.Lock()
-	limit := p.s.limit
-	p.s.mu.Unlock()
-	if now || p.to-p.from >= limit || time.Since(p.lastFlush) >= batchInterval {
+	n := p.to - p.from
+	if now || int64(n) >= p.s.limit.Load() || n%clockEvery == 0 && time.Since(p.lastFlush) >= batchInterval {
 		return p.flush(ctx)
 	}
 	return nil
 }
+
+// clockEvery is how many calls add takes between looks at the clock: at a
+// million calls a second, 64 µs apart.
+const clockEvery = 64
 
 // flush hands the batch to every subscription, waiting for each.
 func (p *player) flush(ctx context.Context) error {
@@ -850,10 +853,7 @@ func (p *player) move(m move) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	limit := min(s.limit, maxHistory)
-	s.mu.Unlock()
-	hist, err := p.history(m.ctx, seq, limit)
+	hist, err := p.history(m.ctx, seq, min(int(s.limit.Load()), maxHistory))
 	if err != nil {
 		return err
 	}

@@ -27,10 +27,12 @@ const maxDrain = 50_000
 // from a session already detached is dropped.
 type (
 	batchMsg struct {
-		sess  api.Session
-		ch    <-chan []api.Syscall // the channel it came from: a playback's move replaces it
-		calls []api.Syscall
-		end   bool // the session's batch channel closed
+		sess api.Session
+		ch   <-chan []api.Syscall // the channel it came from: a playback's move replaces it
+		// batches are the session's as it handed them over, in order: not
+		// joined, since a copy would cost more than the store's own.
+		batches [][]api.Syscall
+		end     bool // the session's batch channel closed
 	}
 	heldMsg struct {
 		sess api.Session
@@ -112,7 +114,7 @@ func newAttached(c *common.Common, s api.Session, history int) *attached {
 	ctx, cancel := context.WithCancel(c.Ctx)
 	store := calls.New(history)
 	a := &attached{
-		c: c, sess: s, sub: s.Subscribe(store.Limit(), true), info: s.Info(), ctx: ctx, cancel: cancel, store: store,
+		c: c, sess: s, sub: s.Subscribe(store.Limit(), api.Lossy), info: s.Info(), ctx: ctx, cancel: cancel, store: store,
 		syscalls: views.NewSyscalls(c, store),
 		procs:    views.NewProcesses(c, store),
 		insp:     views.NewInspector(c),
@@ -155,18 +157,19 @@ func (a *attached) waitBatch() tea.Cmd {
 				return batchMsg{sess: s, ch: ch, end: true}
 			}
 			// Take what else is already waiting: one Update per backlog.
-			for len(b) < maxDrain {
+			msg := batchMsg{sess: s, ch: ch, batches: [][]api.Syscall{b}}
+			for n := len(b); n < maxDrain; n += len(b) {
 				select {
-				case more, ok := <-ch:
+				case b, ok = <-ch:
 					if !ok {
-						return batchMsg{sess: s, ch: ch, calls: b}
+						return msg
 					}
-					b = append(b[:len(b):len(b)], more...) // copy: the session owns its slices
+					msg.batches = append(msg.batches, b)
 				default:
-					return batchMsg{sess: s, ch: ch, calls: b}
+					return msg
 				}
 			}
-			return batchMsg{sess: s, ch: ch, calls: b}
+			return msg
 		}
 	}
 }
@@ -216,7 +219,9 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 		if msg.end {
 			return m.detach("the session ended: "+views.Plain(a.info.Domain)+" went away or detached", true)
 		}
-		a.syscalls.Add(msg.calls)
+		for _, b := range msg.batches {
+			a.syscalls.Add(b)
+		}
 		a.syncPosition()
 		return a.waitBatch()
 	case movedMsg:

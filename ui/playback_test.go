@@ -128,7 +128,8 @@ func (d *driver) pumpTo(seq uint64) {
 			d.t.Fatalf("the session ended before call %d", seq)
 		}
 		d.m.Update(msg)
-		if n := len(msg.calls); n > 0 && msg.calls[n-1].Seq >= seq {
+		last := msg.batches[len(msg.batches)-1]
+		if n := len(last); n > 0 && last[n-1].Seq >= seq {
 			return
 		}
 	}

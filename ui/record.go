@@ -59,7 +59,7 @@ type recReq struct {
 // is for reading the guest's process table.
 func newRecorder(ctx context.Context, s api.Session) *recorder {
 	r := &recorder{
-		sess: s, ch: s.Subscribe(1<<16, false).C(),
+		sess: s, ch: s.Subscribe(1<<16, api.ReaderWait).C(),
 		reqs: make(chan recReq), ended: make(chan recordedMsg, 1),
 		quit: make(chan struct{}), done: make(chan struct{}),
 	}

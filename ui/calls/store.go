@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -165,6 +166,11 @@ func (s *Store) push(r Row) {
 	}
 	abs := s.next
 	if uint64(len(s.rows)) < s.limit {
+		if len(s.rows) == cap(s.rows) {
+			// Double, where append grows a large slice by a quarter: a
+			// flood fills the ring with a few copies of it, not dozens.
+			s.rows = slices.Grow(s.rows, min(len(s.rows), int(s.limit)-len(s.rows)))
+		}
 		s.rows = append(s.rows, r) // abs == len(rows) until the ring is full
 	} else {
 		s.rows[abs%s.limit] = r

@@ -120,8 +120,12 @@ func NewKeyMap(keys map[string][]string) (KeyMap, error) {
 // others keep base's.
 func MergeKeys(base map[string][]string, config io.Reader) (map[string][]string, error) {
 	var over map[string][]string
-	if err := json.NewDecoder(config).Decode(&over); err != nil {
+	dec := json.NewDecoder(config)
+	if err := dec.Decode(&over); err != nil {
 		return nil, fmt.Errorf("reading key config: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("reading key config: %w: text after the object", ErrTrailing)
 	}
 	merged := make(map[string][]string, len(base)+len(over))
 	for n, ks := range base {
@@ -132,8 +136,9 @@ func MergeKeys(base map[string][]string, config io.Reader) (map[string][]string,
 			return nil, fmt.Errorf("key config: %w %q", ErrUnknownAction, n)
 		}
 		for _, k := range ks {
-			// Key names are shown in help and hints: no terminal controls.
-			if k == "" || strings.ContainsFunc(k, unicode.IsControl) {
+			// Key names are shown in help and hints: no terminal controls,
+			// no bidi overrides or other invisible formatting.
+			if k == "" || strings.ContainsFunc(k, func(r rune) bool { return !unicode.IsPrint(r) }) {
 				return nil, fmt.Errorf("key config: %s: %w %q", n, ErrBadKey, k)
 			}
 		}
@@ -144,6 +149,9 @@ func MergeKeys(base map[string][]string, config io.Reader) (map[string][]string,
 
 // ErrBadKey is a key name that no key press can have.
 var ErrBadKey = errors.New("not a key name")
+
+// ErrTrailing is a key config with more after its object.
+var ErrTrailing = errors.New("not one JSON object")
 
 // teaNames spells keys as Bubble Tea's KeyMsg.String does: "space" is " ".
 func teaNames(keys []string) []string {

@@ -41,7 +41,10 @@ func TestMergeKeysRejects(t *testing.T) {
 	if _, err := MergeKeys(base, strings.NewReader(`{"up": "k"`)); err == nil {
 		t.Error("malformed JSON accepted")
 	}
-	for _, bad := range []string{`{"pause": ["\u001b]52;c;eA==\u0007"]}`, `{"pause": [""]}`, `{"pause": ["p\n"]}`} {
+	if _, err := MergeKeys(base, strings.NewReader(`{"up": ["k"]} {"pause": ["\u001b"]}`)); !errors.Is(err, ErrTrailing) {
+		t.Errorf("a second object: error %v, want ErrTrailing", err)
+	}
+	for _, bad := range []string{`{"pause": ["\u001b]52;c;eA==\u0007"]}`, `{"pause": [""]}`, `{"pause": ["p\n"]}`, `{"pause": ["\u202ep"]}`} {
 		if _, err := MergeKeys(base, strings.NewReader(bad)); !errors.Is(err, ErrBadKey) {
 			t.Errorf("%s: error %v, want ErrBadKey", bad, err)
 		}

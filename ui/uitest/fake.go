@@ -226,7 +226,7 @@ func (s *Session) Held() <-chan api.Held { return s.held }
 // Subscribe returns, the first time, the stream tests feed with Send and
 // Flood, whose drops are those Flood counted; after that, a stream of its
 // own that Send feeds too.
-func (s *Session) Subscribe(int, bool) api.Subscription {
+func (s *Session) Subscribe(int, time.Duration) api.Subscription {
 	s.Lock()
 	defer s.Unlock()
 	if !s.subscribed {

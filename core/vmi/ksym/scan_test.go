@@ -48,7 +48,7 @@ const (
 // synthGuest lays out a kernel image at physText: a banner, a syscall table
 // and the kallsyms tables of n symbols. withTableSym lists the tables
 // among the symbols, as Linux 6.12 does.
-func synthGuest(t *testing.T, physText uint64, layout Layout, withTableSym bool, n int, more map[string]uint64) *ram {
+func synthGuest(t testing.TB, physText uint64, layout Layout, withTableSym bool, n int, more map[string]uint64) *ram {
 	t.Helper()
 	extra := map[string]uint64{
 		"linux_banner":   synthBanner,
@@ -335,4 +335,28 @@ func mustScan(t *testing.T, m vmi.PhysMem) *Table {
 		t.Fatal(err)
 	}
 	return tab
+}
+
+// TestDecoysCannotBlind: a guest user can fill memory with copies of the
+// kernel's token table, enough to make a sweep give up; the scan of the
+// image the vCPU maps never looks at them.
+func TestDecoysCannotBlind(t *testing.T) {
+	const physText = 0x1400000
+	m := synthGuest(t, physText, OffsetsFirst, false, 600, nil)
+	tab := mustScan(t, m)
+	tt, ok := tab.Lookup("kallsyms_token_table")
+	if !ok {
+		tt = synthText + synthTables // the token table opens this layout's tables
+	}
+	tokens := m.b[physText+(tt-synthText):][:0x10000]
+	for i := range maxTables + 1 {
+		copy(m.b[0x10000+uint64(i)*0x10000*2:], tokens)
+	}
+	if _, err := Scan(m, uint64(len(m.b))); err == nil {
+		t.Fatal("the sweep was not blinded: the test's decoys do not work")
+	}
+	image := []vmi.Range{{Start: physText, End: physText + 8<<20}}
+	if tab, err := ScanRanges(m, uint64(len(m.b)), image, nil); err != nil || mustPhys(tab) != physText {
+		t.Fatalf("ScanRanges over the image: %#x, %v", mustPhys(tab), err)
+	}
 }
