@@ -90,7 +90,11 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 		}
 		var sock string
 		if sock, err = g.dom.StartGDBServer(gdbDir(name)); err == nil {
-			l, err = gdbstub.Dial(ctx, sock, cfg)
+			// Every QEMU of the host runs as the user the socket's
+			// directory was lent to: only this one's socket will do.
+			if cfg.Peer, err = g.dom.QEMUPid(); err == nil {
+				l, err = gdbstub.Dial(ctx, sock, cfg)
+			}
 		}
 	}
 	if err != nil {

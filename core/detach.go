@@ -54,7 +54,11 @@ const lockGrace = time.Second
 // it, or it is gone), its breakpoints may still be armed in QEMU, ready to
 // stop the VM for no debugger: a new stub is opened to detach through.
 func detach(ctx context.Context, dom *domain.Domain) error {
-	rerr := gdbstub.Release(ctx, filepath.Join(gdbDir(dom.Name()), "gdb.sock"))
+	pid, err := dom.QEMUPid()
+	if err != nil {
+		return err
+	}
+	rerr := gdbstub.Release(ctx, filepath.Join(gdbDir(dom.Name()), "gdb.sock"), pid)
 	if rerr == nil {
 		return nil
 	}
@@ -62,7 +66,7 @@ func detach(ctx context.Context, dom *domain.Domain) error {
 	if err != nil {
 		return errors.Join(rerr, err)
 	}
-	if err := gdbstub.Release(ctx, sock); err != nil {
+	if err := gdbstub.Release(ctx, sock, pid); err != nil {
 		return fmt.Errorf("detaching from %s: %w", dom.Name(), err)
 	}
 	return nil

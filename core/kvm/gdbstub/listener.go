@@ -16,6 +16,9 @@ import (
 // Config says where to stop. The caller computes the addresses (from the
 // guest's kernel symbols): this package knows no guest OS.
 type Config struct {
+	// Peer, if not 0, is the QEMU process that must serve the socket Dial
+	// connects to (see rsp.Options.Peer).
+	Peer int
 	// SyscallEntry is where system calls enter the kernel (Linux:
 	// entry_SYSCALL_64, the LSTAR target, where swapgs has not run yet).
 	// Required unless Handlers is set.
@@ -135,7 +138,7 @@ var _ kvm.Listener = (*Listener)(nil)
 
 // Dial connects to QEMU's gdb stub on a unix socket and starts a Listener.
 func Dial(ctx context.Context, path string, cfg Config) (*Listener, error) {
-	c, err := rsp.Dial(ctx, path, nil)
+	c, err := rsp.Dial(ctx, path, &rsp.Options{Peer: cfg.Peer})
 	if err != nil {
 		return nil, err
 	}
@@ -753,8 +756,9 @@ func (l *Listener) Close() error {
 // killed with -9 cannot detach, and QEMU then keeps the VM stopped with
 // its breakpoints. Connecting stops the VM (if it was not already);
 // detaching removes every gdb breakpoint and resumes it.
-func Release(ctx context.Context, path string) error {
-	c, err := rsp.Dial(ctx, path, nil)
+// peer, if not 0, is the QEMU process that must serve path.
+func Release(ctx context.Context, path string, peer int) error {
+	c, err := rsp.Dial(ctx, path, &rsp.Options{Peer: peer})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -447,7 +448,7 @@ func TestReleaseAfterCrash(t *testing.T) {
 			conn.Close()
 		}
 	}()
-	if err := Release(context.Background(), path); err != nil {
+	if err := Release(context.Background(), path, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
 	if !f.Running() || len(f.Breakpoints()) != 0 {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options tune a Client. The zero value is usable.
@@ -24,6 +26,11 @@ type Options struct {
 	// Console receives the target's console output (`O` packets) seen
 	// while waiting for a stop. Nil discards it.
 	Console io.Writer
+	// Peer, if not 0, is the process that must serve the socket Dial
+	// connects to (its SO_PEERCRED): QEMU's, and not whatever another
+	// process of the same user put at that path. Another gets ErrWrongPeer
+	// before a byte is sent.
+	Peer int
 }
 
 // Client talks to one GDB stub. Requests are serialised; Interrupt may be
@@ -68,6 +75,12 @@ func Dial(ctx context.Context, path string, opts *Options) (*Client, error) {
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to gdb stub %s: %w", path, err)
+	}
+	if opts != nil && opts.Peer != 0 {
+		if err := checkPeer(conn.(*net.UnixConn), opts.Peer); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("connecting to gdb stub %s: %w", path, err)
+		}
 	}
 	c, err := New(conn, opts)
 	if err != nil {
@@ -421,4 +434,23 @@ func (c *Client) requestOK(data []byte) error {
 		return err
 	}
 	return c.exchangeOK(data)
+}
+
+// checkPeer fails unless process pid serves conn.
+func checkPeer(conn *net.UnixConn, pid int) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	cerr := raw.Control(func(fd uintptr) {
+		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	if err = errors.Join(cerr, err); err != nil {
+		return fmt.Errorf("reading the socket's peer: %w", err)
+	}
+	if int(cred.Pid) != pid {
+		return fmt.Errorf("%w: served by process %d, want %d", ErrWrongPeer, cred.Pid, pid)
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -332,4 +334,35 @@ func TestHandshakeFailureDetaches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDialChecksThePeer: a socket served by another process than the one
+// named is refused before the handshake (this process serves it here).
+func TestDialChecksThePeer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gdb.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f := rspfake.New(1, 1<<16)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.Serve(conn)
+		}
+	}()
+	ctx := context.Background()
+	if _, err := Dial(ctx, path, &Options{Peer: os.Getpid() + 1}); !errors.Is(err, ErrWrongPeer) {
+		t.Errorf("another process's socket: %v, want ErrWrongPeer", err)
+	}
+	c, err := Dial(ctx, path, &Options{Peer: os.Getpid()})
+	if err != nil {
+		t.Fatalf("the expected process's socket: %v", err)
+	}
+	c.Detach()
+	c.Close()
 }

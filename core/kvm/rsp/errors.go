@@ -29,6 +29,9 @@ var (
 	ErrDetached = errors.New("rsp: detached from the target")
 	// ErrStub matches every StubError.
 	ErrStub = errors.New("rsp: stub error reply")
+	// ErrWrongPeer is a socket served by another process than the one
+	// expected (Options.Peer).
+	ErrWrongPeer = errors.New("rsp: the socket is not the expected process's")
 )
 
 // StubError is an `E nn` reply from the stub. errors.Is(err, ErrStub)
