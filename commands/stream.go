@@ -203,10 +203,12 @@ func (st *followState) write(f *streamFlags, batch []api.Syscall, endRun func())
 	}
 }
 
-// stopSelf stops the process as an unhandled SIGTSTP would, and returns
-// once it is continued, handling SIGTSTP again.
+// stopSelf stops the process, as Ctrl+Z means, and returns once it is
+// continued, handling SIGTSTP again. It stops with SIGSTOP, and with tstp
+// unregistered: while Go's runtime relays SIGTSTP to a channel, a signal
+// the process sends itself does not stop it.
 func stopSelf(tstp chan<- os.Signal) {
-	signal.Reset(syscall.SIGTSTP)
-	_ = syscall.Kill(os.Getpid(), syscall.SIGTSTP)
+	signal.Stop(tstp)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 	signal.Notify(tstp, syscall.SIGTSTP)
 }

@@ -88,6 +88,10 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 		if gd, err = startGuard(g.conn.URI(), name); err != nil {
 			return fail(err)
 		}
+		// A guest someone paused stays paused until they resume it.
+		if cfg.StartPaused, err = g.dom.PausedByUser(); err != nil {
+			return fail(err)
+		}
 		var sock string
 		if sock, err = g.dom.StartGDBServer(gdbDir(name)); err == nil {
 			// Every QEMU of the host runs as the user the socket's
@@ -103,6 +107,10 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 	s := newSession(api.Info{Domain: name, Listener: opts.Listener, OS: g.backend.OS(), Kernel: g.Kernel()}, l, g.backend)
 	s.release = release
 	if opts.Listener == ListenerGDBStub {
+		s.keepPaused = func() bool {
+			paused, err := g.dom.PausedByUser()
+			return err == nil && paused
+		}
 		s.redetach = func(ctx context.Context) error { return detach(ctx, g.dom) }
 		if len(opts.Syscalls) > 0 {
 			// A handler's stop comes after the kernel chose the call: too

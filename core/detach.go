@@ -53,10 +53,24 @@ const lockGrace = time.Second
 // no live nitro uses the stub. When the stub does not answer (QEMU dropped
 // it, or it is gone), its breakpoints may still be armed in QEMU, ready to
 // stop the VM for no debugger: a new stub is opened to detach through.
-func detach(ctx context.Context, dom *domain.Domain) error {
+func detach(ctx context.Context, dom *domain.Domain) (err error) {
 	pid, err := dom.QEMUPid()
 	if err != nil {
 		return err
+	}
+	// QEMU's detach runs the VM: one someone paused is paused again at
+	// once (it runs for that moment), since only a detach clears the
+	// breakpoints a dead nitro left.
+	paused, err := dom.PausedByUser()
+	if err != nil {
+		return err
+	}
+	if paused {
+		defer func() {
+			if err == nil {
+				err = repause(dom)
+			}
+		}()
 	}
 	rerr := gdbstub.Release(ctx, filepath.Join(gdbDir(dom.Name()), "gdb.sock"), pid)
 	if rerr == nil {
@@ -70,4 +84,15 @@ func detach(ctx context.Context, dom *domain.Domain) error {
 		return fmt.Errorf("detaching from %s: %w", dom.Name(), err)
 	}
 	return nil
+}
+
+// repause pauses dom again once libvirt has seen the detach run it: a
+// suspend before that would find it paused already and do nothing.
+func repause(dom *domain.Domain) error {
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if paused, err := dom.PausedByUser(); err != nil || !paused {
+			break
+		}
+	}
+	return dom.Suspend()
 }

@@ -37,6 +37,9 @@ type Session struct {
 	// release frees what the attach took besides the listener (guard,
 	// lock, guest memory); detached says whether the guest was let go.
 	release func(detached bool) error
+	// keepPaused says whether someone else paused the guest, so that
+	// detaching must leave it paused; nil when the listener cannot.
+	keepPaused func() bool
 
 	mu      sync.Mutex
 	hooks   map[hookKey][]Hook
@@ -183,6 +186,10 @@ func (s *Session) Stats() api.Stats {
 // Close stops tracing and detaches: breakpoints removed, the VM running.
 // When the listener cannot detach (a lost connection), Close detaches
 // through a new connection, as `nitro detach` does.
+// leaver is a listener that can let go of a VM someone else paused and
+// leave it paused (gdbstub.Listener.Leave).
+type leaver interface{ Leave() error }
+
 func (s *Session) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -195,7 +202,11 @@ func (s *Session) Close() error {
 	}
 	s.mu.Unlock()
 	var errs []error
-	if err := s.listener.Close(); err != nil {
+	closeListener := s.listener.Close
+	if lv, ok := s.listener.(leaver); ok && s.keepPaused != nil && s.keepPaused() {
+		closeListener = lv.Leave
+	}
+	if err := closeListener(); err != nil {
 		errs = append(errs, err)
 		if s.redetach != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

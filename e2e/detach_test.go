@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -294,4 +295,60 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestAttachKeepsAPause: a guest an administrator paused (virsh suspend)
+// stays paused while nitro attaches, traces nothing, and detaches, and
+// after `nitro detach` too: QEMU's own detach would run it.
+func TestAttachKeepsAPause(t *testing.T) {
+	lab.RequireRoot(t)
+	g := lab.Default
+	dom := labDomain(t, g)
+	if err := dom.Suspend(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := dom.Resume(); err != nil {
+			t.Errorf("resuming: %v", err)
+		}
+		requireRunning(t, g)
+	}()
+	size, err := g.SerialSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--format", "text", "--duration", "3s", g.Name)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nitro trace: %v", err)
+	}
+	if len(out) != 0 {
+		t.Errorf("nitro traced a paused guest:\n%s", out)
+	}
+	requirePaused(t, g, dom, "after nitro trace")
+	if now, _ := g.SerialSize(); now != size {
+		t.Errorf("the paused guest wrote %d bytes to its console while nitro traced", now-size)
+	}
+	// nitro detach clears what a dead nitro may have left, with QEMU's
+	// detach, which runs the VM for a moment: it is paused again.
+	if out, err := exec.Command(nitroBin, "-c", lab.URI, "detach", g.Name).CombinedOutput(); err != nil {
+		t.Fatalf("nitro detach: %v\n%s", err, out)
+	}
+	requirePaused(t, g, dom, "after nitro detach")
+}
+
+// requirePaused checks that libvirt and QEMU both say dom is paused.
+func requirePaused(t *testing.T, g lab.Guest, dom *domain.Domain, when string) {
+	t.Helper()
+	info, err := dom.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := dom.HMP("info status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State != domain.Paused || !strings.Contains(status, "paused") {
+		t.Errorf("%s: %s is %s, QEMU says %q; want it paused", when, g.Name, info.State, strings.TrimSpace(status))
+	}
 }

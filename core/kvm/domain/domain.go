@@ -141,6 +141,16 @@ func (d *Domain) Info() (Info, error) {
 	return Info{Name: name, State: State(raw.State), VCPUs: uint(raw.NrVirtCpu), MemoryKiB: raw.Memory}, nil
 }
 
+// PausedByUser reports whether someone paused the domain through libvirt
+// (virsh suspend), as opposed to running it or stopping it otherwise.
+func (d *Domain) PausedByUser() (bool, error) {
+	state, reason, err := d.virt.GetState()
+	if err != nil {
+		return false, fmt.Errorf("reading state of %q: %w", d.name, wrap(err))
+	}
+	return state == libvirt.DOMAIN_PAUSED && libvirt.DomainPausedReason(reason) == libvirt.DOMAIN_PAUSED_USER, nil
+}
+
 // Start boots a defined, shut-off domain.
 func (d *Domain) Start() error { return d.control("starting", d.virt.Create) }
 

@@ -16,6 +16,9 @@ import (
 // Config says where to stop. The caller computes the addresses (from the
 // guest's kernel symbols): this package knows no guest OS.
 type Config struct {
+	// StartPaused says someone else paused the VM before the listener
+	// attached: it stays paused until they resume it, and Next waits.
+	StartPaused bool
 	// Peer, if not 0, is the QEMU process that must serve the socket Dial
 	// connects to (see rsp.Options.Peer).
 	Peer int
@@ -162,6 +165,13 @@ func New(c *rsp.Client, cfg Config) (*Listener, error) {
 	}
 	if err := l.setup(); err != nil {
 		return nil, errors.Join(fmt.Errorf("starting gdbstub listener: %w", err), l.Close())
+	}
+	if cfg.StartPaused {
+		// Its next stop comes when they resume it and it reaches a
+		// breakpoint, as after a pause while attached.
+		l.stats.ExternalPauses++
+		l.paused.Store(true)
+		l.c.ExpectStop()
 	}
 	return l, nil
 }
@@ -714,6 +724,28 @@ func (l *Listener) plan(addr uint64) stepPlan {
 	p := planStep(code[:])
 	l.plans[addr] = cachedPlan{code, p}
 	return p
+}
+
+// Leave is Close for a VM that someone else paused (virsh suspend) and
+// that must stay paused: it removes every breakpoint and closes the
+// connection without detaching, since QEMU's detach runs the VM. The
+// caller knows the VM is paused (libvirt says so).
+func (l *Listener) Leave() error {
+	l.cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	l.c.AssumeStopped()
+	var errs []error
+	for addr := range l.bps {
+		if err := l.remove(addr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, l.c.Close())...)
 }
 
 // Close removes every breakpoint and detaches, leaving the VM running,

@@ -218,6 +218,15 @@ func (c *Client) ExpectStop() {
 	c.running = true
 }
 
+// AssumeStopped marks the target stopped without a stop reply, for a
+// target someone else stopped (QEMU's monitor) after ExpectStop: requests
+// may be sent again. QEMU answers them while the VM is paused.
+func (c *Client) AssumeStopped() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running = false
+}
+
 // Interrupt asks a running target to stop (the 0x03 byte); Wait returns
 // the stop. It does nothing if the target is stopped. A stop that raced
 // with the interrupt is reported instead: there is one stop per resume.
