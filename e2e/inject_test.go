@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -17,14 +16,7 @@ import (
 // returns its lines, by process, after checking the guest still runs.
 func runTraceText(t *testing.T, g lab.Guest, flags ...string) map[int][]string {
 	t.Helper()
-	args := append([]string{"-c", lab.URI, "trace", "--format", "text"}, flags...)
-	cmd := exec.Command(nitroBin, append(args, g.Name)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("nitro %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
-	}
+	out := runNitro(t, append(append([]string{"-c", lab.URI, "trace", "--format", "text"}, flags...), g.Name)...)
 	byPID := map[int][]string{}
 	for _, l := range strings.Split(string(out), "\n") {
 		if m := textPID.FindStringSubmatch(l); m != nil {

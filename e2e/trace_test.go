@@ -43,16 +43,31 @@ func (e traceEvent) arg(i int) string {
 // returns the events, after checking the guest still runs.
 func runTrace(t *testing.T, g lab.Guest, flags ...string) []traceEvent {
 	t.Helper()
-	args := append([]string{"-c", lab.URI, "trace", "--format", "json"}, flags...)
-	cmd := exec.Command(nitroBin, append(args, g.Name)...)
+	events := traceJSON(t, append(append([]string{"-c", lab.URI, "trace", "--format", "json"}, flags...), g.Name)...)
+	requireRunning(t, g)
+	return events
+}
+
+// runNitro runs nitro with args and returns what it printed on standard
+// output.
+func runNitro(t *testing.T, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(nitroBin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("nitro %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
 	}
+	return out
+}
+
+// traceJSON runs nitro with args, a trace that prints JSON lines, and
+// returns its events.
+func traceJSON(t *testing.T, args ...string) []traceEvent {
+	t.Helper()
 	var events []traceEvent
-	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc := bufio.NewScanner(bytes.NewReader(runNitro(t, args...)))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var e traceEvent
@@ -61,7 +76,6 @@ func runTrace(t *testing.T, g lab.Guest, flags ...string) []traceEvent {
 		}
 		events = append(events, e)
 	}
-	requireRunning(t, g)
 	return events
 }
 
@@ -91,31 +105,52 @@ func TestTraceProbe(t *testing.T) {
 			// A run is 24 events (its execve's exit, 12 entries, 11 exits): 48
 			// hold a whole one even when the trace starts in the middle of one.
 			events := runTrace(t, g, "--comm", "nitro-probe", "--count", "48", "--duration", "3m")
-			byPID := map[int][]traceEvent{}
-			for _, e := range events {
-				byPID[e.PID] = append(byPID[e.PID], e)
+			runs := probeRuns(events)
+			for _, r := range runs {
+				checkProbeRun(t, g, r.pid, r.enters, r.exits)
 			}
-			checked := 0
-			for pid, evs := range byPID {
-				var enters, exits []traceEvent
-				for _, e := range evs {
-					if e.Direction == "enter" {
-						enters = append(enters, e)
-					} else if e.Name != "execve" {
-						exits = append(exits, e)
-					}
-				}
-				if len(enters) != len(probeCalls) || enters[0].Name != "getpid" {
-					continue // a run cut by the start or end of the trace
-				}
-				checkProbeRun(t, g, pid, enters, exits)
-				checked++
-			}
-			if checked == 0 {
+			if len(runs) == 0 {
 				t.Fatalf("no whole run of nitro-probe in %d events", len(events))
 			}
 		})
 	}
+}
+
+// probeRun is one run of nitro-probe as a trace shows it: the entries of
+// its calls, and their exits but execve's.
+type probeRun struct {
+	pid           int
+	enters, exits []traceEvent
+}
+
+// probeRuns finds the whole runs of nitro-probe among events, in the order
+// they started, leaving out a run cut by the start or end of the trace.
+func probeRuns(events []traceEvent) []probeRun {
+	byPID := map[int]*probeRun{}
+	var started []*probeRun
+	for _, e := range events {
+		if e.Comm != "nitro-probe" { // before its execve, the child is its shell's
+			continue
+		}
+		r := byPID[e.PID]
+		if r == nil {
+			r = &probeRun{pid: e.PID}
+			byPID[e.PID] = r
+			started = append(started, r)
+		}
+		if e.Direction == "enter" {
+			r.enters = append(r.enters, e)
+		} else if e.Name != "execve" {
+			r.exits = append(r.exits, e)
+		}
+	}
+	var runs []probeRun
+	for _, r := range started {
+		if len(r.enters) == len(probeCalls) && r.enters[0].Name == "getpid" {
+			runs = append(runs, *r)
+		}
+	}
+	return runs
 }
 
 // exitWant is what a traced call's exit must show.
