@@ -6,7 +6,7 @@ BIN       := bin/nitro
 LAB       := lab/lab.sh
 E2E_FLAGS ?= -count=1 -timeout 40m
 # Lab settings pass through the environment, e.g. `make lab-up LAB_KERNEL=6.12 LAB_VCPUS=2`.
-export LAB_NAME LAB_KERNEL LAB_VCPUS LAB_MEM_MB LAB_MEM_BACKING LAB_WORKLOAD LAB_URI
+export LAB_NAME LAB_KERNEL LAB_VCPUS LAB_MEM_MB LAB_MEM_BACKING LAB_WORKLOAD LAB_STRACE LAB_URI
 
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 

@@ -60,6 +60,11 @@ type Process struct {
 type Arg struct {
 	Raw  uint64
 	Text string
+	// Out says the call writes the argument. strace prints an argument the
+	// call writes, and those after it, when the call returns: a call split
+	// by another thread's shows them in its resumed part, with what the
+	// call wrote, not in its unfinished part.
+	Out bool
 }
 
 // Syscall is one system call event in guest terms, with every text a face

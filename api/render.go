@@ -20,9 +20,14 @@ const (
 // AppendCall appends the call's text in form f, as strace prints it:
 //
 //	openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3     Whole
-//	read(0, <unfinished ...>                            Unfinished
-//	<... read resumed>) = 18                            Resumed
+//	read(0,  <unfinished ...>                           Unfinished: the arguments before the first Out one
+//	<... read resumed>"hi\n", 128) = 3                  Resumed: that one and those after it
+//	close(3 <unfinished ...>                            Unfinished: a call that writes none
+//	<... close resumed>) = 0                            Resumed
 //	i386:open("/etc/hostname", O_RDONLY) = 3            a 32-bit call
+//
+// The unfinished and resumed parts of a call joined (without the marks)
+// read as the whole call.
 //
 // Every face renders calls through it (with AppendHead and AppendTail), so
 // a call reads the same in the TUI, in text and in JSON.
@@ -41,21 +46,46 @@ func AppendHead(b []byte, sc *Syscall, f Form) []byte {
 		b = append(b, sc.ABI.String()...)
 		b = append(b, ':')
 	}
+	out := len(sc.Args)
+	if f != Whole {
+		out = firstOut(sc.Args)
+	}
 	if f == Resumed {
 		b = append(b, "<... "...)
 		b = append(b, Safe(sc.Name)...)
-		return append(b, " resumed>)"...)
+		b = append(b, " resumed>"...)
+		b = appendArgs(b, sc.Args[out:])
+		return append(b, ')')
 	}
 	b = append(b, Safe(sc.Name)...)
 	b = append(b, '(')
-	for i, a := range sc.Args {
+	b = appendArgs(b, sc.Args[:out])
+	switch {
+	case f == Whole:
+		b = append(b, ')')
+	case out > 0 && out < len(sc.Args):
+		b = append(b, ", "...) // strace's: the resumed part goes on from here
+	}
+	return b
+}
+
+// firstOut is the index of the first argument the call writes, or
+// len(args): where strace splits a call's text between entry and exit.
+func firstOut(args []Arg) int {
+	for i, a := range args {
+		if a.Out {
+			return i
+		}
+	}
+	return len(args)
+}
+
+func appendArgs(b []byte, args []Arg) []byte {
+	for i, a := range args {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
 		b = append(b, Safe(a.Text)...)
-	}
-	if f == Whole {
-		b = append(b, ')')
 	}
 	return b
 }
@@ -63,7 +93,7 @@ func AppendHead(b []byte, sc *Syscall, f Form) []byte {
 // AppendTail appends the outcome: " = ret", or the unfinished mark.
 func AppendTail(b []byte, sc *Syscall, f Form) []byte {
 	if f == Unfinished {
-		if len(sc.Args) > 0 {
+		if firstOut(sc.Args) > 0 {
 			b = append(b, ' ')
 		}
 		return append(b, "<unfinished ...>"...)

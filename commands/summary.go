@@ -41,6 +41,9 @@ func (s *summary) write(sc *api.Syscall) error {
 	if sc.ABI != api.X8664 {
 		name = sc.ABI.String() + ":" + name // another numbering: another call
 	}
+	if sc.NoReturn() {
+		return nil // strace -c counts a call at its exit: exit_group has none
+	}
 	c := s.calls[name]
 	if c == nil {
 		c = &callCount{name: name}
@@ -48,7 +51,7 @@ func (s *summary) write(sc *api.Syscall) error {
 	}
 	tid := sc.Process.TID
 	if sc.Direction == api.Enter {
-		c.calls++ // at the entry: a call that never returns counts too
+		c.calls++
 		s.entries[tid] = sc.Time
 		return nil
 	}

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
 	busybox-static cpio gzip linux-image-amd64 linux-image-6.12-amd64
-	gcc libc6-dev linux-libc-dev tmux iproute2 xz-utils
+	gcc libc6-dev linux-libc-dev tmux iproute2 xz-utils strace
 )
 URI=${LIBVIRT_DEFAULT_URI:-qemu:///system}
 

@@ -13,6 +13,8 @@
 #                 libvirt's default anonymous RAM, read a system call a read (memfd)
 #   LAB_WORKLOAD  light: known programs once a second; busy: a tight syscall loop;
 #                 many: 5,000 sleeping processes, then light (light)
+#   LAB_STRACE    on: every third light iteration runs a mixed workload under the
+#                 guest's own strace, the tests' oracle; off: never (on)
 #   LAB_CPU_VENDOR  AMD or Intel; the kernel turns on page-table isolation on Intel (AMD)
 #   LAB_URI       libvirt URI                          ($LIBVIRT_DEFAULT_URI or qemu:///system)
 #   LAB_STATE     where images and the serial log go   (/var/lib/nitro/lab)
@@ -22,6 +24,7 @@ LAB_NAME=${LAB_NAME:-nitro-lab}
 LAB_KERNEL=${LAB_KERNEL:-6.1}
 LAB_VCPUS=${LAB_VCPUS:-1}
 LAB_WORKLOAD=${LAB_WORKLOAD:-light}
+LAB_STRACE=${LAB_STRACE:-on}
 # Each of many's processes takes some 50 KiB of guest RAM, and the kernel
 # allows a task per 128 KiB (threads-max): 256 MiB holds 2,048.
 if [[ $LAB_WORKLOAD == many ]]; then LAB_MEM_MB=${LAB_MEM_MB:-1024}; else LAB_MEM_MB=${LAB_MEM_MB:-256}; fi
@@ -48,7 +51,7 @@ kernel_image() {
 
 config() {
 	# The guest's sources count too: changing them rebuilds a running lab.
-	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB backing=$LAB_MEM_BACKING workload=$LAB_WORKLOAD" \
+	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB backing=$LAB_MEM_BACKING workload=$LAB_WORKLOAD strace=$LAB_STRACE" \
 		"vendor=$LAB_CPU_VENDOR" \
 		"guest=$(cat "$here"/guest/* | md5sum | cut -c1-12)"
 }
@@ -71,6 +74,14 @@ build() {
 	# The 32-bit compat twin: int $0x80 and the vDSO's sysenter/syscall entry.
 	gcc -m32 "${cflags[@]}" -o "$root/bin/nitro-probe32" "$here/guest/probe32.c"
 	install -m 755 "$here/guest/init" "$root/init"
+	# Debian's strace, the guest's own account of its calls for the tests to
+	# hold nitro's against: the binary, the libraries ldd lists and the
+	# loader, each at the path it was linked with.
+	[[ -x /usr/bin/strace ]] || die "no /usr/bin/strace (apt-get install strace; see lab/deps.sh)"
+	for f in /usr/bin/strace $(ldd /usr/bin/strace | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
 	# Two files of the same length, so a tracer can swap one path for the other in place.
 	echo "nitro probe input" >"$root/etc/nitro/probe-input"
 	echo "nitro probe OTHER" >"$root/etc/nitro/probe-other"
@@ -116,7 +127,7 @@ $backing
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$dir/vmlinuz</kernel>
     <initrd>$dir/initrd.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet nitro.workload=$LAB_WORKLOAD</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet nitro.workload=$LAB_WORKLOAD nitro.strace=$LAB_STRACE</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>

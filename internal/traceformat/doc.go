@@ -26,13 +26,15 @@
 // "[pid/tid comm]" for a thread other than the group leader):
 //
 //	[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3                an entry and its exit
-//	[42 cat] read(0 <unfinished ...>                                        an entry, another task next
-//	[42 cat] <... read resumed>) = 18                                       its exit, later or unseen
+//	[42 cat] read(0,  <unfinished ...>                                      an entry, another task next
+//	[42 cat] <... read resumed>"nitro probe input\n", 128) = 18            its exit, later or unseen
 //	[42 cat] exit_group(0) = ?                                              an entry that never returns
 //	[57 probe32] i386:open("/etc/hostname", O_RDONLY) = 3                   a 32-bit call
 //
 // The text writer holds each entry back until the next event: if that is
-// the call's exit, the call takes one line; Flush writes a held entry.
+// the call's exit, the call takes one line; Flush writes a held entry. A
+// call split in two is split where strace splits it: the arguments the call
+// writes (api.Arg.Out), and those after them, show with its exit.
 //
 // Both forms take every text from the event as its back end rendered it
 // (api.AppendCall): what follows " = " is the event's RetText ("-1 ENOENT

@@ -88,13 +88,19 @@ func TestText(t *testing.T) {
 }
 
 // TestTextPairs checks that an entry followed by its exit makes one line,
-// and that calls of two threads interleaved show as unfinished and resumed.
+// and that calls of two threads interleaved show as unfinished and resumed,
+// split as strace splits them: the buffer read fills, and what follows it,
+// with the exit.
 func TestTextPairs(t *testing.T) {
 	other := cat
 	other.PID, other.TID, other.Comm = 50, 50, "sh"
 	read := func(p api.Process, dir api.Direction) *api.Syscall {
+		buf := "0x7ffd0000"
+		if dir == api.Exit {
+			buf = `"hello"`
+		}
 		return rendered(&api.Syscall{Direction: dir, Nr: 0, Name: "read", Process: p, Ret: 5, Matched: dir == api.Exit,
-			Args: []api.Arg{{Raw: 0, Text: "0"}}})
+			Args: []api.Arg{{Raw: 0, Text: "0"}, {Raw: 0x7ffd0000, Text: buf, Out: true}, {Raw: 128, Text: "128"}}})
 	}
 	var out bytes.Buffer
 	tw := NewText(&out)
@@ -111,9 +117,9 @@ func TestTextPairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `[42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3
-[42 cat] read(0 <unfinished ...>
-[50 sh] read(0) = 5
-[42 cat] <... read resumed>) = 5
+[42 cat] read(0,  <unfinished ...>
+[50 sh] read(0, "hello", 128) = 5
+[42 cat] <... read resumed>"hello", 128) = 5
 [42 cat] openat(AT_FDCWD, "/etc/hostname", O_RDONLY <unfinished ...>
 `
 	if out.String() != want {

@@ -170,7 +170,7 @@ func (d *Decoder) decode(c *call, entry []backend.Arg) []backend.Arg {
 			out[i] = entry[i]
 			continue
 		}
-		out[i] = backend.Arg{Raw: c.args[i], Text: d.argText(c, i, k)}
+		out[i] = backend.Arg{Raw: c.args[i], Text: d.argText(c, i, k), Out: k.out()}
 	}
 	return out
 }
