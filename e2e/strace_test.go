@@ -229,10 +229,6 @@ func TestStraceText(t *testing.T) {
 					continue
 				}
 				for i, c := range got {
-					if returnedIntoHandler(c, want, i) {
-						t.Logf("pid %d call %d: nitro shows %s, strace %s: the call returned into a signal handler (known)", pid, i, c.text, want[i])
-						continue
-					}
 					if c.name != callName(want[i]) || !c.unseen && c.text != want[i] || c.unseen && !strings.HasSuffix(want[i], c.text) {
 						t.Errorf("pid %d call %d:\nnitro:  %s\nstrace: %s", pid, i, c.text, want[i])
 					}
@@ -242,19 +238,6 @@ func TestStraceText(t *testing.T) {
 			t.Logf("%d calls of %d processes alike", checked, len(st.calls))
 		})
 	}
-}
-
-// returnedIntoHandler says whether nitro's call c, strace's want[i],
-// returned into a signal handler (the shell's SIGCHLD one, after wait4):
-// the kernel then sets rax to 0 for the handler and keeps the result in the
-// signal frame, for rt_sigreturn to restore (strace shows that one return
-// the same value). nitro reads rax as the call goes back to user mode and
-// shows 0 with the out-arguments unwritten: a known fault of the Linux back
-// end, to be fixed there by reading the result from the frame.
-func returnedIntoHandler(c joinedCall, want []string, i int) bool {
-	_, ret, _ := strings.Cut(want[i], ") = ")
-	return strings.HasSuffix(c.text, ") = 0") && ret != "0" && i+1 < len(want) &&
-		strings.HasPrefix(want[i+1], "rt_sigreturn(") && strings.HasSuffix(want[i+1], ") = "+ret)
 }
 
 // summaryRow is a row of `nitro trace --summary`: calls, errors (blank

@@ -59,6 +59,9 @@ type args struct {
 	result uint64
 
 	sc *backend.Syscall // the call, for its convention and number
+	// retIP is where the call returns to user mode, read at its entry
+	// (0: unknown).
+	retIP uint64
 	// sp is the user stack pointer at an entry (0: unknown), below which
 	// data that does not fit where an argument points goes; below is
 	// the lowest address handed out so far, so that two pieces of data

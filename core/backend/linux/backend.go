@@ -443,7 +443,6 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 	}
 	if sc.Direction == kvm.Enter {
 		b.decoder.Enter(sc, sc.Nr, a.vals, a)
-		b.remember(task, h)
 	} else {
 		p, ok := b.pending[task]
 		delete(b.pending, task)
@@ -456,6 +455,9 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 			// registers.
 			sc.ABI, sc.Nr, entry = p.call.ABI, p.call.Nr, p.call.Args
 			a.saved(p.args.vals)
+			if a.ret == inPtRegs && sc.ABI == backend.X8664 {
+				ret = b.resultInFrame(user, p.args.retIP, ret)
+			}
 		case !known: // a filtered exit whose entry was missed
 			sc.Nr = noSyscall
 		}
@@ -467,8 +469,11 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 	}
 	b.nameUnknown(sc)
 	sc.RetText = strace.Result(sc)
-	if sc.Direction == kvm.Exit {
+	switch {
+	case sc.Direction == kvm.Exit:
 		b.last = h // an entry is reused after its exit
+	case !sc.NoReturn(): // an exit_group's task is gone: it would stay for good
+		b.remember(task, h)
 	}
 	return call, nil
 }
@@ -515,7 +520,7 @@ func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *
 		return 0, true, nil
 	case st.kind == atEntry64:
 		a.fromRegs(&ev.Regs, backend.X8664)
-		sc.Nr, a.number = ev.Regs.RAX, inRegs
+		sc.Nr, a.number, a.retIP = ev.Regs.RAX, inRegs, ev.Regs.RCX // syscall put the return address in rcx
 		return 0, true, nil
 	}
 	sc.ABI = st.abi
@@ -527,6 +532,7 @@ func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *
 		return 0, false, fmt.Errorf("reading pt_regs at %#x: %w", at, err)
 	}
 	a.fromPtRegs(&b.regs, kern, at, st.abi, st.kind != atExit)
+	a.retIP = b.regs.word(ptIP)
 	sc.Nr = b.number(st.abi)
 	switch st.kind {
 	case atExit:
@@ -540,6 +546,36 @@ func (b *Backend) locate(ev *kvm.Event, kern vmi.Space, sc *backend.Syscall, a *
 		a.number = inPtRegs // the C entry function reads it from there
 	}
 	return 0, true, nil
+}
+
+// Where x86-64's signal frame keeps the interrupted rax and rip, from the
+// user stack pointer a handler starts with: the return address, then
+// struct ucontext (uc_flags, uc_link, uc_stack), whose sigcontext starts
+// with r8-r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip
+// (arch/x86/include/uapi/asm/sigcontext.h).
+const (
+	frameRAX = 8 + 40 + 13*8
+	frameRIP = 8 + 40 + 16*8
+)
+
+// resultInFrame is the result of a call that returns into a signal
+// handler: the kernel gives the handler rax 0 and keeps the result in the
+// signal frame, for rt_sigreturn to restore, as strace shows it. It is
+// taken when pt_regs (in b.regs) send the vCPU elsewhere than where the
+// call returns to and the frame at the new stack saved that very place;
+// otherwise ret stands.
+func (b *Backend) resultInFrame(user vmi.Space, retIP, ret uint64) uint64 {
+	if retIP == 0 || b.regs.word(ptIP) == retIP {
+		return ret
+	}
+	sp := b.regs.word(ptSP)
+	if ip, err := user.U64(sp + frameRIP); err != nil || ip != retIP {
+		return ret
+	}
+	if rax, err := user.U64(sp + frameRAX); err == nil {
+		return rax
+	}
+	return ret
 }
 
 // number is the call number in pt_regs: orig_ax, except at the start of
@@ -602,8 +638,13 @@ func (b *Backend) process(k vmi.Space, task uint64) (backend.Process, error) {
 }
 
 func (b *Backend) remember(task uint64, p *handled) {
-	if len(b.pending) >= maxPending {
-		clear(b.pending)
+	if _, ok := b.pending[task]; !ok && len(b.pending) >= maxPending {
+		// Make room by one: clearing all would unmatch every thread's
+		// call in flight.
+		for t := range b.pending {
+			delete(b.pending, t)
+			break
+		}
 	}
 	b.pending[task] = p
 }

@@ -360,3 +360,22 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// TestHandleForgetsCallsThatNeverReturn: an exit_group's entry is not
+// kept for an exit that never comes (its task is gone for good).
+func TestHandleForgetsCallsThatNeverReturn(t *testing.T) {
+	k, events := snapshot(t)
+	b := newTestBackend(k, vmi.NewMemory(k.phys))
+	ev := events[0]
+	ev.Regs.RAX = 231 // exit_group
+	call, err := b.Handle(&ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if call.Name != "exit_group" || len(b.pending) != 0 {
+		t.Errorf("%s: %d calls kept pending, want none", call.Name, len(b.pending))
+	}
+	if _, err := b.Handle(&events[2]); err != nil || len(b.pending) != 1 {
+		t.Errorf("a read's entry: %v, %d pending, want 1", err, len(b.pending))
+	}
+}
