@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,17 +29,9 @@ func hostMemory(tb testing.TB, g lab.Guest) guestHostMemory {
 		tb.Fatalf("finding %s's QEMU: %v", g.Name, err)
 	}
 	pid := strings.TrimSpace(string(raw))
-	status, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var m guestHostMemory
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "RssAnon:" {
-			kb, _ := strconv.ParseUint(f[1], 10, 64)
-			m.anon = kb << 10
-		}
+	if m.anon, err = rssAnon(pid); err != nil {
+		tb.Fatal(err)
 	}
 	fds, err := os.ReadDir("/proc/" + pid + "/fd")
 	if err != nil {
@@ -93,3 +83,19 @@ func TestAttachLeavesGuestRAMAlone(t *testing.T) {
 }
 
 func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// rssAnon is the private resident memory of process pid ("self" for this
+// one), from its status.
+func rssAnon(pid string) (uint64, error) {
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("/proc/%s/status has no RssAnon line", pid)
+}

@@ -1,15 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -169,28 +164,7 @@ func sampleMem(sess api.Session, at time.Duration) (memSample, error) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rss, err := rssAnon()
+	rss, err := rssAnon("self")
 	st := sess.Stats()
 	return memSample{at: at, rssAnon: rss, heap: ms.HeapAlloc, events: st.Events, dropped: st.Dropped}, err
-}
-
-// rssAnon is the RssAnon line of /proc/self/status, in bytes: the resident
-// memory no file backs, which is what a leak grows.
-func rssAnon() (uint64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "RssAnon:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("/proc/self/status has no RssAnon line")
 }

@@ -170,11 +170,14 @@ type Block struct {
 	Snapshots []Snapshot
 }
 
-// decoder reads varints and strings from b, remembering the first error so
-// callers check once; every read is bounded by what is left of b.
+// decoder reads varints and strings from b at off, remembering the first
+// error so callers check once; every read is bounded by what is left of b.
+// A read moves off, an integer, and leaves b alone: a slice written at
+// every read would cost a write barrier each while the collector runs,
+// which at a replay's full speed is much of the time.
 type decoder struct {
 	b   []byte
-	off int // of b's start in the payload, for errors
+	off int // where the next read starts
 	err error
 }
 
@@ -182,52 +185,50 @@ func (d *decoder) fail(what string) {
 	if d.err == nil {
 		d.err = fmt.Errorf("%w: bad %s at byte %d of a block", ErrCorrupt, what, d.off)
 	}
-	d.b = nil
+	d.off = len(d.b)
 }
 
-func (d *decoder) advance(n int) {
-	d.b = d.b[n:]
-	d.off += n
-}
+// left is how many bytes are still to read.
+func (d *decoder) left() int { return len(d.b) - d.off }
 
 func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
+	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
 		d.fail("number")
 		return 0
 	}
-	d.advance(n)
+	d.off += n
 	return v
 }
 
 func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
+	v, n := binary.Varint(d.b[d.off:])
 	if n <= 0 {
 		d.fail("number")
 		return 0
 	}
-	d.advance(n)
+	d.off += n
 	return v
 }
 
 func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
+	if d.left() == 0 {
 		d.fail("record")
 		return 0
 	}
-	c := d.b[0]
-	d.advance(1)
+	c := d.b[d.off]
+	d.off++
 	return c
 }
 
 func (d *decoder) string() string {
 	n := d.uvarint()
-	if n > uint64(len(d.b)) {
+	if n > uint64(d.left()) {
 		d.fail("string length")
 		return ""
 	}
-	s := string(d.b[:n])
-	d.advance(int(n))
+	s := string(d.b[d.off : d.off+int(n)])
+	d.off += int(n)
 	return s
 }
 
@@ -305,7 +306,7 @@ func decodeBlock(raw []byte, f *frame) (*Block, error) {
 		seq: f.firstSeq - 1, time: f.firstTime}
 	blk := &Block{Events: make([]api.Syscall, 0, min(f.events, maxEvents, uint32(len(raw)/5)))}
 	procs := 0 // in the snapshots so far
-	for len(d.b) > 0 && d.err == nil {
+	for d.left() > 0 && d.err == nil {
 		tag := d.byte()
 		switch tag & kindMask {
 		case kindEvent:
@@ -317,7 +318,7 @@ func decodeBlock(raw []byte, f *frame) (*Block, error) {
 		case kindSnapshot:
 			s := Snapshot{Time: d.clock(), Before: len(blk.Events)}
 			n := d.uvarint()
-			if procs += int(min(n, maxSnapshots+1)); n > uint64(len(d.b)) || procs > maxSnapshots {
+			if procs += int(min(n, maxSnapshots+1)); n > uint64(d.left()) || procs > maxSnapshots {
 				d.fail("snapshot size")
 				break
 			}

@@ -98,7 +98,7 @@ func parseMeta(body []byte) (Meta, error) {
 	m.Listener = d.string()
 	m.Start = time.Unix(0, d.varint())
 	n := d.uvarint()
-	if n > uint64(len(d.b)) {
+	if n > uint64(d.left()) {
 		d.fail("syscall count")
 	}
 	for i := uint64(0); i < n && d.err == nil; i++ {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"nitro/api"
@@ -120,12 +119,10 @@ type Session struct {
 	moves  chan move     // to the player
 	done   chan struct{} // closed by Close
 	ended  chan struct{} // closed when Run has returned
-	// limit is the smallest subscription's, read by the player at each
-	// call: an atomic, not one more lock a call. Subscribe sets it under mu.
-	limit atomic.Int64
 
 	mu       sync.Mutex
 	subs     []*subscription
+	limit    int // the smallest subscription's
 	breaks   api.BreakSet
 	paused   bool
 	steps    int // calls still to play at once though paused
@@ -146,9 +143,8 @@ func newSession(f *record.File, path string, o Options, only []string) *Session 
 		info:  api.Info{Domain: f.Meta.Domain, Listener: f.Meta.Listener, OS: f.Meta.OS, Kernel: f.Meta.Kernel, Replay: path},
 		holds: make(chan api.Held, 1), cont: make(chan struct{}), wake: make(chan struct{}, 1),
 		moves: make(chan move), done: make(chan struct{}), ended: make(chan struct{}),
-		procs: make(map[int]api.Process),
+		procs: make(map[int]api.Process), limit: 1 << 16,
 	}
-	s.limit.Store(1 << 16)
 	if len(only) > 0 {
 		s.only = make(map[string]bool)
 		for _, n := range only {
@@ -180,7 +176,7 @@ func (s *Session) Subscribe(limit int, _ time.Duration) api.Subscription {
 		return sub
 	}
 	s.subs = append(s.subs, sub)
-	s.limit.Store(min(s.limit.Load(), int64(max(limit, 1))))
+	s.limit = min(s.limit, max(limit, 1))
 	return sub
 }
 
@@ -700,17 +696,22 @@ func (s *Session) waiting() bool {
 	return s.paused && s.steps == 0
 }
 
-// turn says, in one look (one lock a call), how the next call plays: as
-// a step, at once, which it counts; not yet, paused with no step to play;
-// else at speed.
-func (s *Session) turn() (step, paused bool, speed float64) {
+// takeStep says whether the next call is a step, to play at once, and
+// counts it.
+func (s *Session) takeStep() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.paused && s.steps > 0 {
-		s.steps--
-		return true, false, 0
+	if !s.paused || s.steps == 0 {
+		return false
 	}
-	return false, s.paused, s.speed
+	s.steps--
+	return true
+}
+
+func (s *Session) speedNow() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.speed
 }
 
 // pace waits until the call recorded at at is due, and while paused;
@@ -718,12 +719,11 @@ func (s *Session) turn() (step, paused bool, speed float64) {
 func (p *player) pace(ctx context.Context, at time.Time) (stepped bool, err error) {
 	s := p.s
 	for {
-		step, paused, speed := s.turn()
-		if step {
+		if s.takeStep() {
 			p.anchored = false
 			return true, nil
 		}
-		if paused {
+		if s.waiting() {
 			if err := p.flush(ctx); err != nil {
 				return false, err
 			}
@@ -733,6 +733,7 @@ func (p *player) pace(ctx context.Context, at time.Time) (stepped bool, err erro
 			p.anchored = false
 			continue // a step, or playing again
 		}
+		speed := s.speedNow()
 		if speed <= 0 {
 			return false, nil
 		}
@@ -782,21 +783,17 @@ func (p *player) waitResume(ctx context.Context) error {
 	return nil
 }
 
-// add adds the block's next call to the batch; a step goes at once. The
-// clock is read every clockEvery calls of a batch only: at full speed it
-// would cost as much as the rest of a call's handling.
+// add adds the block's next call to the batch; a step goes at once.
 func (p *player) add(ctx context.Context, now bool) error {
 	p.to++
-	n := p.to - p.from
-	if now || int64(n) >= p.s.limit.Load() || n%clockEvery == 0 && time.Since(p.lastFlush) >= batchInterval {
+	p.s.mu.Lock()
+	limit := p.s.limit
+	p.s.mu.Unlock()
+	if now || p.to-p.from >= limit || time.Since(p.lastFlush) >= batchInterval {
 		return p.flush(ctx)
 	}
 	return nil
 }
-
-// clockEvery is how many calls add takes between looks at the clock: at a
-// million calls a second, 64 µs apart.
-const clockEvery = 64
 
 // flush hands the batch to every subscription, waiting for each.
 func (p *player) flush(ctx context.Context) error {
@@ -853,7 +850,10 @@ func (p *player) move(m move) error {
 	if err != nil {
 		return err
 	}
-	hist, err := p.history(m.ctx, seq, min(int(s.limit.Load()), maxHistory))
+	s.mu.Lock()
+	limit := min(s.limit, maxHistory)
+	s.mu.Unlock()
+	hist, err := p.history(m.ctx, seq, limit)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,13 @@ var goals = []struct {
 	{"heap-end/first", 1.1, true},        // the same for the live Go heap
 	{"ps-ms", 100, true},                 // `nitro ps` on a guest of 5,000 processes, milliseconds
 	{"p99-frame-ms", 16, true},           // the TUI's frames with 5,000 processes: one per 60 Hz refresh
+	{"recorded/unrecorded", 0.95, false}, // a traced guest's call rate recording to a file, against not
+	{"lab-bytes/event", 40, true},        // a recording of the light lab guest: file bytes per call
+	{"open-seek-ms", 200, true},          // opening a recording of a million calls at its middle call
+	{"store-events/cpu-s", 1e6, false},   // a replay at full speed into the TUI's store, rendering
+	{"attach-s", 1, true},                // attach to first event, on guests of 256 MiB to 64 GiB alike
+	{"host-alloc-MiB", 64, true},         // what the host allocated for the guest's RAM across attaching
+	{"rss-end-MiB", 100, true},           // nitro's private memory (RssAnon) at the end of a soak, TUI and all
 }
 
 // metric is one "value unit" pair of a result line.

@@ -66,25 +66,49 @@ func TestReport(t *testing.T) {
 }
 
 func TestAtMostGoal(t *testing.T) {
-	rep, err := parse(strings.NewReader(`pkg: nitro/e2e
+	reportHas(t, `pkg: nitro/e2e
 BenchmarkEightVCPUs-2   	       1	120000000000 ns/op	         2.000 unmatched-exits	         8.000 vcpus-seen
 BenchmarkSoak-2   	       1	300000000000 ns/op	         1.020 rss-end/first	         1.300 heap-end/first
-`))
+`,
+		"unmatched-exits       2 (goal <= 0) MISSED\n",
+		"vcpus-seen            8 (goal >= 8) met\n",
+		"rss-end/first      1.02 (goal <= 1.10) met\n",
+		"heap-end/first     1.30 (goal <= 1.10) MISSED\n",
+	)
+}
+
+// reportHas fails t for each of wants that the report of out lacks.
+func reportHas(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	rep, err := parse(strings.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	rep.write(&b)
-	for _, want := range []string{
-		"unmatched-exits       2 (goal <= 0) MISSED\n",
-		"vcpus-seen            8 (goal >= 8) met\n",
-		"rss-end/first      1.02 (goal <= 1.10) met\n",
-		"heap-end/first     1.30 (goal <= 1.10) MISSED\n",
-	} {
+	for _, want := range wants {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
 	}
+}
+
+// TestRecordingGoals: the recording and replay figures, from the three
+// packages that measure them, against their goals.
+func TestRecordingGoals(t *testing.T) {
+	reportHas(t, `pkg: nitro/e2e
+BenchmarkRecordOverhead-2   	       1	26000000000 ns/op	      1200 unrecorded-events/s	      1100 recorded-events/s	         0.9167 recorded/unrecorded	         0 dropped
+BenchmarkRecordingSize-2   	       1	30000000000 ns/op	       310.0 lab-events/s	        27.50 lab-bytes/event
+pkg: nitro/replay
+BenchmarkOpenSeek-2   	     300	  17000000 ns/op	        17.00 open-seek-ms
+pkg: nitro/ui
+BenchmarkReplay-2   	       5	 800000000 ns/op	   1600000 store-events/cpu-s	   1250000 store-events/s	       200.0 views/s
+`,
+		"RecordOverhead                     recorded/unrecorded   0.92 (goal >= 0.95) MISSED\n",
+		"RecordingSize                      lab-bytes/event    27.5 (goal <= 40) met\n",
+		"OpenSeek                           open-seek-ms         17 (goal <= 200) met\n",
+		"Replay                             store-events/cpu-s   1.6M (goal >= 1.0M) met\n",
+	)
 }
 
 func TestGoalNotMeasured(t *testing.T) {
