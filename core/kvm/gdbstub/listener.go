@@ -315,7 +315,6 @@ func (l *Listener) Next(ctx context.Context) (*kvm.Event, error) {
 			}
 			s, err = l.c.Wait(ctx)
 		}
-		l.paused.Store(false)
 		switch {
 		case l.ctx.Err() != nil:
 			return nil, kvm.ErrDetached
@@ -328,6 +327,7 @@ func (l *Listener) Next(ctx context.Context) (*kvm.Event, error) {
 		case s.Gone():
 			return nil, fmt.Errorf("%w: the VM exited", kvm.ErrDetached)
 		}
+		l.paused.Store(false) // a stop came: the VM ran (a wait cut short says nothing)
 		st, err := l.inspect(s)
 		if err != nil {
 			return nil, err
@@ -730,28 +730,16 @@ func (l *Listener) plan(addr uint64) stepPlan {
 // that must stay paused: it removes every breakpoint and closes the
 // connection without detaching, since QEMU's detach runs the VM. The
 // caller knows the VM is paused (libvirt says so).
-func (l *Listener) Leave() error {
-	l.cancel()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return nil
-	}
-	l.closed = true
-	l.c.AssumeStopped()
-	var errs []error
-	for addr := range l.bps {
-		if err := l.remove(addr); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(append(errs, l.c.Close())...)
-}
+func (l *Listener) Leave() error { return l.shut(false) }
 
 // Close removes every breakpoint and detaches, leaving the VM running,
 // whatever state the listener is in; it wakes a Next blocked in another
 // goroutine. The connection is closed even if detaching fails.
-func (l *Listener) Close() error {
+func (l *Listener) Close() error { return l.shut(true) }
+
+// shut removes every breakpoint, detaches (QEMU runs the VM) or not, and
+// closes the connection.
+func (l *Listener) shut(detach bool) error {
 	l.cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -760,7 +748,10 @@ func (l *Listener) Close() error {
 	}
 	l.closed = true
 	var errs []error
-	if l.c.Running() {
+	switch {
+	case !detach:
+		l.c.AssumeStopped()
+	case l.c.Running():
 		if err := l.c.Interrupt(); err != nil {
 			errs = append(errs, err)
 		}
@@ -775,13 +766,12 @@ func (l *Listener) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := l.c.Detach(); err != nil {
-		errs = append(errs, err)
+	if detach {
+		if err := l.c.Detach(); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := l.c.Close(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, l.c.Close())...)
 }
 
 // Release detaches from a VM that a debugger left attached: a process

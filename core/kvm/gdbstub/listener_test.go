@@ -733,3 +733,25 @@ func TestKilledMidEmulation(t *testing.T) {
 		})
 	}
 }
+
+// TestStartPausedAndLeave: a VM someone paused before the listener came
+// is not resumed by it, and Leave lets it go with no breakpoint and no
+// detach (QEMU's detach would run it).
+func TestStartPausedAndLeave(t *testing.T) {
+	f, _ := newGuest(t, 1)
+	l := startListener(t, f, Config{SyscallEntry: entry, StartPaused: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := l.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next on a paused VM: %v", err)
+	}
+	if f.Running() || !l.Paused() {
+		t.Fatalf("running %v, paused %v: the listener resumed a VM someone else paused", f.Running(), l.Paused())
+	}
+	if err := l.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	if f.Running() || f.Detached() || len(f.Breakpoints()) != 0 {
+		t.Errorf("after Leave: running %v, detached %v, breakpoints %x", f.Running(), f.Detached(), f.Breakpoints())
+	}
+}
