@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -39,8 +40,9 @@ func checkGuest(t *testing.T, g lab.Guest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State != domain.Running || info.VCPUs != uint(g.VCPUs) || info.MemoryKiB != 256*1024 {
-		t.Fatalf("libvirt reports %+v, want running with %d vCPUs and 256 MiB", info, g.VCPUs)
+	mem := uint64(cmp.Or(g.MemMB, 256)) // lab.sh's default
+	if info.State != domain.Running || info.VCPUs != uint(g.VCPUs) || info.MemoryKiB != mem*1024 {
+		t.Fatalf("libvirt reports %+v, want running with %d vCPUs and %d MiB", info, g.VCPUs, mem)
 	}
 
 	boot, _, err := g.WaitSerial(regexp.MustCompile(`^nitro-lab: boot kernel=(\S+) vcpus=(\d+) workload=(\w+) pti=(\w+)`), 0, time.Minute)

@@ -134,48 +134,8 @@ func TestRecordReplay(t *testing.T) {
 	}
 	run := runs[0]
 	checkProbeRun(t, g, run.pid, run.enters, run.exits)
-	log, err := g.Serial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	probe, err := probeOutputOf(log, "nitro-probe", run.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fd := probe.results[2].ret // openat1, the guest's own word
-	open := run.exits[2]
-	at := 0
-	for events[at].Seq != open.Seq {
-		at++
-	}
-
-	tm := startTmux(t, nitroBin+" --theme none replay --speed 0 "+path)
-	last := events[len(events)-1].Seq
-	tm.waitFor(fmt.Sprintf(`REPLAY lab\.nitro \| seq %d @\S+ of %d calls`, last, len(events)), time.Minute)
-	// Room for the process tree: the recording's first snapshot lists the
-	// kernel's threads too.
-	if out, err := exec.Command("tmux", "resize-window", "-t", tm.session, "-x", "160", "-y", "60").CombinedOutput(); err != nil {
-		t.Fatalf("tmux resize-window: %v\n%s", err, out)
-	}
-
-	// ':' jumps to the seq of the probe's first openat's exit.
-	tm.keys(":")
-	tm.waitFor(`jump to \(seq`, 10*time.Second)
-	tm.keys(strconv.FormatUint(open.Seq, 10), "Enter")
-	tm.waitFor(fmt.Sprintf(`\| seq %d @`, open.Seq), 30*time.Second)
-	pid := strconv.Itoa(run.pid)
-	for _, re := range []string{
-		// the pane's last row, the position
-		fmt.Sprintf(`%s nitro-probe\s+openat\(AT_FDCWD, "/etc/nitro/probe-input", O_RDONLY\) = %d\s*\nProcesses`, pid, fd),
-		// the inspector: the call, its process and the fd
-		fmt.Sprintf(`openat\s+nr 257\s+seq %d\s`, run.enters[2].Seq),
-		fmt.Sprintf(`pid %s\s+tid %s\s+ppid %d\s+uid 0\s+comm "nitro-probe"`, pid, pid, run.enters[0].PPID),
-		fmt.Sprintf(`ret\s+%d\s+in `, fd),
-		// the process tree as it was then
-		fmt.Sprintf(`(?m)^\s+%s\s+\d+\s+nitro-probe\s`, pid),
-	} {
-		tm.waitFor(re, 10*time.Second)
-	}
+	tm, at := replayAtOpen(t, g, path, events, run)
+	open := events[at]
 
 	// '.' plays the next recorded call; ',' goes back.
 	next := events[at+1]
@@ -199,9 +159,60 @@ func TestRecordReplay(t *testing.T) {
 	tm.gone(10 * time.Second)
 }
 
+// replayAtOpen opens the recording at path in the TUI, at full speed,
+// jumps to the exit of run's first openat and checks what the screen
+// shows against the probe's own words: the pane's row with the fd it got,
+// the inspector, the process tree as it was then. It returns the TUI and
+// the index of that exit in events.
+func replayAtOpen(t *testing.T, g lab.Guest, path string, events []traceEvent, run probeRun) (*tmux, int) {
+	t.Helper()
+	log, err := g.Serial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, err := probeOutputOf(log, "nitro-probe", run.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := probe.results[2].ret // openat1, the guest's own word
+	open := run.exits[2]
+	at := 0
+	for events[at].Seq != open.Seq {
+		at++
+	}
+	tm := startTmux(t, nitroBin+" --theme none replay --speed 0 "+path)
+	last := events[len(events)-1].Seq
+	tm.waitFor(fmt.Sprintf(`REPLAY %s \| seq %d @\S+ of %d calls`, regexp.QuoteMeta(filepath.Base(path)), last, len(events)), time.Minute)
+	// Room for the process tree: the recording's first snapshot lists the
+	// kernel's threads too.
+	if out, err := exec.Command("tmux", "resize-window", "-t", tm.session, "-x", "160", "-y", "60").CombinedOutput(); err != nil {
+		t.Fatalf("tmux resize-window: %v\n%s", err, out)
+	}
+	// ':' jumps to the seq of the probe's first openat's exit.
+	tm.keys(":")
+	tm.waitFor(`jump to \(seq`, 10*time.Second)
+	tm.keys(strconv.FormatUint(open.Seq, 10), "Enter")
+	tm.waitFor(fmt.Sprintf(`\| seq %d @`, open.Seq), 30*time.Second)
+	pid := strconv.Itoa(run.pid)
+	for _, re := range []string{
+		// the pane's last row, the position
+		fmt.Sprintf(`%s nitro-probe\s+openat\(AT_FDCWD, "/etc/nitro/probe-input", O_RDONLY\) = %d\s*\nProcesses`, pid, fd),
+		// the inspector: the call, its process and the fd
+		fmt.Sprintf(`openat\s+nr 257\s+seq %d\s`, run.enters[2].Seq),
+		fmt.Sprintf(`pid %s\s+tid %s\s+ppid %d\s+uid 0\s+comm "nitro-probe"`, pid, pid, run.enters[0].PPID),
+		fmt.Sprintf(`ret\s+%d\s+in `, fd),
+		// the process tree as it was then
+		fmt.Sprintf(`(?m)^\s+%s\s+\d+\s+nitro-probe\s`, pid),
+	} {
+		tm.waitFor(re, 10*time.Second)
+	}
+	return tm, at
+}
+
 // TestRecordFromTUI records the 6.1 lab guest with the TUI's record key
 // while two runs of nitro-probe start and end, and reads the file back:
-// both runs are in it, as the probe printed them.
+// both runs are in it, as the probe printed them, and it replays in the
+// TUI as nitro record's recordings do.
 func TestRecordFromTUI(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
@@ -236,6 +247,10 @@ func TestRecordFromTUI(t *testing.T) {
 		r := probeRunOf(t, runs, pid)
 		checkProbeRun(t, g, pid, r.enters, r.exits)
 	}
+	// The TUI's recording replays like nitro record's.
+	tm, _ = replayAtOpen(t, g, path, events, probeRunOf(t, runs, pids[0]))
+	tm.keys("q")
+	tm.gone(10 * time.Second)
 }
 
 // TestRecordKilled kills nitro record with SIGKILL once a run of

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func TestTUI(t *testing.T) {
 	g := lab.Newer
 	tm := startTmux(t, nitroBin+" -c "+lab.URI+" --theme none")
 
-	tm.waitFor(`(?m)^>?\s*`+g.Name+`\s+running\s+2\s+256 MiB`, 30*time.Second)
+	tm.waitFor(`(?m)^>?\s*`+g.Name+`\s+running\s+2\s+`+strconv.Itoa(g.MemMB)+` MiB`, 30*time.Second)
 	for !strings.Contains(tm.screen(), "> "+g.Name) {
 		tm.keys("j")
 		time.Sleep(100 * time.Millisecond)
