@@ -37,6 +37,14 @@ if [[ $URI == qemu:///system ]]; then
 		echo "deps: starting libvirtd needs root" >&2
 		exit 1
 	fi
+	# The tests read a guest's whole serial log, boot lines and all, and the
+	# guest's strace runs write a lot: virtlogd must not roll the log over
+	# (by default at 2 MiB). SIGUSR1 makes a running virtlogd re-exec itself
+	# with the new setting, keeping its open logs.
+	if ! grep -qx 'max_size = 0' /etc/libvirt/virtlogd.conf 2>/dev/null; then
+		echo 'max_size = 0' >>/etc/libvirt/virtlogd.conf
+		pkill -USR1 -x virtlogd || true
+	fi
 	# Without systemd nothing starts the daemons; with it they are socket-activated.
 	pgrep -x virtlogd >/dev/null || virtlogd -d
 	pgrep -x libvirtd >/dev/null || libvirtd -d
