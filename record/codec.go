@@ -133,7 +133,15 @@ func (e *encoder) event(sc *api.Syscall) {
 	if !like {
 		e.b = binary.AppendUvarint(e.b, sc.Nr)
 		e.str(sc.Name)
-		e.b = binary.AppendUvarint(e.b, uint64(len(sc.Args)))
+		// The arguments the call writes ride above the count's five bits:
+		// a count of version 1, at most 16, reads the same.
+		var out uint64
+		for i, a := range sc.Args {
+			if a.Out {
+				out |= 1 << i
+			}
+		}
+		e.b = binary.AppendUvarint(e.b, uint64(len(sc.Args))|out<<argCountBits)
 		for _, a := range sc.Args {
 			e.b = binary.AppendUvarint(e.b, a.Raw)
 			e.str(a.Text)
@@ -372,8 +380,9 @@ func (d *blockDecoder) event(tag byte, blk *Block) {
 	} else {
 		sc.Nr = d.uvarint()
 		sc.Name = d.str()
-		n := d.uvarint()
-		if n > maxArgs {
+		v := d.uvarint()
+		n, out := v&(1<<argCountBits-1), v>>argCountBits
+		if n > maxArgs || out>>n != 0 {
 			d.fail("argument count")
 			return
 		}
@@ -381,7 +390,7 @@ func (d *blockDecoder) event(tag byte, blk *Block) {
 			sc.Args = d.args(int(n))
 		}
 		for i := range sc.Args {
-			sc.Args[i] = api.Arg{Raw: d.uvarint(), Text: d.str()}
+			sc.Args[i] = api.Arg{Raw: d.uvarint(), Text: d.str(), Out: out&(1<<i) != 0}
 		}
 	}
 	if sc.Direction == api.Exit {

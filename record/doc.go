@@ -3,7 +3,7 @@
 // kept in a file that opens with no VM. It knows only package api: a
 // recording holds what the faces saw.
 //
-// # Format (version 1)
+// # Format (version 2)
 //
 // All integers in fixed-size fields are little-endian. A file is a header,
 // blocks, an index and a trailer:
@@ -19,7 +19,7 @@
 // the listener, the start time (varint Unix nanoseconds), the calls the guest
 // stopped for (uvarint count, then names; none: every call) and the
 // recorder's filter as a command line ("--pid 42"). A reader ignores bytes
-// after the fields it knows, so version 1 can gain fields at the end.
+// after the fields it knows, so a version can gain fields at the end.
 //
 // A frame is a 52-byte head and a payload:
 //
@@ -53,6 +53,11 @@
 //	          exit: varint ret | string ref errno | string ref ret text
 //	          entry: string ref ret text ("?" for a call that never returns)
 //	snapshot  varint time delta | uvarint count | count process refs
+//
+// An argument count's five low bits count the arguments; above them, bit
+// i says the call writes argument i (api.Arg.Out: a line split by another
+// call's shows it after the split, as strace does). Version 1 has no such
+// bits, and reads as a call that writes none.
 //
 // Deltas chain from record to record, starting at the frame's first seq
 // minus one and its first time. A string ref is 0 followed by a

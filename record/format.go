@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Version is the format version this package writes and reads.
-const Version = 1
+// Version is the format version this package writes; it reads this one
+// and version 1, whose calls do not say which arguments they write.
+const Version = 2
 
 const (
 	magic       = "NITROREC"
@@ -28,6 +29,7 @@ const (
 	maxPayload   = 16 << 20 // compressed or raw
 	maxEvents    = 1 << 16  // per block
 	maxArgs      = 16       // per call: Linux's take six
+	argCountBits = 5        // an argument count's bits; above them, the written arguments (version 2)
 	maxSnapshots = 1 << 20  // processes of all a block's snapshots
 )
 

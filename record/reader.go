@@ -105,8 +105,8 @@ func (r *Reader) readHeader() (int64, error) {
 	if err != nil || string(h[:8]) != magic {
 		return 0, ErrNotRecording
 	}
-	if v := binary.LittleEndian.Uint16(h[8:]); v != Version {
-		return 0, fmt.Errorf("%w %d (this nitro reads version %d)", ErrVersion, v, Version)
+	if v := binary.LittleEndian.Uint16(h[8:]); v != Version && v != 1 {
+		return 0, fmt.Errorf("%w %d (this nitro reads versions 1 to %d)", ErrVersion, v, Version)
 	}
 	n := binary.LittleEndian.Uint32(h[12:])
 	if n > maxMeta {
