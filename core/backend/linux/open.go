@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/renameio/v2"
 
@@ -138,7 +140,13 @@ func loadSymbols(path string) (*ksym.Table, error) {
 		return nil, err
 	}
 	t := new(ksym.Table)
-	return t, t.UnmarshalBinary(raw)
+	if err := t.UnmarshalBinary(raw); err != nil {
+		return nil, err
+	}
+	// Its time says it is in use, so pruning keeps it (pruneSymbols).
+	now := time.Now()
+	_ = os.Chtimes(path, now, now)
+	return t, nil
 }
 
 // saveSymbols writes atomically, so a concurrent attach never reads half a
@@ -151,7 +159,35 @@ func saveSymbols(path string, t *ksym.Table) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return renameio.WriteFile(path, raw, 0o644)
+	if err := renameio.WriteFile(path, raw, 0o644); err != nil {
+		return err
+	}
+	pruneSymbols(filepath.Dir(path))
+	return nil
+}
+
+// keptSymbolCaches bounds the symbol caches: each boot of a KASLR kernel
+// writes one (a few MiB), so without a bound the directory grows with
+// every reboot of every guest.
+const keptSymbolCaches = 16
+
+// pruneSymbols removes all but the keptSymbolCaches most recently used
+// symbol caches in dir.
+func pruneSymbols(dir string) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.ksyms"))
+	if len(paths) <= keptSymbolCaches {
+		return
+	}
+	used := make(map[string]time.Time, len(paths))
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			used[p] = fi.ModTime()
+		}
+	}
+	slices.SortFunc(paths, func(a, b string) int { return used[b].Compare(used[a]) })
+	for _, p := range paths[keptSymbolCaches:] {
+		_ = os.Remove(p)
+	}
 }
 
 // kernelImage returns the guest-physical ranges behind the kernel image's

@@ -1,9 +1,11 @@
 package ksym
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"nitro/core/vmi"
@@ -13,19 +15,21 @@ import (
 // table: another format, a cut or damaged file.
 var ErrBadCache = errors.New("not a kernel symbol cache")
 
-// The cache encoding: a fixed head, then the symbols' addresses, types and
-// name ends, then the names. Decoding it costs a copy and a map, a tenth of
-// decoding kallsyms.
+// The cache encoding: a fixed head, then the symbols' addresses, types,
+// name ends and name order, then the names. Decoding it costs a copy and
+// a check of both orders, no sorting or hashing.
 //
 //	magic [8]byte | layout u8 | has phys u8 | 0 u16 | count u32 | phys text u64
-//	addresses [count]u64 | types [count]u8 | name ends [count]u32 | names
+//	addresses [count]u64 | types [count]u8 | name ends [count]u32 |
+//	name order [count]u32 | names
 const (
-	cacheMagic = "NKSYMS01"
+	cacheMagic = "NKSYMS02"
 	cacheHead  = 8 + 1 + 1 + 2 + 4 + 8
 	// maxCached bounds what a cache file may claim: kallsyms's own limit
 	// on symbols, and names of a few dozen bytes each.
 	maxCachedSyms  = 1 << 21
 	maxCachedNames = 128 << 20
+	cachedSymBytes = 8 + 1 + 4 + 4 // address, type, name end, name order
 )
 
 // MarshalBinary encodes the table and its placement (PhysText).
@@ -35,7 +39,7 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 	for _, s := range t.syms {
 		names += len(s.Name)
 	}
-	b := make([]byte, 0, cacheHead+n*13+names)
+	b := make([]byte, 0, cacheHead+n*cachedSymBytes+names)
 	b = append(b, cacheMagic...)
 	b = append(b, byte(t.layout), boolByte(t.hasPhys), 0, 0)
 	b = binary.LittleEndian.AppendUint32(b, uint32(n))
@@ -51,6 +55,9 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 		end += len(s.Name)
 		b = binary.LittleEndian.AppendUint32(b, uint32(end))
 	}
+	for _, i := range t.byName {
+		b = binary.LittleEndian.AppendUint32(b, i)
+	}
 	for _, s := range t.syms {
 		b = append(b, s.Name...)
 	}
@@ -64,13 +71,14 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 		return ErrBadCache
 	}
 	n := int(binary.LittleEndian.Uint32(b[12:]))
-	if n > maxCachedSyms || len(b)-cacheHead < n*13 {
+	if n > maxCachedSyms || len(b)-cacheHead < n*cachedSymBytes {
 		return fmt.Errorf("%w: %d symbols in %d bytes", ErrBadCache, n, len(b))
 	}
 	addrs := b[cacheHead : cacheHead+8*n]
 	types := b[cacheHead+8*n : cacheHead+9*n]
 	ends := b[cacheHead+9*n : cacheHead+13*n]
-	blob := b[cacheHead+13*n:]
+	order := b[cacheHead+13*n : cacheHead+17*n]
+	blob := b[cacheHead+17*n:]
 	if len(blob) > maxCachedNames || n > 0 && int(binary.LittleEndian.Uint32(ends[4*(n-1):])) != len(blob) {
 		return fmt.Errorf("%w: the names do not end where the file does", ErrBadCache)
 	}
@@ -86,7 +94,20 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 		syms[i] = Symbol{Name: names[start:end], Addr: binary.LittleEndian.Uint64(addrs[8*i:]), Type: types[i]}
 		start = end
 	}
-	nt := newTable(syms)
+	if !slices.IsSortedFunc(syms, func(a, b Symbol) int { return cmp.Compare(a.Addr, b.Addr) }) {
+		return fmt.Errorf("%w: symbols out of address order", ErrBadCache)
+	}
+	byName := make([]uint32, n)
+	for i := range byName {
+		j := binary.LittleEndian.Uint32(order[4*i:])
+		// Strictly increasing (name, index) pairs of indexes below n are
+		// a permutation in name order: every symbol once, found by search.
+		if int(j) >= n || i > 0 && cmp.Or(strings.Compare(syms[byName[i-1]].Name, syms[j].Name), cmp.Compare(byName[i-1], j)) >= 0 {
+			return fmt.Errorf("%w: name order broken at %d", ErrBadCache, i)
+		}
+		byName[i] = j
+	}
+	nt := indexedTable(syms, byName)
 	nt.layout, nt.hasPhys, nt.physText = Layout(b[8]), b[9] != 0, binary.LittleEndian.Uint64(b[16:])
 	*t = *nt
 	return nil

@@ -32,6 +32,21 @@ func TestCacheRoundTrip(t *testing.T) {
 	if err := got.Placed(moved, uint64(len(moved.b))); !errors.Is(err, ErrMismatch) {
 		t.Errorf("Placed on a moved image: %v, want ErrMismatch", err)
 	}
+	// Every symbol is found by name, the lowest address of a shared name.
+	for _, s := range want.Symbols() {
+		if a, ok := got.Lookup(s.Name); !ok || a > s.Addr {
+			t.Fatalf("Lookup(%q) = %#x %v, want %#x or below", s.Name, a, ok, s.Addr)
+		}
+	}
+	// A name order that is not one (two entries swapped) is refused.
+	n := got.Len()
+	order := cacheHead + 13*n
+	swapped := slices.Clone(raw)
+	copy(swapped[order:order+4], raw[order+4:order+8])
+	copy(swapped[order+4:order+8], raw[order:order+4])
+	if err := new(Table).UnmarshalBinary(swapped); !errors.Is(err, ErrBadCache) {
+		t.Errorf("swapped name order: %v, want ErrBadCache", err)
+	}
 	// Every cut of the encoding is refused, never a panic or a shorter table.
 	for n := range len(raw) {
 		if err := new(Table).UnmarshalBinary(raw[:n]); !errors.Is(err, ErrBadCache) {
@@ -51,7 +66,7 @@ func FuzzCache(f *testing.F) {
 	f.Add(raw)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var tt Table
-		if err := tt.UnmarshalBinary(b); err == nil && len(b) < cacheHead+13*tt.Len() {
+		if err := tt.UnmarshalBinary(b); err == nil && len(b) < cacheHead+cachedSymBytes*tt.Len() {
 			t.Fatalf("%d symbols from %d bytes", tt.Len(), len(b))
 		}
 	})

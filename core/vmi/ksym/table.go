@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"nitro/internal/escape"
 )
@@ -28,9 +29,9 @@ type Symbol struct {
 // Table is a kernel symbol table sorted by address. It is immutable and safe
 // for concurrent use.
 type Table struct {
-	syms   []Symbol          // sorted by Addr, stable
-	byName map[string]uint64 // first symbol of each name, in address order
-	end    uint64            // address of _end, or 0: Nearest answers below it
+	syms   []Symbol // sorted by Addr, stable
+	byName []uint32 // indexes of syms sorted by name, then index
+	end    uint64   // address of _end, or 0: Nearest answers below it
 
 	physText uint64 // physical address of _text
 	hasPhys  bool
@@ -40,12 +41,20 @@ type Table struct {
 // newTable sorts syms by address (stable, so kallsyms order breaks ties).
 func newTable(syms []Symbol) *Table {
 	slices.SortStableFunc(syms, func(a, b Symbol) int { return cmp.Compare(a.Addr, b.Addr) })
-	t := &Table{syms: syms, byName: make(map[string]uint64, len(syms))}
-	for _, s := range syms {
-		if _, dup := t.byName[s.Name]; !dup {
-			t.byName[s.Name] = s.Addr
-		}
+	byName := make([]uint32, len(syms))
+	for i := range byName {
+		byName[i] = uint32(i)
 	}
+	slices.SortFunc(byName, func(a, b uint32) int {
+		return cmp.Or(strings.Compare(syms[a].Name, syms[b].Name), cmp.Compare(a, b))
+	})
+	return indexedTable(syms, byName)
+}
+
+// indexedTable is the table of syms (sorted by address) with its name
+// index (sorted by name, then index).
+func indexedTable(syms []Symbol, byName []uint32) *Table {
+	t := &Table{syms: syms, byName: byName}
 	t.end, _ = t.Lookup("_end")
 	return t
 }
@@ -60,8 +69,16 @@ func (t *Table) Symbols() []Symbol { return t.syms }
 // Lookup returns the address of the symbol called name. Of several
 // (static) symbols with one name, it returns the lowest address.
 func (t *Table) Lookup(name string) (uint64, bool) {
-	a, ok := t.byName[name]
-	return a, ok
+	// A sorted index rather than a map: a table loaded from the cache is
+	// ready without hashing every name, which ps and attach would pay for
+	// a handful of lookups.
+	i, ok := slices.BinarySearchFunc(t.byName, name, func(j uint32, name string) int {
+		return strings.Compare(t.syms[j].Name, name)
+	})
+	if !ok {
+		return 0, false
+	}
+	return t.syms[t.byName[i]].Addr, true
 }
 
 // Nearest returns the symbol at or below addr and addr's offset from it.

@@ -3,6 +3,8 @@ package offsets
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"nitro/core/vmi/ksym"
@@ -18,36 +20,31 @@ const (
 
 // placedSyms is a symbol table for an image at fuzzPhysText, as Scan would
 // return it: _text, linux_banner and the BTF bounds at the given distances
-// from _text. It goes through ksym's cache encoding, the one way besides a
-// scan to a table that knows its physical address.
+// from _text. A symbol map knows no physical address, so the table goes
+// through ksym's cache encoding with its head's placement set (has phys at
+// byte 9, phys text at 16): the one way besides a scan to a placed table.
 func placedSyms(t *testing.T, banner, start, stop uint32) *ksym.Table {
-	syms := []struct {
+	var m strings.Builder
+	for _, s := range []struct {
 		name string
 		off  uint64
-	}{{"_text", 0}, {"linux_banner", uint64(banner)}, {"__start_BTF", uint64(start)}, {"__stop_BTF", uint64(stop)}, {"_end", fuzzImage}}
-	le := binary.LittleEndian
-	b := append([]byte("NKSYMS01"), 0, 1, 0, 0) // layout, has phys
-	b = le.AppendUint32(b, uint32(len(syms)))
-	b = le.AppendUint64(b, fuzzPhysText)
-	for _, s := range syms {
-		b = le.AppendUint64(b, ksym.LinkText+s.off)
+	}{{"_text", 0}, {"linux_banner", uint64(banner)}, {"__start_BTF", uint64(start)}, {"__stop_BTF", uint64(stop)}, {"_end", fuzzImage}} {
+		fmt.Fprintf(&m, "%016x D %s\n", ksym.LinkText+s.off, s.name)
 	}
-	for range syms {
-		b = append(b, 'D')
+	tab, err := ksym.ParseSystemMap(strings.NewReader(m.String()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	end := 0
-	for _, s := range syms {
-		end += len(s.name)
-		b = le.AppendUint32(b, uint32(end))
+	b, err := tab.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, s := range syms {
-		b = append(b, s.name...)
-	}
-	var tab ksym.Table
+	b[9] = 1
+	binary.LittleEndian.PutUint64(b[16:], fuzzPhysText)
 	if err := tab.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
-	return &tab
+	return tab
 }
 
 // FuzzFromGuest: the kernel image in guest memory, its BTF and banner, are

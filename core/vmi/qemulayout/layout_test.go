@@ -43,6 +43,50 @@ func TestRangesLab(t *testing.T) {
 	}
 }
 
+// TestRangesAsksPerBlock: gpa2hva is asked twice per RAM block, not per
+// range, since attach waits on every round trip through libvirt.
+func TestRangesAsksPerBlock(t *testing.T) {
+	answer := fakeHMP(t, "lab-i440fx-256m.txt", nil)
+	var asked []string
+	rs, err := Ranges(func(cmd string) (string, error) {
+		if strings.HasPrefix(cmd, "gpa2hva ") {
+			asked = append(asked, cmd)
+		}
+		return answer(cmd)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"gpa2hva 0x0", "gpa2hva 0xfffffff", "gpa2hva 0xfffc0000", "gpa2hva 0xffffffff"}
+	if fmt.Sprint(asked) != fmt.Sprint(want) {
+		t.Fatalf("%d ranges took %q, want %q", len(rs), asked, want)
+	}
+}
+
+// TestRangesSharedName: when two RAM blocks carry a region's name, each of
+// its ranges is placed by its own gpa2hva answers.
+func TestRangesSharedName(t *testing.T) {
+	blocks := transcript(t, "lab-i440fx-256m.txt")["info ramblock"] +
+		"   0000:00:02.0/pc.ram    4 KiB  0x0000000010060000 0x0000000000010000 0x0000000000010000\n"
+	answer := fakeHMP(t, "lab-i440fx-256m.txt", map[string]string{"info ramblock": blocks})
+	asked := 0
+	rs, err := Ranges(func(cmd string) (string, error) {
+		if strings.HasPrefix(cmd, "gpa2hva ") {
+			asked++
+		}
+		return answer(cmd)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked != 2*len(rs) {
+		t.Errorf("%d gpa2hva for %d ranges, want two each", asked, len(rs))
+	}
+	if rs[4].Off != 0x7fdc67e00000+0x100000 {
+		t.Errorf("pc.ram above 1 MiB at host %#x", rs[4].Off)
+	}
+}
+
 func TestRangesAbove4G(t *testing.T) {
 	rs, err := Ranges(fakeHMP(t, "q35-5g.txt", nil))
 	if err != nil {
@@ -71,7 +115,7 @@ func TestRangesAbove4G(t *testing.T) {
 func TestRangesMismatch(t *testing.T) {
 	for name, override := range map[string]map[string]string{
 		"not contiguous": {"gpa2hva 0xfffffff": "Host virtual address for 0xfffffff (pc.ram) is 0x7fdc87dfffff\n"},
-		"other region":   {"gpa2hva 0x100000": "Host virtual address for 0x100000 (pc.bios) is 0x7fdc67f00000\n"},
+		"other region":   {"gpa2hva 0x0": "Host virtual address for 0x0 (pc.bios) is 0x7fdc67e00000\n"},
 		"block too small": {"info ramblock": strings.Replace(transcript(t, "lab-i440fx-256m.txt")["info ramblock"],
 			"0x0000000010000000 0x0000000010000000", "0x0000000001000000 0x0000000010000000", 1)},
 	} {
