@@ -58,6 +58,8 @@ type Session interface {
 	ClearInjection(ctx context.Context, i Injection) error
 	// Edit changes the held call; it returns the held call as it now stands.
 	Edit(ctx context.Context, e Edit) (Held, error)
+	// Continue lets the held call run with its edits. It fails, and the
+	// call runs unchanged, when the edited registers cannot be written.
 	Continue(ctx context.Context) error
 	// Pause stops the whole guest until Resume; a held call stays held.
 	Pause(ctx context.Context) error
@@ -149,6 +151,10 @@ type Register struct {
 // process (below its stack's red zone) with the argument pointing to it.
 // A refused edit changes nothing and its error says why.
 type Edit struct {
+	// Seq is the held call the edit is meant for (Held.Call.Seq): an edit
+	// that arrives once another call is held is refused with ErrNotHeld
+	// rather than changing that one. 0 edits whichever call is held.
+	Seq   uint64
 	Reg   string // when set, Value goes to this register and Arg is ignored
 	Ret   bool   // when set, Value is the call's return value (at an exit only)
 	Arg   int    // argument index, from 0

@@ -17,6 +17,8 @@ var ErrNotHeld = api.ErrNotHeld
 // state belongs to that goroutine.
 type holdReq struct {
 	edit func(regs *kvm.Regs, call *backend.Call) error // nil: continue
+	// done takes the answer; a continue's comes once the edited registers
+	// are written, so a write that fails is the Continue's error.
 	done chan error
 }
 
@@ -80,6 +82,9 @@ func (s *Session) Held() <-chan api.Held { return s.holds }
 func (s *Session) Edit(ctx context.Context, e api.Edit) (api.Held, error) {
 	var held api.Held
 	err := s.request(ctx, func(regs *kvm.Regs, call *backend.Call) error {
+		if e.Seq != 0 && e.Seq != call.Seq {
+			return fmt.Errorf("call %d: %w (call %d is)", e.Seq, ErrNotHeld, call.Seq)
+		}
 		if err := applyEdit(e, regs, call); err != nil {
 			return err
 		}
@@ -172,7 +177,8 @@ func (s *Session) setHolding(v bool) {
 }
 
 // hold keeps ev's vCPU stopped and serves edits until Continue or ctx ends.
-func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) {
+// It returns where the Continue waits for its answer, nil when ctx ended.
+func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) chan<- error {
 	s.setHolding(true)
 	defer s.setHolding(false)
 	select { // the newest hold replaces one nobody took
@@ -184,8 +190,7 @@ func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) {
 		select {
 		case r := <-s.reqs:
 			if r.edit == nil {
-				r.done <- nil
-				return
+				return r.done
 			}
 			before := ev.Regs
 			err := r.edit(&ev.Regs, call)
@@ -197,7 +202,7 @@ func (s *Session) hold(ctx context.Context, ev *kvm.Event, call *backend.Call) {
 			}
 			r.done <- err
 		case <-ctx.Done():
-			return
+			return nil
 		}
 	}
 }

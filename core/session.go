@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,21 +111,27 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		call, herr := s.backend.Handle(ev)
 		injected := false
+		var continued chan<- error // a Continue waiting for the call to go on
 		if herr == nil {
 			regs := ev.Regs
 			s.injectExit(call)
 			s.runHooks(call)
 			if s.breaks.Holds(&call.Syscall) {
-				s.hold(ctx, ev, call)
+				continued = s.hold(ctx, ev, call)
 			}
 			injected = s.injectEntry(call)
 			if ev.Regs != regs {
-				herr = s.listener.SetRegs(ev)
+				if herr = s.listener.SetRegs(ev); herr != nil {
+					herr = fmt.Errorf("writing the edited registers (the call runs unchanged): %w", herr)
+				}
 			}
 		}
 		cerr := herr
 		if !errors.Is(herr, kvm.ErrResumedOutside) {
 			cerr = s.listener.Continue(ev)
+		}
+		if continued != nil {
+			continued <- cmp.Or(herr, cerr)
 		}
 		if injected && (herr != nil || cerr != nil) {
 			s.dropExit(call.Process.TID) // the call ran unchanged, or nothing follows

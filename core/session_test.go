@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,7 +332,10 @@ func TestBreakHoldsEditsAndContinues(t *testing.T) {
 	if n := len(g.completed()); n != before {
 		t.Fatalf("the guest ran %d calls while one was held", n-before)
 	}
-	h, err := s.Edit(ctx, api.Edit{Arg: 0, Value: 7})
+	if _, err := s.Edit(ctx, api.Edit{Seq: h.Call.Seq + 1, Arg: 0, Value: 8}); !errors.Is(err, api.ErrNotHeld) {
+		t.Errorf("an edit meant for another call: %v, want ErrNotHeld", err)
+	}
+	h, err := s.Edit(ctx, api.Edit{Seq: h.Call.Seq, Arg: 0, Value: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,6 +357,32 @@ func TestBreakHoldsEditsAndContinues(t *testing.T) {
 	waitFor(t, func() bool { return len(g.completed()) > before+1 })
 	if r := g.completed()[before]; r.nr != 0 || r.arg != 7 || r.ret != 7 || !r.back {
 		t.Errorf("the edited read ran as %+v, want arg 7 returning 7", r)
+	}
+	requireDetached(t, s, f, done)
+}
+
+// TestContinueSaysTheEditWasNotWritten: when the stub refuses the edited
+// registers, Continue says so (the call ran unchanged) rather than
+// reporting a continue that dropped the edit.
+func TestContinueSaysTheEditWasNotWritten(t *testing.T) {
+	s, f, g := attachFake(t)
+	ctx := context.Background()
+	h, done := breakAndWait(t, s, api.Breakpoint{Name: "read"})
+	if _, err := s.Edit(ctx, api.Edit{Seq: h.Call.Seq, Arg: 0, Value: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearBreak(ctx, api.Breakpoint{Name: "read"}); err != nil {
+		t.Fatal(err)
+	}
+	f.FailAfter("P5=", 0) // the write of rdi, the edited argument
+	before := len(g.completed())
+	if err := s.Continue(ctx); err == nil || !strings.Contains(err.Error(), "runs unchanged") {
+		t.Fatalf("Continue with registers the stub refused: %v", err)
+	}
+	f.FailAfter("", 0)
+	waitFor(t, func() bool { return len(g.completed()) > before })
+	if r := g.completed()[before]; r.arg != 20 {
+		t.Errorf("the read ran with %d, want its own 20", r.arg)
 	}
 	requireDetached(t, s, f, done)
 }

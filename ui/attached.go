@@ -469,6 +469,9 @@ func (a *attached) setLen(m *Model, e api.Edit, answer string) tea.Cmd {
 // applyEdit has the session make e; a refusal shows with the reason.
 func (a *attached) applyEdit(e api.Edit) tea.Cmd {
 	ctx, s := a.ctx, a.sess
+	if h := a.insp.Held(); h != nil {
+		e.Seq = h.Call.Seq // the call on screen, not whichever is held when the edit lands
+	}
 	return func() tea.Msg {
 		h, err := s.Edit(ctx, e)
 		if err != nil {

@@ -242,8 +242,8 @@ func TestBreakEditContinue(t *testing.T) {
 	f.s.Lock()
 	edits := append([]api.Edit(nil), f.s.Edits...)
 	f.s.Unlock()
-	if len(edits) != 1 || edits[0].Arg != 1 || string(edits[0].Data) != "/etc/shadow" {
-		t.Fatalf("edits = %+v, want arg1's string set to /etc/shadow", edits)
+	if len(edits) != 1 || edits[0].Arg != 1 || string(edits[0].Data) != "/etc/shadow" || edits[0].Seq != call.Seq {
+		t.Fatalf("edits = %+v, want arg1's string of call %d set to /etc/shadow", edits, call.Seq)
 	}
 	f.keys("j", "j", "e", "ctrl+u", "0x1", "enter") // rax, past arg2
 	f.until("register edit", func() bool {

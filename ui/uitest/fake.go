@@ -325,8 +325,8 @@ func (s *Session) ClearBreak(_ context.Context, b api.Breakpoint) error {
 func (s *Session) Edit(_ context.Context, e api.Edit) (api.Held, error) {
 	s.Lock()
 	defer s.Unlock()
-	if s.current == nil {
-		return api.Held{}, errors.New("no call is held")
+	if s.current == nil || e.Seq != 0 && e.Seq != s.current.Call.Seq {
+		return api.Held{}, api.ErrNotHeld
 	}
 	s.Edits = append(s.Edits, e)
 	// A copy: the UI holds the slices of the Held it was given.
