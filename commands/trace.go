@@ -188,18 +188,30 @@ func reportState(ctx context.Context, sess api.Session, sub api.Subscription, na
 
 // batchWriter gathers lines and writes them out together.
 type batchWriter struct {
-	dst io.Writer
-	buf bytes.Buffer
+	dst     io.Writer
+	buf     bytes.Buffer
+	flushed int64 // bytes written whole, all of them lines
 }
 
 func (b *batchWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
-// Flush writes what was gathered in one call.
+// truncater is a file, which a failed write may leave with part of a line.
+type truncater interface{ Truncate(size int64) error }
+
+// Flush writes what was gathered in one call. When the write fails part
+// way (a full filesystem), a file is cut back to its last whole line.
 func (b *batchWriter) Flush() error {
 	defer b.buf.Reset()
 	if b.buf.Len() == 0 {
 		return nil
 	}
-	_, err := b.dst.Write(b.buf.Bytes())
-	return err
+	n, err := b.dst.Write(b.buf.Bytes())
+	if err != nil {
+		if f, ok := b.dst.(truncater); ok && n > 0 {
+			_ = f.Truncate(b.flushed)
+		}
+		return err
+	}
+	b.flushed += int64(n)
+	return nil
 }

@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"errors"
+	"io"
 	"slices"
+	"syscall"
 	"testing"
 )
 
@@ -20,5 +23,43 @@ func TestSyscallList(t *testing.T) {
 		if (err != nil) != c.bad || !slices.Equal(got, c.want) {
 			t.Errorf("syscallList(%q) = %q, %v", c.in, got, err)
 		}
+	}
+}
+
+// fullFile takes room bytes, then fails as a full filesystem does.
+type fullFile struct {
+	data []byte
+	room int
+}
+
+func (f *fullFile) Write(p []byte) (int, error) {
+	n := min(len(p), f.room-len(f.data))
+	f.data = append(f.data, p[:n]...)
+	if n < len(p) {
+		return n, syscall.ENOSPC
+	}
+	return n, nil
+}
+
+func (f *fullFile) Truncate(size int64) error {
+	f.data = f.data[:size]
+	return nil
+}
+
+// TestBatchWriterFullFile: a write that fills the filesystem part way
+// through a batch leaves the file at its last whole batch of lines.
+func TestBatchWriterFullFile(t *testing.T) {
+	f := &fullFile{room: 25}
+	w := &batchWriter{dst: f}
+	io.WriteString(w, "line one\nline two\n")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "line three\n")
+	if err := w.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Flush on a full file: %v, want ENOSPC", err)
+	}
+	if string(f.data) != "line one\nline two\n" {
+		t.Errorf("the file holds %q", f.data)
 	}
 }

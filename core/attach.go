@@ -52,7 +52,7 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 	if !slices.Contains(Listeners, opts.Listener) {
 		return nil, fmt.Errorf("%w %q (want one of %v)", ErrUnknownListener, opts.Listener, Listeners)
 	}
-	lock, err := lockDomain(name)
+	lock, err := lockDomainSoon(name)
 	if err != nil {
 		return nil, err
 	}

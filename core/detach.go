@@ -27,13 +27,7 @@ func Detach(ctx context.Context, uri, name string) error {
 	if err := checkDomainName(name); err != nil {
 		return err
 	}
-	// A nitro that just died may still hold the lock for a moment while the
-	// kernel closes its files: its guard wakes up as the first one closes.
-	lock, err := lockDomain(name)
-	for wait := time.Now(); errors.Is(err, ErrAttached) && time.Since(wait) < lockGrace; {
-		time.Sleep(20 * time.Millisecond)
-		lock, err = lockDomain(name)
-	}
+	lock, err := lockDomainSoon(name)
 	if err != nil {
 		return err
 	}
@@ -45,9 +39,6 @@ func Detach(ctx context.Context, uri, name string) error {
 	defer dom.Close()
 	return detach(ctx, dom)
 }
-
-// lockGrace is how long Detach waits for another nitro's attach lock.
-const lockGrace = time.Second
 
 // detach releases the domain's stub; the caller holds the attach lock, so
 // no live nitro uses the stub. When the stub does not answer (QEMU dropped

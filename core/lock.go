@@ -6,6 +6,7 @@ import (
 	"nitro/api"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,6 +22,21 @@ func lockDomain(name string) (*os.File, error) {
 		return nil, fmt.Errorf("creating %s: %w", runDir, err)
 	}
 	return lockFile(filepath.Join(runDir, name+".lock"), name)
+}
+
+// lockGrace is how long lockDomainSoon waits for another holder.
+const lockGrace = time.Second
+
+// lockDomainSoon takes the attach lock, waiting lockGrace for it: a nitro
+// that just died may hold it for a moment while the kernel closes its
+// files, and its guard holds it while it detaches.
+func lockDomainSoon(name string) (*os.File, error) {
+	lock, err := lockDomain(name)
+	for wait := time.Now(); errors.Is(err, ErrAttached) && time.Since(wait) < lockGrace; {
+		time.Sleep(20 * time.Millisecond)
+		lock, err = lockDomain(name)
+	}
+	return lock, err
 }
 
 // lockFile takes the attach lock in file path for domain name. A symlink

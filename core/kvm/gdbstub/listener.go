@@ -639,7 +639,7 @@ func (l *Listener) waitPause(ctx context.Context) error {
 // stepOver moves a vCPU stopped by a breakpoint past the instruction
 // there (QEMU would stop again at once) and drops a handler-return
 // breakpoint nobody waits at any more.
-func (l *Listener) stepOver(st *stop) error {
+func (l *Listener) stepOver(st *stop) (err error) {
 	rip := l.regs.rip.Uint(st.raw)
 	r, ok := l.bps[rip]
 	if !st.trapped || !ok {
@@ -662,6 +662,14 @@ func (l *Listener) stepOver(st *stop) error {
 	if err := l.c.RemoveBreakpoint(l.kind, rip); err != nil {
 		return err
 	}
+	// Until it is inserted again the breakpoint is not QEMU's: when the
+	// step fails (Close cancels it, the vCPU does not move) it leaves the
+	// set that shut removes.
+	defer func() {
+		if err != nil {
+			delete(l.bps, rip)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.Timeout)
 	defer cancel()
 	// QEMU may answer the step with another vCPU's pending breakpoint stop

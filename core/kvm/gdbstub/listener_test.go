@@ -276,6 +276,23 @@ func TestSetRegs(t *testing.T) {
 	}
 }
 
+// TestFailedStepCloses: a step that fails (the vCPU does not move, or
+// Close cancels the step) leaves its breakpoint lifted; Close then removes
+// the others and detaches, without asking QEMU to remove the lifted one.
+func TestFailedStepCloses(t *testing.T) {
+	f, g := newGuest(t, 1)
+	l := startListener(t, f, Config{SyscallEntry: entry, SyscallExit: exitSite, AlwaysStep: true})
+	ev, err := l.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.StallSteps(maxStepTries)
+	if err := l.Continue(ev); err == nil {
+		t.Fatal("Continue over a step that never moves: no error")
+	}
+	closeAndCheck(t, l, f, g)
+}
+
 // TestStepThatDoesNotMove: a single step QEMU answers with the vCPU still
 // at the breakpoint is taken again, so no call is reported twice.
 func TestStepThatDoesNotMove(t *testing.T) {
