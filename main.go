@@ -42,7 +42,9 @@ attached to --domain. Keys can be rebound in $XDG_CONFIG_HOME/nitro/keys.json.
 Commands:
   domains    list libvirt domains with state, vCPUs and memory
   ps [--tree] [--json] DOMAIN
-             list the guest's processes, read from its memory
+             list the guest's processes, read from its memory; DOMAIN may be
+             dump:FILE, an ELF core of "virsh dump --memory-only", or
+             dump:FILE?cr3=HEX&idt=HEX a raw image (so may symbols' and profile's)
   trace [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D]
         [--format json|text] [-o FILE] [--inject SET:error=ERRNO[:when=N+]] DOMAIN
              print the guest's system calls (see nitro trace -h); --summary prints
@@ -71,7 +73,10 @@ Options:
   --history N     system calls the interface keeps (default 100000)
   --symbols FILE  kernel symbols from FILE (/proc/kallsyms of this boot, "nitro symbols"
                   output; System.map, vmlinux or vmlinuz of a kernel without KASLR)
-  --profile FILE  structure offsets from FILE ("nitro profile" output) instead of BTF
+  --profile FILE  structure offsets from FILE ("nitro profile" output) instead of BTF;
+                  for Windows, a Volatility 3 ISF file (.json, .json.xz or .json.gz)
+  --os NAME       the guest's OS back end (linux or windows) instead of the one that
+                  recognises the guest
   --listener NAME how nitro stops the guest: gdbstub (default; QEMU's gdbstub, TCG or
                   KVM) or nitro (the Nitro KVM ioctls, on a host whose KVM has them)
 `
@@ -94,6 +99,7 @@ func run(args []string, stdout io.Writer) error {
 	h := &core.Hypervisor{URI: *uri}
 	fs.StringVar(&h.Kernel.Symbols, "symbols", "", "kernel symbols from this file instead of guest memory")
 	fs.StringVar(&h.Kernel.Profile, "profile", "", "structure offsets from this JSON profile instead of the guest's BTF")
+	fs.StringVar(&h.Kernel.OS, "os", "", "the guest's OS back end (linux or windows) instead of the one that recognises it")
 	fs.StringVar(&h.Listener, "listener", core.ListenerGDBStub, "how to stop the guest: "+strings.Join(core.Listeners, " or "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -101,6 +107,7 @@ func run(args []string, stdout io.Writer) error {
 		}
 		return commands.ErrUsage
 	}
+	h.URI = *uri // h was made before the flags were read
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	cmdArgs := fs.Args()[min(1, fs.NArg()):]

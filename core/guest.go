@@ -10,7 +10,8 @@ import (
 
 	"nitro/api"
 	"nitro/core/backend"
-	_ "nitro/core/backend/linux" // registers the Linux back end
+	_ "nitro/core/backend/linux"   // registers the Linux back end
+	_ "nitro/core/backend/windows" // registers the Windows back end
 	"nitro/core/kvm/domain"
 	"nitro/core/vmi"
 	"nitro/core/vmi/physmem"
@@ -102,11 +103,11 @@ func (g *Guest) open(name string, k Kernel) error {
 	}
 	// The vCPU's page tables tell the running kernel from an earlier
 	// boot's left in RAM; without them any kernel found is taken.
-	cr3, cr4, _ := dom.PagingRegs()
+	regs, _ := dom.SystemRegs()
 	g.backend, err = backend.Open(backend.Target{
 		Phys: g.phys, Mem: vmi.NewMemory(g.phys), RAMEnd: ramEnd(ranges),
 		Symbols: k.Symbols, Profile: k.Profile, CacheDir: profileCache,
-		CR3: cr3, CR4: cr4,
+		CR3: regs.CR3, CR4: regs.CR4, GSBase: regs.GSBase, IDTBase: regs.IDTBase,
 	}, k.OS)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

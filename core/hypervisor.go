@@ -68,8 +68,12 @@ func (h *Hypervisor) Attach(ctx context.Context, name string, o api.AttachOption
 	return s, nil
 }
 
-// Inspect opens a running guest's memory and kernel; see OpenGuest.
+// Inspect opens a running guest's memory and kernel (see OpenGuest), or a
+// memory dump named "dump:FILE" (see OpenDump).
 func (h *Hypervisor) Inspect(_ context.Context, name string) (api.Guest, error) {
+	if d, ok, err := inspectDump(name, h.Kernel); ok {
+		return d, err
+	}
 	g, err := OpenGuest(h.URI, name, h.Kernel)
 	if err != nil {
 		return nil, err

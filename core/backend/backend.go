@@ -65,6 +65,10 @@ type Target struct {
 	// unknown): the running kernel is the one their page tables map,
 	// whatever else lies in RAM.
 	CR3, CR4 uint64
+	// GSBase, KernelGSBase and IDTBase are the same vCPU's, 0 when
+	// unknown: Windows keeps its per-processor block (KPCR) at one of the
+	// GS bases.
+	GSBase, KernelGSBase, IDTBase uint64
 }
 
 // Opener makes a back end for t, or fails with ErrOtherOS when t runs
@@ -90,6 +94,15 @@ func Register(os string, open Opener) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	openers = append(openers, registered{os, open})
+}
+
+// RegisterFirst is Register for a back end that tells its guests from
+// others with a few reads: Open asks it before those that may sweep guest
+// RAM before they give up.
+func RegisterFirst(os string, open Opener) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	openers = append([]registered{{os, open}}, openers...)
 }
 
 // Open finds the back end for what t runs, or the one named os when it is

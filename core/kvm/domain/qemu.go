@@ -120,37 +120,68 @@ func owner(pid int) (uid, gid int, err error) {
 	return int(st.Uid), int(st.Gid), nil
 }
 
-// PagingRegs reads the CR3 and CR4 of the monitor's current vCPU through
-// QEMU's monitor, without stopping the guest: the page tables the guest
-// runs on now, which tell its running kernel from other bytes in RAM.
-func (d *Domain) PagingRegs() (cr3, cr4 uint64, err error) {
-	out, err := d.HMP("info registers")
-	if err != nil {
-		return 0, 0, err
-	}
-	return parsePagingRegs(out)
+// SystemRegs are the system registers of a vCPU that place its kernel.
+type SystemRegs struct {
+	// CR3 and CR4 are the page tables the vCPU runs on now, which tell the
+	// running kernel from other bytes in RAM.
+	CR3, CR4 uint64
+	// GSBase and IDTBase find a Windows kernel: its per-processor block
+	// (KPCR) at the GS base in kernel mode, ntoskrnl below IDT vector 0's
+	// handler in any mode.
+	GSBase, IDTBase uint64
 }
 
-// parsePagingRegs reads CR3= and CR4= from `info registers`.
-func parsePagingRegs(out string) (cr3, cr4 uint64, err error) {
-	var seen int
-	for _, f := range strings.Fields(out) {
-		k, v, _ := strings.Cut(f, "=")
-		var dst *uint64
-		switch k {
-		case "CR3":
-			dst = &cr3
-		case "CR4":
-			dst = &cr4
+// SystemRegs reads the monitor's current vCPU's SystemRegs through QEMU's
+// monitor, without stopping the guest.
+func (d *Domain) SystemRegs() (SystemRegs, error) {
+	out, err := d.HMP("info registers")
+	if err != nil {
+		return SystemRegs{}, err
+	}
+	return parseSystemRegs(out)
+}
+
+// parseSystemRegs reads `info registers`: CR3= and CR4= among a line's
+// fields, the base of the lines `GS =SEL BASE LIMIT FLAGS` and
+// `IDT=     BASE LIMIT`.
+func parseSystemRegs(out string) (SystemRegs, error) {
+	var r SystemRegs
+	found := map[string]bool{}
+	set := func(name, hex string, dst *uint64) error {
+		v, err := strconv.ParseUint(hex, 16, 64)
+		if err != nil {
+			return fmt.Errorf("reading %s from QEMU's registers: %w", name, err)
+		}
+		*dst, found[name] = v, true
+		return nil
+	}
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		var err error
+		switch {
+		case len(f) >= 3 && f[0] == "GS" && strings.HasPrefix(f[1], "="):
+			err = set("GS", f[2], &r.GSBase)
+		case len(f) >= 2 && f[0] == "IDT=":
+			err = set("IDT", f[1], &r.IDTBase)
 		default:
-			continue
+			for _, kv := range f {
+				switch k, v, _ := strings.Cut(kv, "="); k {
+				case "CR3":
+					err = set(k, v, &r.CR3)
+				case "CR4":
+					err = set(k, v, &r.CR4)
+				}
+				if err != nil {
+					break
+				}
+			}
 		}
-		if *dst, err = strconv.ParseUint(v, 16, 64); err != nil {
-			return 0, 0, fmt.Errorf("reading %s from QEMU's registers: %w", k, err)
-		}
-		if seen++; seen == 2 {
-			return cr3, cr4, nil
+		if err != nil {
+			return SystemRegs{}, err
 		}
 	}
-	return 0, 0, fmt.Errorf("no CR3 and CR4 in QEMU's registers: %q", out)
+	if len(found) != 4 {
+		return SystemRegs{}, fmt.Errorf("no CR3, CR4, GS and IDT in QEMU's registers: %q", out)
+	}
+	return r, nil
 }
