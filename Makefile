@@ -6,7 +6,7 @@ BIN       := bin/nitro
 LAB       := lab/lab.sh
 E2E_FLAGS ?= -count=1 -timeout 40m
 # Lab settings pass through the environment, e.g. `make lab-up LAB_KERNEL=6.12 LAB_VCPUS=2`.
-export LAB_NAME LAB_KERNEL LAB_VCPUS LAB_MEM_MB LAB_MEM_BACKING LAB_WORKLOAD LAB_STRACE LAB_URI
+export LAB_NAME LAB_KERNEL LAB_KERNEL_IMAGE LAB_VCPUS LAB_MEM_MB LAB_MEM_BACKING LAB_WORKLOAD LAB_STRACE LAB_URI
 
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
@@ -101,9 +101,20 @@ lab-recording: build lab-up
 # discovery run on each offline; `make unit` checks the /boot kernels alone.
 KERNEL_CACHE ?= /var/cache/nitro/kernels
 
-.PHONY: kernel-matrix
+.PHONY: kernel-matrix kernel-matrix-live
 kernel-matrix:
 	$(GO) run ./internal/kmatrix -cache $(KERNEL_CACHE)
+
+# Three of the matrix's kernels the lab does not use, booted as lab guests
+# with KASLR and traced: the newest 6.1 rt, the newest 6.12 cloud and the
+# oldest 6.1 amd64 (another ABI). KERNELS_LIVE picks others.
+KERNELS_LIVE ?= $(shell cd $(KERNEL_CACHE)/vmlinuz 2>/dev/null && { \
+	ls -d linux-image-6.1.0-*-rt-amd64_* | sort -V | tail -n 1; \
+	ls -d linux-image-6.12.*-cloud-amd64_* | sort -V | tail -n 1; \
+	ls -d linux-image-6.1.0-*-amd64_* | grep -v -e -rt- -e -cloud- | sort -V | head -n 1; } | \
+	sed 's|^|$(KERNEL_CACHE)/vmlinuz/|' | paste -sd, -)
+kernel-matrix-live: kernel-matrix
+	$(GO) test $(E2E_FLAGS) -run TestKernelsLive -v ./e2e/ -args -lab=false -kernels=$(KERNELS_LIVE)
 
 # The main job: everything installed, the lab guest up, the TUI attached to it.
 demo: build lab-up

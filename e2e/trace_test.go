@@ -101,18 +101,21 @@ var probeCalls = []string{"getpid", "getppid", "openat", "read", "close", "opena
 func TestTraceProbe(t *testing.T) {
 	lab.RequireRoot(t)
 	for _, g := range guests {
-		t.Run(g.Name, func(t *testing.T) {
-			// A run is 24 events (its execve's exit, 12 entries, 11 exits): 48
-			// hold a whole one even when the trace starts in the middle of one.
-			events := runTrace(t, g, "--comm", "nitro-probe", "--count", "48", "--duration", "3m")
-			runs := probeRuns(events)
-			for _, r := range runs {
-				checkProbeRun(t, g, r.pid, r.enters, r.exits)
-			}
-			if len(runs) == 0 {
-				t.Fatalf("no whole run of nitro-probe in %d events", len(events))
-			}
-		})
+		t.Run(g.Name, func(t *testing.T) { traceProbe(t, g) })
+	}
+}
+
+// traceProbe traces nitro-probe on g and checks its whole runs.
+func traceProbe(t *testing.T, g lab.Guest) {
+	// A run is 24 events (its execve's exit, 12 entries, 11 exits): 48
+	// hold a whole one even when the trace starts in the middle of one.
+	events := runTrace(t, g, "--comm", "nitro-probe", "--count", "48", "--duration", "3m")
+	runs := probeRuns(events)
+	for _, r := range runs {
+		checkProbeRun(t, g, r.pid, r.enters, r.exits)
+	}
+	if len(runs) == 0 {
+		t.Fatalf("no whole run of nitro-probe in %d events", len(events))
 	}
 }
 

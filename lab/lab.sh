@@ -7,6 +7,7 @@
 # Settings (environment):
 #   LAB_NAME      domain name                          (nitro-lab)
 #   LAB_KERNEL    kernel version prefix found in /boot  (6.1; 6.12 for the newer one)
+#   LAB_KERNEL_IMAGE  a vmlinuz to boot instead, e.g. one of make kernel-matrix's
 #   LAB_VCPUS     vCPU count                           (1)
 #   LAB_MEM_MB    memory in MiB                        (256; 1024 for many)
 #   LAB_MEM_BACKING  memfd: RAM in a shared memfd, which nitro maps; anon:
@@ -44,6 +45,11 @@ die() { echo "lab: $*" >&2; exit 1; }
 
 kernel_image() {
 	local k
+	if [[ -n ${LAB_KERNEL_IMAGE:-} ]]; then
+		[[ -f $LAB_KERNEL_IMAGE ]] || die "no kernel image $LAB_KERNEL_IMAGE"
+		echo "$LAB_KERNEL_IMAGE"
+		return
+	fi
 	k=$(ls /boot/vmlinuz-"$LAB_KERNEL".* 2>/dev/null | sort -V | tail -n 1)
 	[[ -n $k ]] || die "no /boot/vmlinuz-$LAB_KERNEL.* (install the Debian kernel package; see lab/deps.sh)"
 	echo "$k"

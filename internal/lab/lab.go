@@ -26,6 +26,8 @@ type Guest struct {
 	Backing  string // guest RAM: "memfd" (lab.sh's default) or "anon", libvirt's default
 	// NoStrace leaves out the guest's own strace runs (lab.sh's LAB_STRACE).
 	NoStrace bool
+	// KernelImage, when set, is the vmlinuz to boot instead of Kernel's.
+	KernelImage string
 }
 
 // The guests the end-to-end tests use.
@@ -58,6 +60,9 @@ func (g Guest) env() []string {
 	}
 	if g.NoStrace {
 		env = append(env, "LAB_STRACE=off")
+	}
+	if g.KernelImage != "" {
+		env = append(env, "LAB_KERNEL_IMAGE="+g.KernelImage)
 	}
 	return append(env,
 		"LAB_NAME="+g.Name,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+	"golang.org/x/sys/unix"
 
 	"nitro/core/backend"
 	"nitro/core/backend/linux/strace"
@@ -143,9 +144,11 @@ func loadSymbols(path string) (*ksym.Table, error) {
 	if err := t.UnmarshalBinary(raw); err != nil {
 		return nil, err
 	}
-	// Its time says it is in use, so pruning keeps it (pruneSymbols).
-	now := time.Now()
-	_ = os.Chtimes(path, now, now)
+	// Its access time says it is in use, so pruning keeps it
+	// (pruneSymbols); its modification time stays when it was written.
+	if fi, err := os.Stat(path); err == nil {
+		_ = os.Chtimes(path, time.Now(), fi.ModTime())
+	}
 	return t, nil
 }
 
@@ -172,7 +175,7 @@ func saveSymbols(path string, t *ksym.Table) error {
 const keptSymbolCaches = 16
 
 // pruneSymbols removes all but the keptSymbolCaches most recently used
-// symbol caches in dir.
+// symbol caches in dir: by access time, which loadSymbols sets.
 func pruneSymbols(dir string) {
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.ksyms"))
 	if len(paths) <= keptSymbolCaches {
@@ -180,8 +183,9 @@ func pruneSymbols(dir string) {
 	}
 	used := make(map[string]time.Time, len(paths))
 	for _, p := range paths {
-		if fi, err := os.Stat(p); err == nil {
-			used[p] = fi.ModTime()
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil {
+			used[p] = time.Unix(st.Atim.Unix())
 		}
 	}
 	slices.SortFunc(paths, func(a, b string) int { return used[b].Compare(used[a]) })

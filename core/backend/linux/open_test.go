@@ -10,7 +10,7 @@ import (
 )
 
 // TestPruneSymbols: the symbol caches of many boots shrink to the most
-// recently used keptSymbolCaches, and other files stay.
+// recently used keptSymbolCaches (by access time), and other files stay.
 func TestPruneSymbols(t *testing.T) {
 	dir := t.TempDir()
 	base := time.Now().Add(-time.Hour)
@@ -24,7 +24,7 @@ func TestPruneSymbols(t *testing.T) {
 		if i == 0 {
 			at = base.Add(2 * time.Hour) // the oldest file, used just now
 		}
-		if err := os.Chtimes(p, at, at); err != nil {
+		if err := os.Chtimes(p, at, base); err != nil { // used at, written before
 			t.Fatal(err)
 		}
 		if i == 0 || i > 5 {

@@ -1,0 +1,39 @@
+package e2e
+
+import (
+	"flag"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"nitro/internal/lab"
+)
+
+var liveKernels = flag.String("kernels", "", "comma-separated vmlinuz images for TestKernelsLive to boot (make kernel-matrix-live)")
+
+// TestKernelsLive boots each -kernels image (make kernel-matrix-live picks
+// Debian kernels the lab does not otherwise use: an rt, a cloud and
+// another ABI) as a lab guest with KASLR, then checks that nitro finds
+// the symbols the guest itself lists and traces nitro-probe exactly.
+func TestKernelsLive(t *testing.T) {
+	if *liveKernels == "" {
+		t.Skip("no -kernels: make kernel-matrix-live runs this")
+	}
+	lab.RequireRoot(t)
+	for image := range strings.SplitSeq(*liveKernels, ",") {
+		t.Run(filepath.Base(image), func(t *testing.T) {
+			g := lab.Guest{Name: "nitro-kernel", KernelImage: image, VCPUs: 1, Workload: "light", Vendor: "AMD", NoStrace: true}
+			if err := g.Up(); err != nil {
+				t.Fatal(err)
+			}
+			defer g.Down()
+			if _, _, err := g.WaitSerial(lab.Iteration, 0, 3*time.Minute); err != nil {
+				t.Fatalf("%s did not boot the lab's workload: %v", image, err)
+			}
+			symbolsFromMemory(t, g)
+			traceProbe(t, g)
+			requireRunning(t, g)
+		})
+	}
+}
