@@ -45,7 +45,8 @@ func (a ABI) String() string {
 }
 
 // Process is a guest task: the one that made a system call, or one of a
-// process listing. Comm is raw guest bytes: escape it before showing it.
+// process listing. Comm and Image are raw guest text: escape them before
+// showing them.
 type Process struct {
 	PID  int    // thread group id (what ps calls the pid)
 	TID  int    // the thread's own id
@@ -53,6 +54,14 @@ type Process struct {
 	Comm string // the task's name, at most 15 bytes in Linux
 	UID  uint32
 	Task uint64 // guest-virtual address of the task structure; 0 if unknown
+	// Image is the program's full path where the back end knows it (a
+	// process listing's Windows processes); "" otherwise.
+	Image string
+	// NotThread marks a listing's row of a process that stands for the
+	// process alone: Windows lists a process apart from its threads, where
+	// Linux's row of a process (TID == PID) is its main thread. Counting
+	// threads leaves such a row out.
+	NotThread bool
 }
 
 // Arg is one system call argument: its raw register value and its decoded,

@@ -20,7 +20,11 @@ type psEntry struct {
 	PPID    int        `json:"ppid"`
 	UID     uint32     `json:"uid"`
 	Comm    string     `json:"comm"`
+	Image   string     `json:"image,omitempty"` // the program's full path, where the back end knows it
 	Threads []psThread `json:"threads,omitempty"`
+	// notThread says the process's own row is none of its threads
+	// (api.Process.NotThread): THREADS counts Threads alone.
+	notThread bool
 }
 
 type psThread struct {
@@ -56,7 +60,7 @@ func PS(ctx context.Context, h api.Hypervisor, args []string, stdout io.Writer) 
 		// comm is escaped as trace's JSON escapes it.
 		for i := range procs {
 			p := &procs[i]
-			p.Comm = escape.String(p.Comm)
+			p.Comm, p.Image = escape.String(p.Comm), escape.String(p.Image)
 			for j := range p.Threads {
 				p.Threads[j].Comm = escape.String(p.Threads[j].Comm)
 			}
@@ -77,7 +81,7 @@ func groupThreads(tasks []api.Process) []psEntry {
 			continue
 		}
 		byPID[t.PID] = len(procs)
-		procs = append(procs, psEntry{PID: t.PID, PPID: t.PPID, UID: t.UID, Comm: t.Comm})
+		procs = append(procs, psEntry{PID: t.PID, PPID: t.PPID, UID: t.UID, Comm: t.Comm, Image: t.Image, notThread: t.NotThread})
 	}
 	for _, t := range tasks {
 		if i, ok := byPID[t.PID]; ok && t.TID != t.PID {
@@ -87,11 +91,20 @@ func groupThreads(tasks []api.Process) []psEntry {
 	return procs
 }
 
+// threads is how many threads p has: its own row's too, unless that row
+// stands for the process alone.
+func (p *psEntry) threads() int {
+	if p.notThread {
+		return len(p.Threads)
+	}
+	return 1 + len(p.Threads)
+}
+
 func printTable(w io.Writer, procs []psEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "PID\tPPID\tUID\tTHREADS\tCOMM")
 	for _, p := range procs {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\n", p.PID, p.PPID, p.UID, 1+len(p.Threads), escape.String(p.Comm))
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\n", p.PID, p.PPID, p.UID, p.threads(), escape.String(p.Comm))
 	}
 	return tw.Flush()
 }
@@ -117,7 +130,11 @@ func printTree(w io.Writer, procs []psEntry) error {
 			return
 		}
 		seen[p.PID] = true
-		fmt.Fprintf(w, "%s%d %s\n", strings.Repeat("  ", depth), p.PID, escape.String(p.Comm))
+		image := ""
+		if p.Image != "" {
+			image = " " + escape.String(p.Image)
+		}
+		fmt.Fprintf(w, "%s%d %s%s\n", strings.Repeat("  ", depth), p.PID, escape.String(p.Comm), image)
 		for _, t := range p.Threads {
 			fmt.Fprintf(w, "%s  {%d %s}\n", strings.Repeat("  ", depth), t.TID, escape.String(t.Comm))
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 
 	"nitro/api"
@@ -59,5 +60,64 @@ func TestPSHostileNames(t *testing.T) {
 		if len(got) != len(comms) || got[2].Comm != `\xc2\x9b31mred` || got[0].Threads[0].Comm != `\xe2\x81\xa7thread` {
 			t.Errorf("ps --json: %+v", got)
 		}
+	}
+}
+
+// TestPSWindowsRows: a Windows back end lists a process apart from its
+// threads (NotThread), so THREADS counts its threads alone, where a Linux
+// leader's row is a thread too; the image path shows in the tree after
+// the name and in JSON, escaped, and is left out where a back end gives
+// none.
+func TestPSWindowsRows(t *testing.T) {
+	const image = `\Device\HarddiskVolume2\Windows\System32\cmd.exe`
+	procs := []api.Process{
+		{PID: 100, TID: 100, PPID: 1, Comm: "bash"},
+		{PID: 100, TID: 101, PPID: 1, Comm: "bash"},
+		{PID: 1320, TID: 1320, PPID: 100, Comm: "cmd.exe", Image: image, NotThread: true},
+		{PID: 1320, TID: 1324, PPID: 100, Comm: "cmd.exe"},
+		{PID: 1320, TID: 1328, PPID: 100, Comm: "cmd.exe"},
+		{PID: 1400, TID: 1400, PPID: 1320, Comm: "evil.exe", Image: "C:\\e\u202evil\x1b[2J", NotThread: true},
+		{PID: 1400, TID: 1404, PPID: 1320, Comm: "evil.exe"},
+	}
+	h := psHypervisor{procs: procs}
+	run := func(args ...string) string {
+		var out bytes.Buffer
+		if err := PS(context.Background(), h, append(args, "g"), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	wantTable := `PID   PPID  UID  THREADS  COMM
+100   1     0    2        bash
+1320  100   0    2        cmd.exe
+1400  1320  0    1        evil.exe
+`
+	if got := run(); got != wantTable {
+		t.Errorf("ps:\n%s\nwant:\n%s", got, wantTable)
+	}
+	// escape.String doubles a backslash, as strace shows a path.
+	const shown = `\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe`
+	const evil = `C:\\e\xe2\x80\xaevil\x1b[2J`
+	wantTree := `100 bash
+  {101 bash}
+  1320 cmd.exe ` + shown + `
+    {1324 cmd.exe}
+    {1328 cmd.exe}
+    1400 evil.exe ` + evil + `
+      {1404 evil.exe}
+`
+	if got := run("--tree"); got != wantTree {
+		t.Errorf("ps --tree:\n%s\nwant:\n%s", got, wantTree)
+	}
+	raw := run("--json")
+	var got []psEntry
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Image != "" || got[1].Image != shown || got[2].Image != evil || len(got[1].Threads) != 2 {
+		t.Errorf("ps --json: %+v", got)
+	}
+	if strings.Count(raw, `"image"`) != 2 {
+		t.Errorf("ps --json gives an image where the back end has none: %s", raw)
 	}
 }

@@ -27,7 +27,8 @@ func windowsDump(t *testing.T, b wintest.Build) string {
 }
 
 // TestPSTreeOverADump runs `nitro ps --tree dump:FILE` on the synthetic
-// Windows guest's dump: the process tree as its EPROCESS list says.
+// Windows guest's dump: the process tree as its EPROCESS list says, with
+// each image's path, and the table's thread counts.
 func TestPSTreeOverADump(t *testing.T) {
 	for _, b := range wintest.Builds {
 		t.Run(b.Name, func(t *testing.T) {
@@ -40,34 +41,44 @@ func TestPSTreeOverADump(t *testing.T) {
 			want := `4 System
   {8 System}
   {12 System}
-  252 smss.exe
+  252 smss.exe \\Device\\HarddiskVolume2\\Windows\\System32\\smss.exe
     {256 smss.exe}
-332 csrss.exe
+332 csrss.exe \\Device\\HarddiskVolume2\\Windows\\System32\\csrss.exe
   {336 csrss.exe}
   {340 csrss.exe}
-380 wininit.exe
+380 wininit.exe \\Device\\HarddiskVolume2\\Windows\\System32\\wininit.exe
   {384 wininit.exe}
-  476 services.exe
+  476 services.exe \\Device\\HarddiskVolume2\\Windows\\System32\\services.exe
     {480 services.exe}
-    600 svchost.exe
+    600 svchost.exe \\Device\\HarddiskVolume2\\Windows\\System32\\svchost.exe
       {604 svchost.exe}
       {608 svchost.exe}
-  492 lsass.exe
+  492 lsass.exe \\Device\\HarddiskVolume2\\Windows\\System32\\lsass.exe
     {496 lsass.exe}
-1208 explorer.exe
+1208 explorer.exe \\Device\\HarddiskVolume2\\Windows\\explorer.exe
   {1212 explorer.exe}
   {1216 explorer.exe}
-  1320 cmd.exe
+  1320 cmd.exe \\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe
     {1324 cmd.exe}
-    1512 setup32.exe *32
+    1512 setup32.exe *32 \\Device\\HarddiskVolume2\\Program Files (x86)\\Setup\\setup32.exe
       {1516 setup32.exe *32}
-    1720 averyveryverylo
+    1720 averyveryverylo \\Device\\HarddiskVolume2\\Users\\victim\\averyveryverylongname.exe
       {1724 averyveryverylo}
-  1400 notepad.exe
+  1400 notepad.exe \\Device\\HarddiskVolume2\\Windows\\System32\\notepad.exe
     {1404 notepad.exe}
 `
 			if out.String() != want {
 				t.Errorf("ps --tree:\n%s\nwant:\n%s", out.String(), want)
+			}
+			// THREADS counts a process's threads, not its own row.
+			out.Reset()
+			if err := commands.PS(context.Background(), h, []string{DumpPrefix + path}, &out); err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range []string{"4     0     0    2        System\n", "1320  1208  0    1        cmd.exe\n"} {
+				if !strings.Contains(out.String(), row) {
+					t.Errorf("ps lacks %q:\n%s", row, out.String())
+				}
 			}
 		})
 	}

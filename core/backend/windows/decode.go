@@ -8,6 +8,7 @@ import (
 
 	"nitro/core/backend"
 	"nitro/core/backend/windows/ntsvc"
+	"nitro/core/vmi"
 	"nitro/internal/escape"
 )
 
@@ -356,25 +357,46 @@ const maxChars = 512
 // it when Length claims more than is shown; its Buffer's address when
 // that is unreadable.
 func (a *args) unicode(v uint64) string {
-	var hdr [16]byte
-	if v == 0 || a.user.Read(hdr[:], v) != nil {
+	if v == 0 {
 		return pointer(v)
 	}
-	n := int(binary.LittleEndian.Uint16(hdr[:])) &^ 1
-	buf := binary.LittleEndian.Uint64(hdr[8:])
-	if n == 0 {
-		return `""`
+	n, buf, err := unicodeHeader(a.user, v)
+	if err != nil {
+		return pointer(v)
 	}
-	shown := min(n, 2*maxChars)
-	raw := make([]byte, shown)
-	if err := a.user.Read(raw, buf); err != nil {
+	text, cut, err := readUTF16(a.user, buf, n, maxChars)
+	if err != nil {
 		return "{Length=" + strconv.Itoa(n) + ", Buffer=" + pointer(buf) + "}"
 	}
-	s := `"` + escape.String(decodeUTF16(raw)) + `"`
-	if shown < n {
+	s := `"` + escape.String(text) + `"`
+	if cut {
 		s += "..."
 	}
 	return s
+}
+
+// unicodeHeader reads the UNICODE_STRING at v in s: its Length in bytes
+// (even: a half character is no text) and its Buffer.
+func unicodeHeader(s vmi.Space, v uint64) (n int, buf uint64, err error) {
+	var hdr [16]byte
+	if err := s.Read(hdr[:], v); err != nil {
+		return 0, 0, err
+	}
+	return int(binary.LittleEndian.Uint16(hdr[:])) &^ 1, binary.LittleEndian.Uint64(hdr[8:]), nil
+}
+
+// readUTF16 reads the n bytes of UTF-16 text at buf in s, as UTF-8, but
+// at most limit characters, whatever a guest's Length says; cut says
+// there was more.
+func readUTF16(s vmi.Space, buf uint64, n, limit int) (text string, cut bool, err error) {
+	if n == 0 {
+		return "", false, nil
+	}
+	raw := make([]byte, min(n, 2*limit))
+	if err := s.Read(raw, buf); err != nil {
+		return "", false, err
+	}
+	return decodeUTF16(raw), len(raw) < n, nil
 }
 
 // decodeUTF16 is UTF-16LE bytes as UTF-8; unpaired surrogates become U+FFFD.

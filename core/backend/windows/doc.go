@@ -28,6 +28,42 @@
 // has a Wow64Process) enters through the same 64-bit path; its name is
 // shown with " *32", as Task Manager shows it.
 //
+// A process listing gives each process's full image path, from
+// EPROCESS.SeAuditProcessCreationInfo (an OBJECT_NAME_INFORMATION, whose
+// UNICODE_STRING is read through the kernel's tables, at most 1024
+// characters; "" when its pointers lead nowhere), and marks a process's
+// own row NotThread: its threads are listed apart, with ids of their own.
+//
+// Fault injection is not offered (the back end is no backend.Injector),
+// for none of the ways to skip a call is both safe and checkable here:
+//   - An invalid service number, the frontend's way, is refused by
+//     KiSystemCall64 before its call of the service: eax becomes
+//     STATUS_INVALID_SYSTEM_SERVICE on a path to KiSystemServiceExit that
+//     passes no stop, so the injected result could not be set. ^0 is
+//     worse: its table bit selects win32k, for which the kernel first
+//     tries to make the thread a GUI thread.
+//   - Setting the result at the entry stop and moving RIP on: at
+//     KiSystemCall64's first instruction no trap frame is built yet, so
+//     jumping into KiSystemServiceExit would restore garbage, and
+//     returning to user mode by hand (a sysret) needs CS and SS to become
+//     the user's, which the listeners cannot write (an edit changes the
+//     general registers only, kvm.Regs): the process would go on in ring 0.
+//   - A second exit stop on the invalid-number path, or at the exit
+//     path's sysret: those addresses are in no symbol table or facts file,
+//     only in byte patterns of KiSystemCall64 that no real kernel here
+//     can confirm; a synthetic guest built from the same guess would
+//     prove nothing.
+//   - Running a harmless service instead (NtGetCurrentProcessorNumber)
+//     does reach the exit stop, but fails unsafe: if the exit is lost (a
+//     detach between the stops, registers not written) the skipped call
+//     "succeeds" with the processor number, where Linux's skipped call
+//     fails with ENOSYS. A harmless service that fails by itself would
+//     need kernel internals (probing, handle checks) the facts lack.
+//
+// Either of the last two becomes sound once checked on a real 7601
+// kernel: then the back end implements backend.Injector, its Errno
+// taking NTSTATUS names.
+//
 // No Windows guest or memory image could be reached while this was
 // written: it is tested on synthetic guests built exactly from the public
 // facts (package wintest), not on a real Windows kernel.

@@ -132,6 +132,7 @@ func (d *isf) layout() (*Layout, error) {
 		EProcThreads:   field("_EPROCESS", "ThreadListHead"),
 		EProcWow64:     field("_EPROCESS", "Wow64Process"),
 		EProcExit:      optional("_EPROCESS", "ExitStatus"),
+		EProcAudit:     optional("_EPROCESS", "SeAuditProcessCreationInfo"),
 		EThreadCid:     field("_ETHREAD", "Cid"),
 		EThreadList:    field("_ETHREAD", "ThreadListEntry"),
 		Symbols:        make(map[string]uint64),
@@ -186,6 +187,9 @@ func (l *Layout) writeISF(w io.Writer, pdb PDB) error {
 	add("_EPROCESS", "Wow64Process", l.EProcWow64)
 	if l.EProcExit != 0 {
 		add("_EPROCESS", "ExitStatus", l.EProcExit)
+	}
+	if l.EProcAudit != 0 {
+		add("_EPROCESS", "SeAuditProcessCreationInfo", l.EProcAudit)
 	}
 	add("_ETHREAD", "Cid", l.EThreadCid)
 	add("_ETHREAD", "ThreadListEntry", l.EThreadList)

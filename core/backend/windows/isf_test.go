@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ulikunitz/xz"
 
+	"nitro/core/backend"
 	"nitro/core/backend/windows/wintest"
 )
 
@@ -44,7 +46,7 @@ func isfFile(guid string) map[string]any {
 			"_KPROCESS":   fields("DirectoryTableBase", 0x28),
 			"_EPROCESS": fields("UniqueProcessId", 0x180, "ActiveProcessLinks", 0x188,
 				"InheritedFromUniqueProcessId", 0x290, "ImageFileName", 0x2e0, "ThreadListHead", 0x308,
-				"Wow64Process", 0x320, "ExitStatus", 0x444),
+				"Wow64Process", 0x320, "SeAuditProcessCreationInfo", 0x390, "ExitStatus", 0x444),
 			"_ETHREAD": fields("Cid", b.Cid, "ThreadListEntry", b.ThreadListEntry),
 		},
 		"symbols": map[string]any{
@@ -120,6 +122,9 @@ func TestISFProfile(t *testing.T) {
 		procs, err := b.Processes()
 		if err != nil || len(procs) < 12 {
 			t.Fatalf("%q: %d tasks, %v", ext, len(procs), err)
+		}
+		if cmd := g.Proc("cmd.exe"); !slices.ContainsFunc(procs, func(p backend.Process) bool { return p.PID == cmd.PID && p.Image == cmd.Path }) {
+			t.Errorf("%q: no image path %q for cmd.exe", ext, cmd.Path)
 		}
 		if b.Stops().Entry != g.Entry() || !strings.HasPrefix(b.Kernel(), "Windows 7 SP1 x64 (ntoskrnl ISF ntkrnlmp.pdb") {
 			t.Errorf("entry %#x, kernel %q", b.Stops().Entry, b.Kernel())

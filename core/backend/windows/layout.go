@@ -20,6 +20,7 @@ type Layout struct {
 	EProcThreads   uint64
 	EProcWow64     uint64
 	EProcExit      uint64
+	EProcAudit     uint64 // SeAuditProcessCreationInfo, the image path; 0 when unknown
 	EThreadCid     uint64
 	EThreadList    uint64
 
@@ -41,7 +42,7 @@ func win7Base() Layout {
 		KThreadApcProc: 0x70, KThreadProcess: 0x210,
 		KProcessDTB: 0x28,
 		EProcPID:    0x180, EProcLinks: 0x188, EProcPPID: 0x290, EProcName: 0x2e0,
-		EProcThreads: 0x308, EProcWow64: 0x320, EProcExit: 0x444,
+		EProcThreads: 0x308, EProcWow64: 0x320, EProcAudit: 0x390, EProcExit: 0x444,
 	}
 }
 

@@ -1,6 +1,7 @@
 package windows
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -119,11 +120,20 @@ func TestProcesses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// explorer.exe's image path crosses a page boundary.
+			explorer := g.Proc("explorer.exe")
+			info, _ := g.Kernel().U64(explorer.EPROCESS + 0x390)
+			if text := info + 16; text>>12 == (text+2*uint64(len(explorer.Path))-1)>>12 {
+				t.Errorf("explorer.exe's image path at %#x crosses no page", text)
+			}
 			byPID := map[int]backend.Process{}
 			threads := map[int]int{}
 			for _, p := range procs {
 				if p.TID == p.PID {
 					byPID[p.PID] = p
+					if !p.NotThread {
+						t.Errorf("pid %d: its process row is not marked as no thread", p.PID)
+					}
 				} else {
 					threads[p.PID]++
 				}
@@ -140,12 +150,79 @@ func TestProcesses(t *testing.T) {
 				if want.Wow64 {
 					comm += " *32"
 				}
-				if !ok || got.PPID != want.PPID || got.Comm != comm || threads[want.PID] != len(want.Threads) {
-					t.Errorf("pid %d: %+v with %d threads, want ppid %d %q with %d", want.PID, got, threads[want.PID], want.PPID, comm, len(want.Threads))
+				if !ok || got.PPID != want.PPID || got.Comm != comm || got.Image != want.Path || threads[want.PID] != len(want.Threads) {
+					t.Errorf("pid %d: %+v with %d threads, want ppid %d %q %q with %d", want.PID, got, threads[want.PID], want.PPID, comm, want.Path, len(want.Threads))
 				}
 			}
 			if len(byPID) != len(g.Procs)-1 {
 				t.Errorf("%d processes, want %d", len(byPID), len(g.Procs)-1)
+			}
+		})
+	}
+}
+
+// TestImagePathHostile points cmd.exe's SeAuditProcessCreationInfo, and
+// the UNICODE_STRING there, anywhere: its image path is then "" or cut,
+// never an error, and the other processes keep theirs.
+func TestImagePathHostile(t *testing.T) {
+	g := wintest.New(wintest.Build17514)
+	b := open(t, g)
+	k := g.Kernel()
+	cmd, explorer := g.Proc("cmd.exe"), g.Proc("explorer.exe")
+	audit := cmd.EPROCESS + 0x390
+	info, _ := k.U64(audit)
+	orig := make([]byte, 16)
+	if err := k.Read(orig, info); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		unmapped = 0xfffffa8000f00000 // past the pool
+		zeros    = 0xfffffa8000c40000 // the pool's free part
+	)
+	le := binary.LittleEndian
+	us := func(n uint16, buf uint64) []byte {
+		h := le.AppendUint16(nil, n)
+		h = le.AppendUint16(h, n)
+		return le.AppendUint64(append(h, 0, 0, 0, 0), buf)
+	}
+	cases := []struct {
+		name   string
+		info   uint64 // where SeAuditProcessCreationInfo points
+		header []byte // the UNICODE_STRING there, when not nil
+		want   string
+	}{
+		{"NULL", 0, nil, ""},
+		{"unmapped", unmapped, nil, ""},
+		{"user address", wintest.Strings, nil, ""},
+		{"buffer unmapped", info, us(32, unmapped), ""},
+		{"buffer in user memory", info, us(32, wintest.Strings), ""},
+		{"odd length", info, us(3, le.Uint64(orig[8:])), `\`},
+		{"huge length", info, us(0xffff, zeros), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g.Put(k, audit, le.AppendUint64(nil, c.info))
+			if c.header != nil {
+				g.Put(k, c.info, c.header)
+			}
+			defer g.Put(k, info, orig)
+			defer g.Put(k, audit, le.AppendUint64(nil, info))
+			procs, err := b.Processes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range procs {
+				switch {
+				case p.TID != p.PID:
+				case p.PID == cmd.PID && c.name == "huge length":
+					if len([]rune(p.Image)) != maxImageChars+len("...") || !strings.HasSuffix(p.Image, "...") {
+						t.Errorf("image of %d characters: %q", len([]rune(p.Image)), p.Image)
+					}
+				case p.PID == cmd.PID && p.Image != c.want:
+					t.Errorf("image %q, want %q", p.Image, c.want)
+				case p.PID == explorer.PID && p.Image != explorer.Path:
+					t.Errorf("explorer.exe's image %q, want %q", p.Image, explorer.Path)
+				}
 			}
 		})
 	}

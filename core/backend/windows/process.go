@@ -61,9 +61,10 @@ func (p procInfo) comm() string {
 }
 
 // Processes lists every process from PsActiveProcessHead, each followed by
-// its threads (a process shows as a task whose TID is its PID, as the
-// faces group them). An exited process with no thread left, kept in the
-// list by a handle, is left out.
+// its threads. A process shows as a task whose TID is its PID, as the
+// faces group them, marked NotThread: Windows gives a process's threads
+// ids of their own, so that row is none of them. An exited process with
+// no thread left, kept in the list by a handle, is left out.
 func (b *Backend) Processes() ([]backend.Process, error) {
 	b.mem.Invalidate()
 	k, l := b.kern, b.layout
@@ -90,12 +91,45 @@ func (b *Backend) Processes() ([]backend.Process, error) {
 			continue
 		}
 		comm := p.comm()
-		out = append(out, backend.Process{PID: p.pid, TID: p.pid, PPID: p.ppid, Comm: comm, Task: eproc})
+		out = append(out, backend.Process{PID: p.pid, TID: p.pid, PPID: p.ppid, Comm: comm, Task: eproc,
+			Image: b.imagePath(k, eproc), NotThread: true})
 		for _, t := range ths {
 			out = append(out, backend.Process{PID: p.pid, TID: t.tid, PPID: p.ppid, Comm: comm, Task: t.ethread})
 		}
 	}
 	return out, nil
+}
+
+// maxImageChars bounds the characters read of each image path, whatever
+// its UNICODE_STRING's Length says (up to 32767): a long list of
+// processes with hostile lengths costs at most this much each.
+const maxImageChars = 1024
+
+// imagePath is the full path of the EPROCESS's image: the UNICODE_STRING
+// at the start of the OBJECT_NAME_INFORMATION that SeAuditProcessCreationInfo
+// points to, cut to maxImageChars with "..." after it. It is "" when the
+// layout lacks the field or the guest's pointers lead to nothing readable
+// (System has no image): one process's path is not worth the listing.
+func (b *Backend) imagePath(k vmi.Space, eproc uint64) string {
+	if b.layout.EProcAudit == 0 {
+		return ""
+	}
+	info, err := k.U64(eproc + b.layout.EProcAudit)
+	if err != nil || !kernelAddr(info) {
+		return ""
+	}
+	n, buf, err := unicodeHeader(k, info)
+	if err != nil || !kernelAddr(buf) {
+		return ""
+	}
+	text, cut, err := readUTF16(k, buf, n, maxImageChars)
+	if err != nil {
+		return ""
+	}
+	if cut {
+		text += "..."
+	}
+	return text
 }
 
 type threadInfo struct {

@@ -4,7 +4,7 @@
 // guest or dump can be reached. It holds 4-level page tables, ntoskrnl's PE
 // header with its RSDS debug record, the KPCR and the
 // KTHREAD/ETHREAD/EPROCESS chains of a dozen processes (one WOW64, one
-// exited), the service tables with their encoded argument counts, user
+// exited; their image paths, one across a page boundary), the service tables with their encoded argument counts, user
 // stacks and strings, and writes all of it out as an ELF core with QEMU's
 // per-vCPU register notes, as `virsh dump --memory-only` does.
 //

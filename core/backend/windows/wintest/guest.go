@@ -114,7 +114,7 @@ var SystemCall64Prologue = []byte{0x0F, 0x01, 0xF8, 0x65, 0x48, 0x89, 0x24, 0x25
 type Proc struct {
 	PID, PPID int
 	Name      string // as the guest stores ImageFileName (cut to 15 bytes)
-	Path      string // the full image path
+	Path      string // the full image path; "" for System, which has none
 	Wow64     bool
 	Exited    bool // exited, still listed (a handle keeps it), with no thread
 	EPROCESS  uint64
@@ -145,27 +145,34 @@ type Guest struct {
 }
 
 // The processes of every synthetic guest: a dozen, one WOW64, one exited,
-// one whose name fills ImageFileName without a NUL.
+// one whose name fills ImageFileName without a NUL. dir is where the
+// image lies: its full path is dir + name, none for System.
 var procs = []struct {
 	pid, ppid     int
-	name          string
+	name, dir     string
 	wow64, exited bool
 	threads       int
 }{
-	{4, 0, "System", false, false, 2},
-	{252, 4, "smss.exe", false, false, 1},
-	{332, 324, "csrss.exe", false, false, 2},
-	{380, 324, "wininit.exe", false, false, 1},
-	{476, 380, "services.exe", false, false, 1},
-	{492, 380, "lsass.exe", false, false, 1},
-	{600, 476, "svchost.exe", false, false, 2},
-	{1208, 1180, "explorer.exe", false, false, 2},
-	{1320, 1208, "cmd.exe", false, false, 1},
-	{1400, 1208, "notepad.exe", false, false, 1},
-	{1512, 1320, "setup32.exe", true, false, 1},
-	{1640, 1208, "oldtool.exe", false, true, 0},
-	{1720, 1320, "averyveryverylongname.exe", false, false, 1},
+	{4, 0, "System", "", false, false, 2},
+	{252, 4, "smss.exe", system32, false, false, 1},
+	{332, 324, "csrss.exe", system32, false, false, 2},
+	{380, 324, "wininit.exe", system32, false, false, 1},
+	{476, 380, "services.exe", system32, false, false, 1},
+	{492, 380, "lsass.exe", system32, false, false, 1},
+	{600, 476, "svchost.exe", system32, false, false, 2},
+	{1208, 1180, "explorer.exe", crossingImageDir, false, false, 2},
+	{1320, 1208, "cmd.exe", system32, false, false, 1},
+	{1400, 1208, "notepad.exe", system32, false, false, 1},
+	{1512, 1320, "setup32.exe", `\Device\HarddiskVolume2\Program Files (x86)\Setup\`, true, false, 1},
+	{1640, 1208, "oldtool.exe", `\Device\HarddiskVolume2\Tools\`, false, true, 0},
+	{1720, 1320, "averyveryverylongname.exe", `\Device\HarddiskVolume2\Users\victim\`, false, false, 1},
 }
+
+const system32 = `\Device\HarddiskVolume2\Windows\System32\`
+
+// crossingImageDir is the folder of the one image whose path's text
+// crosses a page boundary of the pool.
+const crossingImageDir = `\Device\HarddiskVolume2\Windows\`
 
 // New builds the synthetic guest of build b, with vCPU 0 running cmd.exe's
 // thread.
@@ -197,7 +204,7 @@ func (g *Guest) User(p *Proc) vmi.Space { return g.Mem.Space(p.DTB, 0) }
 // tests ask only for the ones built.
 func (g *Guest) Proc(name string) *Proc {
 	for _, p := range g.Procs {
-		if p.Path == name || p.Name == name {
+		if p.Name == name {
 			return p
 		}
 	}
@@ -371,7 +378,7 @@ func (g *Guest) writeProcesses() {
 	head := KernelBase + b.PsActiveProcessHead
 	prev := head
 	for i, d := range procs {
-		p := &Proc{PID: d.pid, PPID: d.ppid, Path: d.name, Name: d.name, Wow64: d.wow64, Exited: d.exited}
+		p := &Proc{PID: d.pid, PPID: d.ppid, Name: d.name, Wow64: d.wow64, Exited: d.exited}
 		if len(p.Name) > 15 {
 			p.Name = p.Name[:15]
 		}
@@ -396,11 +403,10 @@ func (g *Guest) writeProcesses() {
 		if p.Wow64 {
 			g.put64(k, e+epWow64, Wow64Peb)
 		}
-		path := `\Device\HarddiskVolume2\Windows\System32\` + d.name
-		name := g.alloc(16 + 2*uint64(len(path)))
-		g.put(k, name, UnicodeString(name+16, path))
-		g.put(k, name+16, UTF16(path))
-		g.put64(k, e+epAudit, name)
+		if d.dir != "" {
+			p.Path = d.dir + d.name
+			g.put64(k, e+epAudit, g.objectName(p.Path, d.dir == crossingImageDir))
+		}
 		// ActiveProcessLinks
 		g.put64(k, prev, e+epLinks)
 		g.put64(k, e+epLinks+8, prev)
@@ -435,6 +441,19 @@ func (g *Guest) writeProcesses() {
 	g.put64(k, prev, head)
 	g.put64(k, head+8, prev)
 	g.put64(k, KernelBase+b.PsInitialSystemProcess, g.Procs[0].EPROCESS)
+}
+
+// objectName puts an OBJECT_NAME_INFORMATION naming path in the pool
+// (its UNICODE_STRING, then the text) and returns its address; across
+// puts the text across a page boundary.
+func (g *Guest) objectName(path string, across bool) uint64 {
+	if across {
+		g.poolNext = (g.poolNext+0x20+0xfff)&^0xfff - 0x20 // the text starts 16 bytes before the boundary
+	}
+	name := g.alloc(16 + 2*uint64(len(path)))
+	g.put(g.Kernel(), name, UnicodeString(name+16, path))
+	g.put(g.Kernel(), name+16, UTF16(path))
+	return name
 }
 
 // userTables makes process i's page tables: the kernel half shared with
