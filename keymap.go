@@ -40,6 +40,7 @@ var defaultKeys = map[string][]string{
 	"inject_pid": {"I"},
 	"pause":      {"p"},
 	"record":     {"R"},
+	"triage":     {"t"},
 	"step":       {"."},
 	"step_back":  {","},
 	"faster":     {"+"},

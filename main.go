@@ -10,6 +10,9 @@
 //	nitro export --perfetto FILE      a recording as Trace Event JSON for Perfetto
 //	nitro [-c URI] symbols|profile DOMAIN  print what nitro found of the kernel
 //	nitro [-c URI] detach DOMAIN      free a domain a crashed nitro left stopped
+//	nitro [-c URI] triage [flags] DOMAIN  rules over the guest's calls: findings as JSON
+//	nitro [-c URI] activity files|network|exec [flags] DOMAIN  what the guest's processes did, as JSON
+//	nitro serve [-c URI] [--listen ADDR] [flags]  the terminal interface over SSH
 //
 // main parses the command line and wires the frontend (package core), or a
 // recording played (package replay), to the faces (package ui and package
@@ -65,6 +68,18 @@ Commands:
              print the kernel's structure offsets found in its BTF (JSON profile)
   detach DOMAIN
              remove nitro's breakpoints and resume a domain left behind
+  triage [--duration D] [--rules FILE] [--severity S] [--from FILE] DOMAIN
+             run the built-in rules (and FILE's) over the guest's calls; print the
+             findings as JSON lines with their evidence calls; exit status 2 when
+             one is at least S (default warning)
+  activity files|network|exec [--duration D] [--from FILE] DOMAIN
+             what the guest's processes did, as JSON lines: the paths each opened,
+             created, renamed or unlinked; each socket with its addresses and bytes;
+             the exec lineage, exited processes included
+  serve [-c URI] [--listen ADDR] [--host-key FILE] [--authorized-keys FILE]
+        [--controllers FILE] [--domain NAME]... [--audit FILE]
+             the terminal interface over SSH, one attach per domain for every
+             viewer; public keys only, controllers' actions audited
 
 Options:
   -c URI          libvirt connection (default $LIBVIRT_DEFAULT_URI, then qemu:///system)
@@ -85,6 +100,9 @@ func main() {
 	core.RunGuardIfAsked()
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "nitro:", err)
+		if errors.Is(err, commands.ErrFound) {
+			os.Exit(2) // triage's verdict, not a failure
+		}
 		os.Exit(1)
 	}
 }
@@ -118,6 +136,10 @@ func run(args []string, stdout io.Writer) error {
 		return commands.PS(ctx, h, cmdArgs, stdout)
 	case "symbols", "profile":
 		return commands.Kernel(ctx, h, fs.Arg(0), cmdArgs, stdout)
+	case "triage":
+		return commands.Triage(ctx, h, cmdArgs, stdout)
+	case "activity":
+		return commands.Activity(ctx, h, cmdArgs, stdout)
 	case "trace":
 		return commands.Trace(ctx, h, cmdArgs, stdout)
 	case "record":
@@ -126,6 +148,8 @@ func run(args []string, stdout io.Writer) error {
 		return commands.Export(ctx, cmdArgs, stdout, os.Stderr)
 	case "replay":
 		return runReplay(ctx, cmdArgs, tuiOptions{theme: *theme, history: *history})
+	case "serve":
+		return runServe(ctx, h, cmdArgs, tuiOptions{theme: *theme, history: *history}, stdout)
 	case "detach":
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()

@@ -16,6 +16,9 @@ var (
 	ErrNotSupported = errors.New("not supported by this host or VM")
 	// ErrNotArmed: clearing an injection that is not armed.
 	ErrNotArmed = errors.New("no such injection is armed")
+	// ErrReadOnly: a change asked by someone who may only watch (a viewer
+	// of a session shared by nitro serve).
+	ErrReadOnly = errors.New("read-only session")
 )
 
 // Session is one attached domain. Info, Held, Stats and Subscribe do no
@@ -135,6 +138,12 @@ type Held struct {
 	// Uses says, per argument of Call, what the call does with the memory
 	// the argument points to: what an edit of it may be.
 	Uses []ArgUse
+	// By names who holds the call when several people share the session
+	// (nitro serve), so that every viewer sees whose it is; "" otherwise.
+	By string
+	// Done, when not nil, is closed once the call runs on, whoever let it
+	// go: a screen that did not continue it itself stops showing it held.
+	Done <-chan struct{}
 }
 
 // Register is one named register of the held vCPU.

@@ -56,7 +56,7 @@ func Trace(ctx context.Context, h api.Hypervisor, args []string, stdout io.Write
 	} else {
 		// A batch's lines reach dst in one write: a killed trace leaves
 		// only whole lines (a buffered writer would flush at any byte).
-		w := &batchWriter{dst: dst}
+		w := &batchWriter{ctx: ctx, dst: dst}
 		tw, err := traceformat.New(*format, w)
 		if err != nil {
 			return err
@@ -188,9 +188,13 @@ func reportState(ctx context.Context, sess api.Session, sub api.Subscription, na
 
 // batchWriter gathers lines and writes them out together.
 type batchWriter struct {
+	// ctx ending gives up a write that blocks (a pager that stopped
+	// reading): Ctrl+C must detach and exit, not wait for the reader.
+	ctx     context.Context
 	dst     io.Writer
 	buf     bytes.Buffer
 	flushed int64 // bytes written whole, all of them lines
+	err     error // a write given up: nothing more is written
 }
 
 func (b *batchWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
@@ -201,11 +205,14 @@ type truncater interface{ Truncate(size int64) error }
 // Flush writes what was gathered in one call. When the write fails part
 // way (a full filesystem), a file is cut back to its last whole line.
 func (b *batchWriter) Flush() error {
+	if b.err != nil {
+		return b.err
+	}
 	defer b.buf.Reset()
 	if b.buf.Len() == 0 {
 		return nil
 	}
-	n, err := b.dst.Write(b.buf.Bytes())
+	n, err := b.write(b.buf.Bytes())
 	if err != nil {
 		if f, ok := b.dst.(truncater); ok && n > 0 {
 			_ = f.Truncate(b.flushed)
@@ -214,4 +221,26 @@ func (b *batchWriter) Flush() error {
 	}
 	b.flushed += int64(n)
 	return nil
+}
+
+// write writes p, or gives up when ctx ends first: the write goes on
+// blocked with p, which b no longer touches, until the process exits.
+func (b *batchWriter) write(p []byte) (int, error) {
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := b.dst.Write(p)
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		return r.n, r.err
+	case <-b.ctx.Done():
+		b.buf = bytes.Buffer{} // p stays the blocked write's
+		b.err = fmt.Errorf("the output does not take what was written: %w", b.ctx.Err())
+		return 0, b.err
+	}
 }

@@ -1,11 +1,13 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"io"
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestSyscallList(t *testing.T) {
@@ -50,7 +52,7 @@ func (f *fullFile) Truncate(size int64) error {
 // through a batch leaves the file at its last whole batch of lines.
 func TestBatchWriterFullFile(t *testing.T) {
 	f := &fullFile{room: 25}
-	w := &batchWriter{dst: f}
+	w := &batchWriter{ctx: context.Background(), dst: f}
 	io.WriteString(w, "line one\nline two\n")
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
@@ -61,5 +63,39 @@ func TestBatchWriterFullFile(t *testing.T) {
 	}
 	if string(f.data) != "line one\nline two\n" {
 		t.Errorf("the file holds %q", f.data)
+	}
+}
+
+// stuckWriter blocks every write until the test ends, as a pipe whose
+// reader stopped does.
+type stuckWriter struct{ release chan struct{} }
+
+func (s stuckWriter) Write(p []byte) (int, error) {
+	<-s.release
+	return len(p), nil
+}
+
+// TestBatchWriterGivesUpWhenStopped: a write blocked on a reader that
+// stopped reading does not keep trace from ending once it is told to.
+func TestBatchWriterGivesUpWhenStopped(t *testing.T) {
+	stuck := stuckWriter{make(chan struct{})}
+	defer close(stuck.release)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &batchWriter{ctx: ctx, dst: stuck}
+	io.WriteString(w, "line one\n")
+	flushed := make(chan error, 1)
+	go func() { flushed <- w.Flush() }()
+	cancel()
+	select {
+	case err := <-flushed:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Flush after the stop: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Flush still blocked 10 s after the stop")
+	}
+	io.WriteString(w, "line two\n")
+	if err := w.Flush(); !errors.Is(err, context.Canceled) {
+		t.Errorf("a later Flush: %v, want the same refusal", err)
 	}
 }

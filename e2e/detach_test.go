@@ -137,20 +137,9 @@ func TestLostStubDetaches(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
 	dom := labDomain(t, g)
-	cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--format", "json", g.Name)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(out)
-	for n := 0; n < 40 && lines.Scan(); n++ {
-	}
-	go io.Copy(io.Discard, out)
+	cmd, lines := startTrace(t, g, 40, &stderr)
+	drain(lines)
 	if _, err := dom.HMP("gdbserver none"); err != nil {
 		t.Fatal(err)
 	}

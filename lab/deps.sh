@@ -8,6 +8,7 @@ PKGS=(
 	qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
 	busybox-static cpio gzip linux-image-amd64 linux-image-6.12-amd64
 	gcc libc6-dev linux-libc-dev tmux iproute2 xz-utils strace
+	openssh-client openssh-server
 )
 URI=${LIBVIRT_DEFAULT_URI:-qemu:///system}
 

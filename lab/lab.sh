@@ -13,7 +13,10 @@
 #   LAB_MEM_BACKING  memfd: RAM in a shared memfd, which nitro maps; anon:
 #                 libvirt's default anonymous RAM, read a system call a read (memfd)
 #   LAB_WORKLOAD  light: known programs once a second; busy: a tight syscall loop;
-#                 many: 5,000 sleeping processes, then light (light)
+#                 many: 5,000 sleeping processes, then light; sus: light, with the
+#                 planted behaviours of lab/sus beside it, for nitro triage; hostile:
+#                 light, with nitro-hostile (decoy kallsyms, control bytes in names,
+#                 huge argv and iovec counts) beside it as uid 1000 (light)
 #   LAB_STRACE    on: every third light iteration runs a mixed workload under the
 #                 guest's own strace, the tests' oracle; off: never (on)
 #   LAB_CPU_VENDOR  AMD or Intel; the kernel turns on page-table isolation on Intel (AMD)
@@ -59,7 +62,10 @@ config() {
 	# The guest's sources count too: changing them rebuilds a running lab.
 	echo "kernel=$(kernel_image) vcpus=$LAB_VCPUS mem=$LAB_MEM_MB backing=$LAB_MEM_BACKING workload=$LAB_WORKLOAD strace=$LAB_STRACE" \
 		"vendor=$LAB_CPU_VENDOR" \
-		"guest=$(cat "$here"/guest/* | md5sum | cut -c1-12)"
+		"guest=$(cat "$here"/guest/* | md5sum | cut -c1-12)$(
+			# Only the suspicious guest has lab/sus: the others keep their configuration.
+			[[ $LAB_WORKLOAD != sus ]] || echo " sus=$(cat "$here"/sus/* | md5sum | cut -c1-12)"
+		)"
 }
 
 build() {
@@ -67,6 +73,7 @@ build() {
 	mkdir -p "$dir"
 	chmod 755 "$LAB_STATE" "$dir"
 	root=$(mktemp -d)
+	chmod 755 "$root" # the guest's /: mktemp's 0700 would shut its users other than root out
 	mkdir -p "$root"/{bin,dev,etc/nitro,proc,sys,tmp}
 	cp /bin/busybox "$root/bin/busybox"
 	for applet in $(/bin/busybox --list); do
@@ -77,9 +84,14 @@ build() {
 	gcc "${cflags[@]}" -o "$root/bin/nitro-probe" "$here/guest/probe.c"
 	gcc "${cflags[@]}" -o "$root/bin/nitro-busy" "$here/guest/busy.c"
 	gcc "${cflags[@]}" -o "$root/bin/nitro-many" "$here/guest/many.c"
+	gcc "${cflags[@]}" -o "$root/bin/nitro-hostile" "$here/guest/hostile.c"
 	# The 32-bit compat twin: int $0x80 and the vDSO's sysenter/syscall entry.
 	gcc -m32 "${cflags[@]}" -o "$root/bin/nitro-probe32" "$here/guest/probe32.c"
 	install -m 755 "$here/guest/init" "$root/init"
+	if [[ $LAB_WORKLOAD == sus ]]; then
+		gcc "${cflags[@]}" -o "$root/bin/nitro-sus" "$here/sus/sus.c"
+		install -m 755 "$here/sus/init" "$root/sus-init" # the kernel's rdinit= (domain_xml)
+	fi
 	# Debian's strace, the guest's own account of its calls for the tests to
 	# hold nitro's against: the binary, the libraries ldd lists and the
 	# loader, each at the path it was linked with.
@@ -133,7 +145,7 @@ $backing
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$dir/vmlinuz</kernel>
     <initrd>$dir/initrd.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet nitro.workload=$LAB_WORKLOAD nitro.strace=$LAB_STRACE</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet nitro.workload=$LAB_WORKLOAD nitro.strace=$LAB_STRACE$([[ $LAB_WORKLOAD != sus ]] || echo " rdinit=/sus-init")</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>

@@ -38,6 +38,11 @@ type (
 		sess api.Session
 		held api.Held
 	}
+	// releasedMsg says the held call of that seq ran on (api.Held.Done).
+	releasedMsg struct {
+		sess api.Session
+		seq  uint64
+	}
 	tickMsg struct {
 		sess api.Session
 		at   time.Time
@@ -102,6 +107,7 @@ type attached struct {
 	rec      *recorder    // made at the first recording
 	recPath  string       // the file being recorded to; "" when none
 	recBusy  bool         // a recording starts or stops
+	tri      *triageView  // findings and activity, and their pane
 }
 
 // paneView is a pane of the attached screen.
@@ -119,6 +125,7 @@ func newAttached(c *common.Common, s api.Session, history int) *attached {
 		procs:    views.NewProcesses(c, store),
 		insp:     views.NewInspector(c),
 		man:      views.NewManual(c),
+		tri:      newTriageView(c),
 	}
 	a.panes = []paneView{a.syscalls, a.procs, a.insp}
 	a.batches = a.sub.C()
@@ -186,6 +193,23 @@ func (a *attached) waitHeld() tea.Cmd {
 	}
 }
 
+// waitReleased waits for h to run on, when its session says (a shared one):
+// whoever continued it, this screen stops showing it held.
+func (a *attached) waitReleased(h api.Held) tea.Cmd {
+	if h.Done == nil {
+		return nil
+	}
+	ctx, s, seq := a.ctx, a.sess, h.Call.Seq
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.Done:
+			return releasedMsg{s, seq}
+		}
+	}
+}
+
 func (a *attached) tick(every time.Duration) tea.Cmd {
 	s := a.sess
 	return tea.Tick(every, func(at time.Time) tea.Msg { return tickMsg{s, at} })
@@ -221,6 +245,7 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		for _, b := range msg.batches {
 			a.syscalls.Add(b)
+			a.tri.add(b)
 		}
 		a.syncPosition()
 		return a.waitBatch()
@@ -239,11 +264,20 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 		a.setFocus(2)
 		note := fmt.Sprintf("break: %s held in %s[%d]",
 			escape.String(h.Call.Name), escape.String(h.Call.Process.Comm), h.Call.Process.PID)
+		if h.By != "" {
+			note += " by " + h.By
+		}
 		if keys := views.Hints(", ", views.Hint(m.c.Keys.Edit, "edits"), views.Hint(m.c.Keys.Continue, "continues")); keys != "" {
 			note += "; " + keys
 		}
 		m.setNote(note, false)
-		return a.waitHeld()
+		return tea.Batch(a.waitHeld(), a.waitReleased(h))
+	case releasedMsg:
+		if h := a.insp.Held(); msg.sess == a.sess && h != nil && h.Call.Seq == msg.seq {
+			a.insp.SetHeld(nil)
+			m.setNote("the held call ran on", false)
+		}
+		return nil
 	case runEndMsg:
 		if msg.sess != a.sess {
 			return nil
@@ -253,6 +287,9 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		if msg.sess != a.sess {
 			return nil
+		}
+		if a.tri.on {
+			a.tri.refresh()
 		}
 		return a.snapshotCmd(msg.at)
 	case snapMsg:
@@ -281,6 +318,8 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 	case views.ProcessFilterMsg:
 		a.pid = msg.PID
 		a.refilter()
+	case views.JumpMsg:
+		a.jump(m, msg.Seq)
 	}
 	return nil
 }
@@ -360,6 +399,8 @@ func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 			func(a *attached) { a.insp.SetHeld(nil) })
 	case key.Matches(k, keys.Record):
 		return a.toggleRecord(m)
+	case key.Matches(k, keys.Triage):
+		a.switchTop()
 	case a.pb != nil && a.isPlaybackKey(k):
 		return a.playbackKey(m, k)
 	case key.Matches(k, keys.Pause):
@@ -527,6 +568,7 @@ func (a *attached) layout(w, h int) {
 	a.bottomH = max(h-top, 1)
 	left := w * 2 / 5
 	a.syscalls.SetSize(w, top)
+	a.tri.pane.SetSize(w, top)
 	a.procs.SetSize(left, a.bottomH)
 	a.insp.SetSize(max(w-left-1, 1), a.bottomH)
 	a.man.SetSize(w, h)
@@ -535,7 +577,7 @@ func (a *attached) layout(w, h int) {
 func (a *attached) view() string {
 	sep := a.c.Styles.Muted.Render(vbar(a.bottomH))
 	bottom := lipgloss.JoinHorizontal(lipgloss.Top, a.procs.View(), sep, a.insp.View())
-	screen := lipgloss.JoinVertical(lipgloss.Left, a.syscalls.View(), bottom)
+	screen := lipgloss.JoinVertical(lipgloss.Left, a.topPane().View(), bottom)
 	if a.man.Opened() {
 		return a.man.Over(screen)
 	}
@@ -555,6 +597,10 @@ func vbar(h int) string {
 
 func (a *attached) status() views.Status {
 	st := views.Status{Info: a.info, Stats: a.stats, Rate: a.rate, Held: a.insp.Held() != nil, Breaks: a.breaks, Recording: a.recPath}
+	st.Findings, st.Severe = a.tri.findings, a.tri.severe
+	if h := a.insp.Held(); h != nil {
+		st.HeldBy = h.By
+	}
 	if a.pb != nil {
 		st.Playback = &a.pos
 	}

@@ -123,6 +123,8 @@ func (a *attached) moved(m *Model, msg movedMsg) tea.Cmd {
 	a.waitCtx, a.stopWait = context.WithCancel(a.ctx)
 	a.batches = ch
 	a.store.Reset()
+	// The triage judges the calls the screen holds, from the move on.
+	a.tri.reset()
 	a.syscalls.SetFollow(true) // the position is the last row
 	return tea.Batch(a.waitBatch(), a.snapshotCmd(time.Time{}))
 }

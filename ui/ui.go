@@ -28,6 +28,12 @@ type Options struct {
 	Keys       common.KeyMap
 	History    int           // rows the syscall pane keeps (calls.DefaultLimit when 0)
 	Refresh    time.Duration // domain list and status refresh (time.Second when 0)
+	// ReadOnly makes the keys that change a guest or a domain answer
+	// "read-only session": a viewer of a session it may only watch.
+	ReadOnly bool
+	// Renderer styles the screen for a terminal other than the process's
+	// own (an SSH session's); nil for lipgloss's default.
+	Renderer *lipgloss.Renderer
 }
 
 // ErrNoQuitKey is a key map in which no key quits: the terminal would be
@@ -40,7 +46,7 @@ func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error
 	if !opts.Keys.Quit.Enabled() && !opts.Keys.ForceQuit.Enabled() {
 		return ErrNoQuitKey
 	}
-	if opts.Palette.Colorless() && lipgloss.ColorProfile() == termenv.Ascii &&
+	if opts.Renderer == nil && opts.Palette.Colorless() && lipgloss.ColorProfile() == termenv.Ascii &&
 		termenv.NewOutput(os.Stdout).ColorProfile() != termenv.Ascii {
 		// NO_COLOR makes lipgloss drop every attribute, selection included;
 		// a palette without colour uses only reverse and bold, which NO_COLOR allows.
@@ -82,7 +88,11 @@ func New(ctx context.Context, opts Options) *Model {
 		opts.Refresh = time.Second
 	}
 	keys := opts.Keys
-	c := &common.Common{Ctx: ctx, Styles: common.NewStyles(opts.Palette), Keys: &keys}
+	r := opts.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	c := &common.Common{Ctx: ctx, Styles: common.NewStylesFor(r, opts.Palette), Keys: &keys}
 	h := help.New()
 	h.Styles = c.Styles.Help
 	return &Model{
@@ -175,6 +185,13 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case m.showHelp && key.Matches(k, keys.Clear):
 		m.showHelp = false
 		return nil
+	case m.opts.ReadOnly && m.changes(k):
+		if m.att == nil {
+			m.domains.SetStatus(api.ErrReadOnly.Error(), true)
+		} else {
+			m.setNote(api.ErrReadOnly.Error(), true)
+		}
+		return nil
 	}
 	if m.att != nil {
 		return m.att.key(m, k)
@@ -185,6 +202,17 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	m.note = ""
 	_, cmd := m.domains.Update(k)
 	return cmd
+}
+
+// changes says k is a key that would change the guest or a domain (or
+// write a recording), unless the man page over the panes takes it.
+func (m *Model) changes(k tea.KeyMsg) bool {
+	keys := m.c.Keys
+	if m.att == nil {
+		return key.Matches(k, keys.Start, keys.Shutdown, keys.Pause)
+	}
+	return !m.att.man.Opened() && key.Matches(k, keys.Break, keys.BreakPID, keys.BreakExit, keys.Edit, keys.Continue,
+		keys.Pause, keys.Inject, keys.InjectPID, keys.Record)
 }
 
 func (m *Model) attachDone(msg views.AttachMsg) tea.Cmd {

@@ -32,6 +32,9 @@ var goals = []struct {
 	{"attach-s", 1, true},                // attach to first event, on guests of 256 MiB to 64 GiB alike
 	{"host-alloc-MiB", 64, true},         // what the host allocated for the guest's RAM across attaching
 	{"rss-end-MiB", 100, true},           // nitro's private memory (RssAnon) at the end of a soak, TUI and all
+	{"triage-ns/event", 1000, true},      // the built-in triage rules, state included: CPU per call
+	{"healthy-dropped", 0, true},         // nitro serve: calls 19 reading SSH viewers missed beside a stalled one
+	{"serve-rss-MiB", 300, true},         // the same: the server's peak resident memory, 20 viewers at 10,000 calls/s
 }
 
 // metric is one "value unit" pair of a result line.

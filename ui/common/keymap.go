@@ -30,6 +30,7 @@ type KeyMap struct {
 	Manual                                                    key.Binding // the selected call's man page
 	Inject, InjectPID                                         key.Binding
 	Record                                                    key.Binding // a live session to a file
+	Triage                                                    key.Binding // the top pane: syscalls, findings, files, network, exec
 	// A replay's playback.
 	StepForward, StepBack, Faster, Slower, Seek, NextMatch key.Binding
 	// Always.
@@ -63,6 +64,7 @@ var actions = []action{
 	{"inject_pid", "inject in process", func(k *KeyMap) *key.Binding { return &k.InjectPID }},
 	{"pause", "pause/resume VM", func(k *KeyMap) *key.Binding { return &k.Pause }},
 	{"record", "record to a file", func(k *KeyMap) *key.Binding { return &k.Record }},
+	{"triage", "findings/files/net/exec", func(k *KeyMap) *key.Binding { return &k.Triage }},
 	{"step", "step a call", func(k *KeyMap) *key.Binding { return &k.StepForward }},
 	{"step_back", "step a call back", func(k *KeyMap) *key.Binding { return &k.StepBack }},
 	{"faster", "faster", func(k *KeyMap) *key.Binding { return &k.Faster }},

@@ -29,8 +29,12 @@ type Styles struct {
 // NewStyles derives the styles from p. Emphasis that must survive a palette
 // without colour (selection, focus, failures) also uses reverse, bold or
 // underline.
-func NewStyles(p themes.Palette) *Styles {
-	base := lipgloss.NewStyle()
+func NewStyles(p themes.Palette) *Styles { return NewStylesFor(lipgloss.DefaultRenderer(), p) }
+
+// NewStylesFor derives the styles from p for r's terminal: a screen served
+// to another terminal (nitro serve) has its own colour profile.
+func NewStylesFor(r *lipgloss.Renderer, p themes.Palette) *Styles {
+	base := r.NewStyle()
 	s := &Styles{
 		Text:         base.Foreground(p.Text),
 		Muted:        base.Foreground(p.Muted),

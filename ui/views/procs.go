@@ -35,9 +35,8 @@ type Processes struct {
 	height  int
 	focused bool
 	rows    []procRow
-	cursor  int
-	top     int
-	chosen  int // the PID filtering the syscall pane, 0 for none
+	list
+	chosen int // the PID filtering the syscall pane, 0 for none
 
 	nodes    map[int]*procNode
 	kids     map[int][]int // children by parent PID, ascending; the parent may be unknown
@@ -195,17 +194,7 @@ func (v *Processes) layout() {
 
 func (v *Processes) rowsShown() int { return max(v.height-2, 1) }
 
-func (v *Processes) scroll() {
-	shown := v.rowsShown()
-	v.cursor = max(0, min(v.cursor, len(v.rows)-1))
-	switch {
-	case v.cursor < v.top:
-		v.top = v.cursor
-	case v.cursor >= v.top+shown:
-		v.top = v.cursor - shown + 1
-	}
-	v.top = max(0, min(v.top, len(v.rows)-shown))
-}
+func (v *Processes) scroll() { v.list.scroll(len(v.rows), v.rowsShown()) }
 
 // Init implements tea.Model.
 func (v *Processes) Init() tea.Cmd { return nil }
@@ -218,18 +207,8 @@ func (v *Processes) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	keys := v.c.Keys
 	switch {
-	case key.Matches(k, keys.Up):
-		v.cursor--
-	case key.Matches(k, keys.Down):
-		v.cursor++
-	case key.Matches(k, keys.PageUp):
-		v.cursor -= v.rowsShown()
-	case key.Matches(k, keys.PageDown):
-		v.cursor += v.rowsShown()
-	case key.Matches(k, keys.Top):
-		v.cursor = 0
-	case key.Matches(k, keys.Bottom):
-		v.cursor = len(v.rows) - 1
+	case v.move(keys, k, len(v.rows), v.rowsShown()):
+		return v, nil
 	case key.Matches(k, keys.Select):
 		pid := v.rows[v.cursor].proc.PID
 		if v.chosen == pid {

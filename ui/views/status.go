@@ -14,15 +14,20 @@ import (
 
 // Status is what the status bar shows.
 type Status struct {
-	Info   api.Info
-	Stats  api.Stats
-	Rate   float64 // events per second over the last refresh
-	Held   bool
+	Info  api.Info
+	Stats api.Stats
+	Rate  float64 // events per second over the last refresh
+	Held  bool
+	// HeldBy is who holds the held call in a shared session; "" otherwise.
+	HeldBy string
 	Breaks []api.Breakpoint
 	// Playback is a replay's position; nil for a live guest.
 	Playback *api.Position
 	// Recording is the file the session is being recorded to; "" for none.
 	Recording string
+	// Findings counts the triage findings so far, Severe those at or above
+	// warning.
+	Findings, Severe int
 }
 
 // StatusBar renders the attached screen's status line: domain, listener,
@@ -48,6 +53,12 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 		source = "REC " + Plain(filepath.Base(s.Recording)) + " | " + source
 	}
 	left := fmt.Sprintf(" %s | %s | %s%s", Plain(s.Info.Domain), source, escape.String(s.Info.Kernel), counts)
+	if s.Held && s.HeldBy != "" {
+		left += " | held by " + Plain(s.HeldBy)
+	}
+	if s.Findings > 0 {
+		left += fmt.Sprintf(" | findings %d (%d severe)", s.Findings, s.Severe)
+	}
 	if len(s.Breaks) > 0 {
 		left += " | break " + breaks(s.Breaks)
 	}

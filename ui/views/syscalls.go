@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -80,6 +81,19 @@ func (v *Syscalls) selPos(n int) int {
 		return n - 1
 	}
 	return min(v.store.Pos(v.sel), n-1)
+}
+
+// SelectSeq selects the row of the call whose entry (or, for a row with
+// no entry, exit) has this seq; false when no row kept and shown has it.
+func (v *Syscalls) SelectSeq(seq uint64) bool {
+	n := v.store.Len()
+	// Rows are in stream order: their seqs ascend.
+	pos := sort.Search(n, func(i int) bool { return v.store.At(i).Call.Seq >= seq })
+	if pos == n || v.store.At(pos).Call.Seq != seq {
+		return false
+	}
+	v.moveTo(pos, n)
+	return true
 }
 
 // Refilter applies a new filter, keeping the selection on the same call or
