@@ -63,6 +63,13 @@ var killMoments = []killMoment{
 		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
 		return tm.pid(), func() {}
 	}},
+	{"serve", func(t *testing.T, g lab.Guest, rng *rand.Rand) (int, func()) {
+		// nitro serve with the teacher's SSH session attached to g.
+		l := startServe(t)
+		l.open("teacher", g.Name).waitFor(`Syscalls \d+`, time.Minute)
+		time.Sleep(time.Duration(rng.IntN(1000)) * time.Millisecond)
+		return l.cmd.Process.Pid, func() { l.cmd.Wait() }
+	}},
 }
 
 // startTrace starts `nitro trace --format json` on g, its stderr to
@@ -136,10 +143,10 @@ func (tm *tmux) pid() int {
 	return pid
 }
 
-// TestRandomKills kills nitro with SIGKILL at 20 random moments, four of
-// each kind: while it attaches and finds the kernel, while it traces,
-// while it records, while the TUI holds a call, and as the TUI's edit of
-// the held call goes in. Each time the guest must run again within two
+// TestRandomKills kills nitro with SIGKILL at 20 random moments of six
+// kinds in turn: while it attaches and finds the kernel, while it traces,
+// while it records, while the TUI holds a call, as the TUI's edit of the
+// held call goes in, and while nitro serve has an SSH viewer attached. Each time the guest must run again within two
 // seconds, with no breakpoint left: it goes on with its workload. The seed
 // is logged; NITRO_KILL_SEED repeats a run's moments.
 func TestRandomKills(t *testing.T) {

@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"nitro/core"
 	"nitro/internal/lab"
@@ -24,6 +27,19 @@ var labGuests = flag.Bool("lab", true, "boot the lab guests (nitro-lab, nitro-la
 // nitroBin is the nitro binary under test, built once by TestMain.
 var nitroBin string
 
+// closeInheritedOnExec marks the files this process was started with, past
+// stdin, stdout and stderr, close-on-exec: a lock held by whoever started
+// the tests (flock) must not pass to nitro, its guard or a libvirtd a test
+// restarts, which would hold it long after the tests.
+func closeInheritedOnExec() {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if n, err := strconv.Atoi(fd.Name()); err == nil && n > 2 {
+			unix.CloseOnExec(n)
+		}
+	}
+}
+
 func TestMain(m *testing.M) {
 	// core.Attach starts this test binary again as its detach guard.
 	core.RunGuardIfAsked()
@@ -31,6 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	closeInheritedOnExec()
 	if os.Geteuid() != 0 {
 		return m.Run() // each test skips (or fails under CI) through lab.RequireRoot
 	}
