@@ -9,7 +9,7 @@ import (
 // faces are the packages that show guests to people and scripts, and the
 // recordings they read and write: they reach the engine through package api
 // only.
-var faces = []string{"nitro/ui/...", "nitro/commands/...", "nitro/internal/traceformat", "nitro/internal/manual", "nitro/internal/traceevent", "nitro/api", "nitro/record/...", "nitro/replay", "nitro/serve", "nitro/triage"}
+var faces = []string{"nitro/ui/...", "nitro/commands/...", "nitro/internal/traceformat", "nitro/internal/manual", "nitro/internal/traceevent", "nitro/api", "nitro/record/...", "nitro/replay", "nitro/serve", "nitro/triage", "nitro/remote"}
 
 // TestFacesUseTheAPIOnly fails when a face depends on core, a listener,
 // guest memory, a back end or its tables, directly or through another

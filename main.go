@@ -31,8 +31,10 @@ import (
 	"syscall"
 	"time"
 
+	"nitro/api"
 	"nitro/commands"
 	"nitro/core"
+	"nitro/remote"
 	"nitro/replay"
 )
 
@@ -92,6 +94,9 @@ Options:
                   for Windows, a Volatility 3 ISF file (.json, .json.xz or .json.gz)
   --os NAME       the guest's OS back end (linux or windows) instead of the one that
                   recognises the guest
+  --remote-nitro PATH
+                  the nitro to run on the host of a qemu+ssh:// URI (default: nitro on
+                  that host's PATH), which attach, trace, ps... go through
   --listener NAME how nitro stops the guest: gdbstub (default; QEMU's gdbstub, TCG or
                   KVM) or nitro (the Nitro KVM ioctls, on a host whose KVM has them)
 `
@@ -114,6 +119,7 @@ func run(args []string, stdout io.Writer) error {
 	dom := fs.String("domain", "", "open the interface attached to this domain")
 	theme := fs.String("theme", "", "colour theme: dark, light or none (default dark; none with NO_COLOR)")
 	history := fs.Int("history", 0, "system calls the interface keeps (default 100000)")
+	farNitro := fs.String("remote-nitro", "nitro", "the nitro to run on the host of a qemu+ssh:// URI")
 	h := &core.Hypervisor{URI: *uri}
 	fs.StringVar(&h.Kernel.Symbols, "symbols", "", "kernel symbols from this file instead of guest memory")
 	fs.StringVar(&h.Kernel.Profile, "profile", "", "structure offsets from this JSON profile instead of the guest's BTF")
@@ -126,36 +132,45 @@ func run(args []string, stdout io.Writer) error {
 		return commands.ErrUsage
 	}
 	h.URI = *uri // h was made before the flags were read
+	var hv api.Hypervisor = h
+	if remote.IsSSH(h.URI) {
+		var err error
+		if hv, err = remoteHypervisor(h, *farNitro); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	cmdArgs := fs.Args()[min(1, fs.NArg()):]
 	switch fs.Arg(0) {
 	case "domains":
-		return commands.Domains(ctx, h, stdout)
+		return commands.Domains(ctx, hv, stdout)
 	case "ps":
-		return commands.PS(ctx, h, cmdArgs, stdout)
+		return commands.PS(ctx, hv, cmdArgs, stdout)
 	case "symbols", "profile":
-		return commands.Kernel(ctx, h, fs.Arg(0), cmdArgs, stdout)
+		return commands.Kernel(ctx, hv, fs.Arg(0), cmdArgs, stdout)
 	case "triage":
-		return commands.Triage(ctx, h, cmdArgs, stdout)
+		return commands.Triage(ctx, hv, cmdArgs, stdout)
 	case "activity":
-		return commands.Activity(ctx, h, cmdArgs, stdout)
+		return commands.Activity(ctx, hv, cmdArgs, stdout)
 	case "trace":
-		return commands.Trace(ctx, h, cmdArgs, stdout)
+		return commands.Trace(ctx, hv, cmdArgs, stdout)
 	case "record":
-		return commands.Record(ctx, h, cmdArgs, os.Stderr)
+		return commands.Record(ctx, hv, cmdArgs, os.Stderr)
 	case "export":
 		return commands.Export(ctx, cmdArgs, stdout, os.Stderr)
 	case "replay":
 		return runReplay(ctx, cmdArgs, tuiOptions{theme: *theme, history: *history})
 	case "serve":
 		return runServe(ctx, h, cmdArgs, tuiOptions{theme: *theme, history: *history}, stdout)
+	case "agent": // nitro's own, run over ssh by a nitro given a qemu+ssh URI
+		return remote.Serve(ctx, h, os.Stdin, stdout)
 	case "detach":
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		return commands.Detach(ctx, h, cmdArgs)
+		return commands.Detach(ctx, hv, cmdArgs)
 	case "":
-		return runTUI(ctx, h, tuiOptions{domain: *dom, theme: *theme, history: *history})
+		return runTUI(ctx, hv, tuiOptions{domain: *dom, theme: *theme, history: *history})
 	default:
 		return fmt.Errorf("unknown command %q (%w)", fs.Arg(0), commands.ErrUsage)
 	}

@@ -31,6 +31,13 @@ type AttachOptions struct {
 	// Syscalls, if set, are the only system calls the guest stops for
 	// (names as strace prints them, of either ABI); the rest run at full speed.
 	Syscalls []string
+	// PID and Comms, when set, say that the face keeps only the calls of
+	// that process or thread, and of processes of those names (trace's
+	// --pid and --comm). A session may deliver only those (a remote one
+	// does, so that the rest never cross the link); the face filters as
+	// before, since a local session delivers every call.
+	PID   int
+	Comms []string
 }
 
 // Guest is a running guest read from outside: its kernel and processes.

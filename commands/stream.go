@@ -135,7 +135,7 @@ type followState struct {
 // attachOnce attaches and follows until the session ends (suspended
 // false) or SIGTSTP comes (true: the session has detached).
 func (f *streamFlags) attachOnce(ctx context.Context, h api.Hypervisor, domain string, st *followState, tstp <-chan os.Signal) (bool, error) {
-	sess, err := h.Attach(ctx, domain, api.AttachOptions{Syscalls: f.names})
+	sess, err := h.Attach(ctx, domain, api.AttachOptions{Syscalls: f.names, PID: f.pid, Comms: f.comms})
 	if err != nil {
 		return false, err
 	}

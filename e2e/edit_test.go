@@ -121,7 +121,12 @@ func holdProbe(t *testing.T, tm *tmux, held *regexp.Regexp) []string {
 func TestTUIEditReturn(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Newer
-	tm := openatTUI(t, g)
+	editReturn(t, g, openatTUI(t, g))
+}
+
+// editReturn is TestTUIEditReturn on the TUI tm shows on g.
+func editReturn(t *testing.T, g lab.Guest, tm *tmux) {
+	t.Helper()
 	start, err := g.SerialSize()
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +166,13 @@ func TestTUIEditReturn(t *testing.T) {
 // once the guest has made one.
 func openatTUI(t *testing.T, g lab.Guest) *tmux {
 	t.Helper()
-	tm := startTmux(t, nitroBin+" -c "+lab.URI+" --theme none --domain "+g.Name)
+	return openatTUIWith(t, g, "-c "+lab.URI)
+}
+
+// openatTUIWith is openatTUI with nitro's flags, a shell's words, in front.
+func openatTUIWith(t *testing.T, g lab.Guest, flags string) *tmux {
+	t.Helper()
+	tm := startTmux(t, nitroBin+" "+flags+" --theme none --domain "+g.Name)
 	tm.waitFor(`Syscalls \d+`, time.Minute)
 	tm.keys("/")
 	tm.waitFor(`(?m)^/`, 10*time.Second)

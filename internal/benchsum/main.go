@@ -35,6 +35,7 @@ var goals = []struct {
 	{"triage-ns/event", 1000, true},      // the built-in triage rules, state included: CPU per call
 	{"healthy-dropped", 0, true},         // nitro serve: calls 19 reading SSH viewers missed beside a stalled one
 	{"serve-rss-MiB", 300, true},         // the same: the server's peak resident memory, 20 viewers at 10,000 calls/s
+	{"remote/local", 0.9, false},         // calls/s traced through a far nitro over SSH, against the same trace run locally
 }
 
 // metric is one "value unit" pair of a result line.
