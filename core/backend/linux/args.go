@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"errors"
 	"fmt"
 
 	"nitro/api"
@@ -8,6 +9,7 @@ import (
 	"nitro/core/backend/linux/strace"
 	"nitro/core/kvm"
 	"nitro/core/vmi"
+	"nitro/core/vmi/linuxmm"
 )
 
 // maxArgBytes bounds one ReadBytes of guest memory.
@@ -34,7 +36,11 @@ const (
 type args struct {
 	vals [6]uint64
 	user vmi.Space // the calling process's memory, where pointers point
-	src  source
+	// pages reads what user's page tables do not map yet from the
+	// calling task's page cache (nil: the kernel's layout is unknown).
+	pages *linuxmm.Resolver
+	task  uint64 // the calling task
+	src   source
 
 	regs *kvm.Regs // inRegs, with the convention that reads them
 	abi  backend.ABI
@@ -172,7 +178,7 @@ func (a *args) ReadBytes(i, n int) ([]byte, error) {
 		return nil, fmt.Errorf("reading %d bytes at argument %d: length out of range", n, i)
 	}
 	b := make([]byte, n)
-	if err := a.user.Read(b, a.Get(i)); err != nil {
+	if err := a.read(b, a.Get(i)); err != nil {
 		return nil, fmt.Errorf("reading argument %d's memory: %w", i, err)
 	}
 	return b, nil
@@ -217,4 +223,16 @@ func (a *args) SetReturn(v uint64) error {
 }
 
 // ReadVirt lets the decoder read the calling process's memory.
-func (a *args) ReadVirt(p []byte, va uint64) error { return a.user.Read(p, va) }
+func (a *args) ReadVirt(p []byte, va uint64) error { return a.read(p, va) }
+
+// read fills p from the calling process's memory at va. Where its page
+// tables map nothing yet (a forked child's untouched file pages), it reads
+// what the kernel would fault in, from the page cache; reads that
+// translate never get there and cost what they did.
+func (a *args) read(p []byte, va uint64) error {
+	err := a.user.Read(p, va)
+	if err == nil || a.pages == nil || !errors.Is(err, vmi.ErrNotPresent) {
+		return err
+	}
+	return a.pages.ReadUser(a.user, a.task, p, va)
+}

@@ -11,6 +11,7 @@ import (
 	"nitro/core/kvm"
 	"nitro/core/vmi"
 	"nitro/core/vmi/ksym"
+	"nitro/core/vmi/linuxmm"
 	"nitro/core/vmi/offsets"
 )
 
@@ -67,6 +68,9 @@ type Backend struct {
 	tasks   tasks
 	kernel  vmi.Space // the kernel's own page tables, for reads without an event
 	current uint64    // per-cpu offset of the pointer to the running task
+	// pages reads user pages the page tables do not map yet; nil for
+	// kernels whose memory map it does not know (before Linux 6.1).
+	pages *linuxmm.Resolver
 
 	entry, exit uint64              // the 64-bit convention's stops
 	stops       map[uint64]stop     // every stop by address, handlers included
@@ -151,13 +155,37 @@ func New(cfg Config) (*Backend, error) {
 		return nil, err
 	}
 	b.mem.SetStable(b.stableRanges()...)
+	b.pages = b.pageCache()
 	return b, nil
+}
+
+// pageCache returns the resolver of user pages through the page cache, or
+// nil when the kernel lacks what it needs: then such pages stay unread.
+func (b *Backend) pageCache() *linuxmm.Resolver {
+	r, err := linuxmm.New(b.kernel, b.mem.Phys(), b.offsets, b.layoutBase("vmemmap_base", vmemmapBase))
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// layoutBase returns the value of the kernel variable sym, a base address
+// of the memory layout that KASLR randomizes, or def, its value without
+// KASLR, when the kernel has no such variable or it reads wrong.
+func (b *Backend) layoutBase(sym string, def uint64) uint64 {
+	if v, ok := b.syms.Lookup(sym); ok {
+		if got, err := b.kernel.U64(v); err == nil && kernelAddr(got) {
+			return got
+		}
+	}
+	return def
 }
 
 // Defaults of x86-64 Linux's memory layout (Documentation/arch/x86/x86_64/mm.rst).
 const (
 	directMapBase = 0xffff888000000000 // page_offset_base without KASLR
 	directMapSize = 1 << 46            // 64 TiB with 4-level paging
+	vmemmapBase   = 0xffffea0000000000 // the struct page array, without KASLR
 )
 
 // stableRanges are the kernel's mappings whose targets never change, so
@@ -171,12 +199,7 @@ func (b *Backend) stableRanges() []vmi.Range {
 	if ok1 && ok2 && end > text {
 		ranges = append(ranges, vmi.Range{Start: text, End: end})
 	}
-	base := uint64(directMapBase)
-	if v, ok := b.syms.Lookup("page_offset_base"); ok { // randomized by KASLR
-		if got, err := b.kernel.U64(v); err == nil && kernelAddr(got) {
-			base = got
-		}
-	}
+	base := b.layoutBase("page_offset_base", directMapBase)
 	return append(ranges, vmi.Range{Start: base, End: base + directMapSize})
 }
 
@@ -436,7 +459,7 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 		Seq: b.seq, Time: ev.Time, VCPU: ev.VCPU, Direction: kvm.Enter, Process: proc,
 	}}}
 	call, a, sc := &h.call, &h.args, &h.call.Syscall
-	call.Arguments, a.user, a.sc = a, user, sc
+	call.Arguments, a.user, a.sc, a.pages, a.task = a, user, sc, b.pages, task
 	ret, known, err := b.locate(ev, kern, sc, a)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,12 @@ func FromSpec(spec *btf.Spec) (*Offsets, error) {
 	o := empty()
 	structs := map[string]*btf.Struct{}
 	for _, f := range o.fields() {
+		if f.kind == enumValue {
+			if v, ok := enumerator(spec, f.structName, f.member); ok {
+				*f.dst = v
+			}
+			continue
+		}
 		s, ok := structs[f.structName]
 		if !ok {
 			var err error
@@ -107,6 +113,27 @@ func structByName(spec *btf.Spec, name string) (*btf.Struct, error) {
 		found = s
 	}
 	return found, nil
+}
+
+// enumerator returns the value of enumerator name of enum enumName, when
+// it is small enough to be an offset-like value.
+func enumerator(spec *btf.Spec, enumName, name string) (int, bool) {
+	types, err := spec.AnyTypesByName(enumName)
+	if err != nil {
+		return 0, false
+	}
+	for _, t := range types {
+		e, ok := t.(*btf.Enum)
+		if !ok {
+			continue
+		}
+		for _, v := range e.Values {
+			if v.Name == name && v.Value < maxOffset {
+				return int(v.Value), true
+			}
+		}
+	}
+	return 0, false
 }
 
 // maxNesting bounds the descent through anonymous members.

@@ -21,6 +21,10 @@ const (
 	maxBTFSize = 64 << 20
 	// maxBannerLen bounds linux_banner.
 	maxBannerLen = 512
+	// cacheSchema names the set of fields a cached profile holds. It is
+	// part of the file name, so a profile cached before fields were added
+	// (which would load them as Absent) is parsed again instead of used.
+	cacheSchema = "v2"
 )
 
 // ErrNoSymbol is returned when a symbol the offsets need is missing.
@@ -57,7 +61,7 @@ func FromGuest(mem vmi.PhysMem, syms *ksym.Table, cacheDir string) (*Offsets, er
 	}
 	cachePath := ""
 	if cacheDir != "" {
-		cachePath = filepath.Join(cacheDir, key+".json")
+		cachePath = filepath.Join(cacheDir, key+"-"+cacheSchema+".json")
 		if o, err := loadProfileFile(cachePath); err == nil {
 			parsed.Store(key, o)
 			return clone(o), nil

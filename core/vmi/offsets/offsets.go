@@ -32,6 +32,18 @@ type Offsets struct {
 	Dentry  DentryStruct  `json:"dentry"`
 	Qstr    QstrStruct    `json:"qstr"`
 
+	// The page cache path of a user address the process's page tables do
+	// not map (package core/vmi/vma): the mm's maple tree of VMAs, a
+	// file's address_space and its xarray, struct page. All optional.
+	MapleTree    MapleTreeStruct    `json:"maple_tree"`
+	MapleRange   MapleNodeStruct    `json:"maple_range_64"`
+	MapleArange  MapleNodeStruct    `json:"maple_arange_64"`
+	VMA          VMAStruct          `json:"vm_area_struct"`
+	AddressSpace AddressSpaceStruct `json:"address_space"`
+	XArray       XArrayStruct       `json:"xarray"`
+	XaNode       XaNodeStruct       `json:"xa_node"`
+	Page         PageStruct         `json:"page"`
+
 	// PtRegsSize is sizeof(struct pt_regs): the user registers saved at
 	// syscall entry sit at task->stack + ThreadSize - PtRegsSize.
 	PtRegsSize int `json:"pt_regs_size"`
@@ -82,6 +94,7 @@ type MMStruct struct {
 	ArgStart int `json:"arg_start"`
 	ArgEnd   int `json:"arg_end"`
 	ExeFile  int `json:"exe_file"`
+	MmMt     int `json:"mm_mt"` // the maple tree of VMAs, since Linux 6.1
 }
 
 // CredStruct is struct cred; the ids are kuid_t/kgid_t, a 32-bit value.
@@ -105,7 +118,57 @@ type FdtableStruct struct {
 
 // FileStruct is struct file.
 type FileStruct struct {
-	Path int `json:"f_path"`
+	Path    int `json:"f_path"`
+	Mapping int `json:"f_mapping"`
+}
+
+// MapleTreeStruct is struct maple_tree.
+type MapleTreeStruct struct {
+	Root int `json:"ma_root"`
+}
+
+// MapleNodeStruct is struct maple_range_64 or maple_arange_64, the
+// layouts of a maple node: pivot and slot arrays and the metadata whose
+// first byte is the offset of the last slot in use.
+type MapleNodeStruct struct {
+	Pivot int `json:"pivot"`
+	Slot  int `json:"slot"`
+	Meta  int `json:"meta"`
+}
+
+// VMAStruct is struct vm_area_struct.
+type VMAStruct struct {
+	Start int `json:"vm_start"`
+	End   int `json:"vm_end"`
+	Flags int `json:"vm_flags"`
+	Pgoff int `json:"vm_pgoff"`
+	File  int `json:"vm_file"`
+}
+
+// AddressSpaceStruct is struct address_space.
+type AddressSpaceStruct struct {
+	IPages int `json:"i_pages"`
+}
+
+// XArrayStruct is struct xarray.
+type XArrayStruct struct {
+	Head int `json:"xa_head"`
+}
+
+// XaNodeStruct is struct xa_node.
+type XaNodeStruct struct {
+	Shift int `json:"shift"`
+	Slots int `json:"slots"`
+}
+
+// PageStruct is struct page; Uptodate is the bit number of PG_uptodate in
+// its flags (enum pageflags, which moved in Linux 6.6).
+type PageStruct struct {
+	Size     int `json:"size"`
+	Flags    int `json:"flags"`
+	Mapping  int `json:"mapping"`
+	Index    int `json:"index"`
+	Uptodate int `json:"pg_uptodate"`
 }
 
 // PathStruct is struct path.
@@ -133,6 +196,7 @@ const (
 	offsetOf     fieldKind = iota // the member's offset
 	sizeOfMember                  // the member's size
 	sizeOfStruct                  // the structure's size
+	enumValue                     // the value of enumerator member of enum structName
 )
 
 // field binds one value of Offsets to its C structure and member.
@@ -180,6 +244,7 @@ func (o *Offsets) fields() []field {
 		{"fdtable", "max_fds", offsetOf, &o.Fdtable.MaxFds, false},
 		{"fdtable", "fd", offsetOf, &o.Fdtable.Fd, false},
 		{"file", "f_path", offsetOf, &o.File.Path, false},
+		{"file", "f_mapping", offsetOf, &o.File.Mapping, false},
 		{"path", "mnt", offsetOf, &o.Path.Mnt, false},
 		{"path", "dentry", offsetOf, &o.Path.Dentry, false},
 		{"dentry", "d_parent", offsetOf, &o.Dentry.Parent, false},
@@ -187,6 +252,28 @@ func (o *Offsets) fields() []field {
 		{"qstr", "len", offsetOf, &o.Qstr.Len, false},
 		{"qstr", "name", offsetOf, &o.Qstr.Name, false},
 		{"pt_regs", "", sizeOfStruct, &o.PtRegsSize, false},
+		{"mm_struct", "mm_mt", offsetOf, &o.MM.MmMt, false},
+		{"maple_tree", "ma_root", offsetOf, &o.MapleTree.Root, false},
+		{"maple_range_64", "pivot", offsetOf, &o.MapleRange.Pivot, false},
+		{"maple_range_64", "slot", offsetOf, &o.MapleRange.Slot, false},
+		{"maple_range_64", "meta", offsetOf, &o.MapleRange.Meta, false},
+		{"maple_arange_64", "pivot", offsetOf, &o.MapleArange.Pivot, false},
+		{"maple_arange_64", "slot", offsetOf, &o.MapleArange.Slot, false},
+		{"maple_arange_64", "meta", offsetOf, &o.MapleArange.Meta, false},
+		{"vm_area_struct", "vm_start", offsetOf, &o.VMA.Start, false},
+		{"vm_area_struct", "vm_end", offsetOf, &o.VMA.End, false},
+		{"vm_area_struct", "vm_flags", offsetOf, &o.VMA.Flags, false},
+		{"vm_area_struct", "vm_pgoff", offsetOf, &o.VMA.Pgoff, false},
+		{"vm_area_struct", "vm_file", offsetOf, &o.VMA.File, false},
+		{"address_space", "i_pages", offsetOf, &o.AddressSpace.IPages, false},
+		{"xarray", "xa_head", offsetOf, &o.XArray.Head, false},
+		{"xa_node", "shift", offsetOf, &o.XaNode.Shift, false},
+		{"xa_node", "slots", offsetOf, &o.XaNode.Slots, false},
+		{"page", "", sizeOfStruct, &o.Page.Size, false},
+		{"page", "flags", offsetOf, &o.Page.Flags, false},
+		{"page", "mapping", offsetOf, &o.Page.Mapping, false},
+		{"page", "index", offsetOf, &o.Page.Index, false},
+		{"pageflags", "PG_uptodate", enumValue, &o.Page.Uptodate, false},
 	}
 }
 
@@ -234,6 +321,8 @@ func (f field) name() string {
 		return "sizeof(" + f.structName + ")"
 	case sizeOfMember:
 		return "sizeof(" + f.structName + "." + f.member + ")"
+	case enumValue:
+		return "enum " + f.structName + " " + f.member
 	}
 	return f.structName + "." + f.member
 }

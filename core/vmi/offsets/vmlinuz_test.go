@@ -90,6 +90,23 @@ func TestBootKernels(t *testing.T) {
 			if o.PtRegsSize != 168 {
 				t.Errorf("sizeof(pt_regs) = %d, want x86-64's 168", o.PtRegsSize)
 			}
+			// The memory map a forked child's untouched pages are read
+			// through (package linuxmm). A maple node is 256 bytes: its
+			// metadata sits at fixed places, inside anonymous members.
+			for name, v := range map[string]int{
+				"mm_struct.mm_mt": o.MM.MmMt, "maple_tree.ma_root": o.MapleTree.Root, "vm_area_struct.vm_start": o.VMA.Start,
+				"vm_area_struct.vm_flags": o.VMA.Flags, "vm_area_struct.vm_file": o.VMA.File, "file.f_mapping": o.File.Mapping,
+				"address_space.i_pages": o.AddressSpace.IPages, "xa_node.slots": o.XaNode.Slots, "page.index": o.Page.Index,
+				"PG_uptodate": o.Page.Uptodate,
+			} {
+				if v == Absent {
+					t.Errorf("%s absent", name)
+				}
+			}
+			if o.MapleRange.Meta != 248 || o.MapleArange.Meta != 240 || o.Page.Size != 64 {
+				t.Errorf("maple_range_64.meta %d, maple_arange_64.meta %d, sizeof(struct page) %d; want 248, 240, 64",
+					o.MapleRange.Meta, o.MapleArange.Meta, o.Page.Size)
+			}
 		})
 	}
 }
