@@ -31,7 +31,6 @@ import (
 	"syscall"
 	"time"
 
-	"nitro/api"
 	"nitro/commands"
 	"nitro/core"
 	"nitro/remote"
@@ -84,7 +83,9 @@ Commands:
              viewer; public keys only, controllers' actions audited
 
 Options:
-  -c URI          libvirt connection (default $LIBVIRT_DEFAULT_URI, then qemu:///system)
+  -c URI          libvirt connection (default $LIBVIRT_DEFAULT_URI, then qemu:///system);
+                  several -c list the hosts' domains together, each named HOST/NAME
+                  where HOST is its -c URI
   --domain NAME   open the interface attached to NAME
   --theme NAME    dark (default), light or none; NO_COLOR selects none
   --history N     system calls the interface keeps (default 100000)
@@ -115,12 +116,13 @@ func main() {
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("nitro", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
-	uri := fs.String("c", "", "libvirt connection URI")
+	var uris stringList
+	fs.Var(&uris, "c", "libvirt connection URI (repeated: several hosts)")
 	dom := fs.String("domain", "", "open the interface attached to this domain")
 	theme := fs.String("theme", "", "colour theme: dark, light or none (default dark; none with NO_COLOR)")
 	history := fs.Int("history", 0, "system calls the interface keeps (default 100000)")
 	farNitro := fs.String("remote-nitro", "nitro", "the nitro to run on the host of a qemu+ssh:// URI")
-	h := &core.Hypervisor{URI: *uri}
+	h := &core.Hypervisor{}
 	fs.StringVar(&h.Kernel.Symbols, "symbols", "", "kernel symbols from this file instead of guest memory")
 	fs.StringVar(&h.Kernel.Profile, "profile", "", "structure offsets from this JSON profile instead of the guest's BTF")
 	fs.StringVar(&h.Kernel.OS, "os", "", "the guest's OS back end (linux or windows) instead of the one that recognises it")
@@ -131,13 +133,12 @@ func run(args []string, stdout io.Writer) error {
 		}
 		return commands.ErrUsage
 	}
-	h.URI = *uri // h was made before the flags were read
-	var hv api.Hypervisor = h
-	if remote.IsSSH(h.URI) {
-		var err error
-		if hv, err = remoteHypervisor(h, *farNitro); err != nil {
-			return err
-		}
+	hv, err := hypervisor(h, uris, *farNitro)
+	if err != nil {
+		return err
+	}
+	if len(uris) > 1 && (fs.Arg(0) == "serve" || fs.Arg(0) == "agent") {
+		return fmt.Errorf("%s takes one -c (%w)", fs.Arg(0), commands.ErrUsage)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()

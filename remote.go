@@ -1,10 +1,53 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"time"
+
 	"nitro/api"
 	"nitro/core"
 	"nitro/remote"
 )
+
+// hostWait is how long the domain list of several hosts waits for each:
+// about what an SSH connection to a host that is up takes at worst.
+const hostWait = 10 * time.Second
+
+// hypervisor is the hypervisor of the -c URIs: h's own for none (the
+// default URI) or one, and for several each URI's joined by remote.Many,
+// named by its URI. h holds the other flags; its URI becomes the first.
+func hypervisor(h *core.Hypervisor, uris []string, farNitro string) (api.Hypervisor, error) {
+	if len(uris) > 0 {
+		h.URI = uris[0]
+	}
+	if len(uris) <= 1 {
+		return oneHypervisor(h, farNitro)
+	}
+	m := &remote.Many{Wait: hostWait}
+	for i, uri := range uris {
+		if slices.Contains(uris[:i], uri) {
+			return nil, fmt.Errorf("-c %s given twice", uri)
+		}
+		hu := *h
+		hu.URI = uri
+		hv, err := oneHypervisor(&hu, farNitro)
+		if err != nil {
+			return nil, err
+		}
+		m.Hosts = append(m.Hosts, remote.Host{Name: uri, Hypervisor: hv})
+	}
+	return m, nil
+}
+
+// oneHypervisor is the hypervisor of h's URI: h itself on this host, or
+// through a far nitro for a qemu+ssh URI.
+func oneHypervisor(h *core.Hypervisor, farNitro string) (api.Hypervisor, error) {
+	if remote.IsSSH(h.URI) {
+		return remoteHypervisor(h, farNitro)
+	}
+	return h, nil
+}
 
 // remoteHypervisor is the hypervisor of a qemu+ssh URI: libvirt's remote
 // driver for the domain list and run control (h, as virsh would), and a

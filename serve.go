@@ -14,11 +14,11 @@ import (
 	"nitro/serve"
 )
 
-// domainList is a repeatable flag.
-type domainList []string
+// stringList is a repeatable flag: serve's --domain, nitro's -c.
+type stringList []string
 
-func (d *domainList) String() string { return strings.Join(*d, ",") }
-func (d *domainList) Set(v string) error {
+func (d *stringList) String() string { return strings.Join(*d, ",") }
+func (d *stringList) Set(v string) error {
 	*d = append(*d, v)
 	return nil
 }
@@ -32,7 +32,7 @@ func runServe(ctx context.Context, h *core.Hypervisor, args []string, o tuiOptio
 	fs.StringVar(&cfg.HostKey, "host-key", "", "the server's private key, made on first start (default $XDG_CONFIG_HOME/nitro/ssh_host_ed25519_key)")
 	fs.StringVar(&cfg.AuthorizedKeys, "authorized-keys", "", "keys that may watch (authorized_keys form)")
 	fs.StringVar(&cfg.Controllers, "controllers", "", "keys that may also break, edit, continue, inject, pause and start or stop domains")
-	fs.Var((*domainList)(&cfg.Domains), "domain", "serve only this domain (repeatable; default all)")
+	fs.Var((*stringList)(&cfg.Domains), "domain", "serve only this domain (repeatable; default all)")
 	audit := fs.String("audit", "", "also append the audit log of control actions to this file")
 	if err := fs.Parse(args); err != nil {
 		return commands.ErrUsage

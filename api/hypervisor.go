@@ -80,9 +80,36 @@ func (a Action) String() string {
 
 // Domain is one row of the domain list.
 type Domain struct {
+	// Host is the connection the domain is on when a hypervisor joins
+	// several (nitro -c A -c B); "" for a single host, and left out of
+	// JSON so that a far nitro's agent protocol stays as it was.
+	Host      string `json:",omitempty"`
 	Name      string
 	State     string // as the user knows it: "running", "shut off", ...
 	Paused    bool   // so one key can pause or resume
 	VCPUs     uint
 	MemoryKiB uint64
+}
+
+// Address is what names d to the hypervisor that listed it: its name, or
+// HOST/NAME when it comes from one of several hosts, since names may clash
+// across hosts (libvirt allows no "/" in a name, so the last one splits).
+func (d Domain) Address() string {
+	if d.Host == "" {
+		return d.Name
+	}
+	return d.Host + "/" + d.Name
+}
+
+// HostError is a host that did not answer the domain list, and why.
+type HostError struct {
+	Host string
+	Err  error
+}
+
+// Hosts is a Hypervisor over several hosts; faces find it by type
+// assertion. Its Domains gives the hosts that answered only, so a face
+// that shows hosts asks HostDomains for the ones that did not as well.
+type Hosts interface {
+	HostDomains(ctx context.Context) ([]Domain, []HostError)
 }

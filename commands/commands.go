@@ -15,18 +15,41 @@ import (
 // points the user at the help.
 var ErrUsage = errors.New("see nitro -h")
 
-// Domains lists the hypervisor's domains as a table.
+// Domains lists the hypervisor's domains as a table. Over several hosts
+// (api.Hosts) a HOST column comes first, the domains of the hosts that
+// answered are printed, and the others make the error, so that a script
+// sees both the list and that it is incomplete.
 func Domains(ctx context.Context, h api.Hypervisor, stdout io.Writer) error {
-	doms, err := h.Domains(ctx)
-	if err != nil {
-		return err
+	hosts, several := h.(api.Hosts)
+	var doms []api.Domain
+	var failed []api.HostError
+	if several {
+		doms, failed = hosts.HostDomains(ctx)
+	} else {
+		var err error
+		if doms, err = h.Domains(ctx); err != nil {
+			return err
+		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
+	if several {
+		fmt.Fprint(tw, "HOST\t")
+	}
 	fmt.Fprintln(tw, "NAME\tSTATE\tVCPUS\tMEMORY")
 	for _, d := range doms {
+		if several {
+			fmt.Fprintf(tw, "%s\t", escape.String(d.Host))
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d MiB\n", escape.String(d.Name), d.State, d.VCPUs, d.MemoryKiB/1024)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	errs := make([]error, len(failed))
+	for i, f := range failed {
+		errs[i] = fmt.Errorf("%s did not answer: %s", escape.String(f.Host), escape.String(f.Err.Error()))
+	}
+	return errors.Join(errs...)
 }
 
 // Detach frees the domain named in args that a nitro may have left behind.

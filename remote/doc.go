@@ -5,7 +5,8 @@
 // libvirt URI such as qemu+ssh://root@host:2222/system?keyfile=KEY, so
 // nitro rides SSH's keys, host checks and compression instead of a daemon
 // of its own; libvirt's remote driver keeps serving the domain list and run
-// control.
+// control. Many joins several hosts (nitro -c A -c B) into one
+// api.Hypervisor whose domains are named HOST/NAME.
 //
 // # Protocol (version 1)
 //

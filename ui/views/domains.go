@@ -31,10 +31,12 @@ func Attach(ctx context.Context, hv api.Hypervisor, name string) tea.Cmd {
 	}
 }
 
-// domainsMsg is a fresh domain list.
+// domainsMsg is a fresh domain list; failed are the hosts that did not
+// answer, when the hypervisor joins several.
 type domainsMsg struct {
-	list []api.Domain
-	err  error
+	list   []api.Domain
+	failed []api.HostError
+	err    error
 }
 
 // controlMsg is the result of a run-state change.
@@ -57,6 +59,7 @@ type Domains struct {
 	width   int
 	height  int
 	list    []api.Domain
+	failed  []api.HostError
 	loaded  bool
 	cursor  int
 	status  string
@@ -93,8 +96,12 @@ func (v *Domains) load() tea.Cmd {
 	ctx, hv, gen, every := v.c.Ctx, v.hv, v.gen, v.every
 	return tea.Batch(
 		func() tea.Msg {
+			if hosts, ok := hv.(api.Hosts); ok {
+				list, failed := hosts.HostDomains(ctx)
+				return domainsMsg{list: list, failed: failed}
+			}
 			list, err := hv.Domains(ctx)
-			return domainsMsg{list, err}
+			return domainsMsg{list: list, err: err}
 		},
 		tea.Tick(every, func(time.Time) tea.Msg { return refreshMsg{gen} }),
 	)
@@ -129,12 +136,12 @@ func (v *Domains) setList(msg domainsMsg) {
 	}
 	var at string
 	if v.cursor < len(v.list) {
-		at = v.list[v.cursor].Name
+		at = v.list[v.cursor].Address()
 	}
-	v.list, v.loaded = msg.list, true
+	v.list, v.failed, v.loaded = msg.list, msg.failed, true
 	v.cursor = 0
 	for i, d := range v.list {
-		if d.Name == at {
+		if d.Address() == at {
 			v.cursor = i
 		}
 	}
@@ -165,19 +172,20 @@ func (v *Domains) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	d := v.list[v.cursor]
+	addr := d.Address() // HOST/NAME over several hosts
 	switch {
 	case key.Matches(k, keys.Select):
-		v.err, v.status = nil, "attaching to "+Plain(d.Name)+"..."
-		return Attach(v.c.Ctx, v.hv, d.Name)
+		v.err, v.status = nil, "attaching to "+Plain(addr)+"..."
+		return Attach(v.c.Ctx, v.hv, addr)
 	case key.Matches(k, keys.Start):
-		return v.control(d.Name, api.Start)
+		return v.control(addr, api.Start)
 	case key.Matches(k, keys.Shutdown):
-		v.confirm = &controlMsg{name: d.Name, act: api.Shutdown}
+		v.confirm = &controlMsg{name: addr, act: api.Shutdown}
 	case key.Matches(k, keys.Pause):
 		if d.Paused {
-			return v.control(d.Name, api.Resume)
+			return v.control(addr, api.Resume)
 		}
-		return v.control(d.Name, api.Suspend)
+		return v.control(addr, api.Suspend)
 	}
 	return nil
 }
@@ -197,25 +205,39 @@ func (v *Domains) View() string {
 		title(st, true, "Domains", v.width),
 		st.Header.Render(fit(fmt.Sprintf("  %-24s %-14s %5s %10s", "NAME", "STATE", "VCPUS", "MEMORY"), v.width)),
 	}
-	if v.loaded && len(v.list) == 0 {
+	if v.loaded && len(v.list) == 0 && len(v.failed) == 0 {
 		lines = append(lines, st.Muted.Render(fit("  no domains", v.width)))
 	}
-	rows := max(v.height-3, 1) // title, header, message
-	top := max(0, v.cursor-rows+1)
-	for i := top; i < min(top+rows, len(v.list)); i++ {
-		d := v.list[i]
+	// rows: a header line where the host changes (none for a single host,
+	// whose Host is ""), then the hosts that did not answer.
+	var rows []string
+	at := 0 // the cursor's row
+	host := ""
+	for i, d := range v.list {
+		if d.Host != host {
+			host = d.Host
+			rows = append(rows, st.Header.Render(fit(Plain(host), v.width)))
+		}
 		mark := "  "
 		if i == v.cursor {
 			mark = "> " // visible without colour or attributes
 		}
 		line := fit(fmt.Sprintf("%s%-24s %-14s %5d %6d MiB", mark, Plain(d.Name), Plain(d.State), d.VCPUs, d.MemoryKiB/1024), v.width)
 		if i == v.cursor {
+			at = len(rows)
 			line = st.Selected.Render(line)
 		} else {
 			line = st.Text.Render(line)
 		}
-		lines = append(lines, line)
+		rows = append(rows, line)
 	}
+	for _, f := range v.failed {
+		rows = append(rows, st.Header.Render(fit(Plain(f.Host), v.width)),
+			st.Error.Render(fit("  did not answer: "+Plain(f.Err.Error()), v.width)))
+	}
+	shown := max(v.height-3, 1) // title, header, message
+	top := max(0, at-shown+1)
+	lines = append(lines, rows[top:min(top+shown, len(rows))]...)
 	msg := ""
 	switch {
 	case v.confirm != nil:
