@@ -207,12 +207,19 @@ func (a *fakeArgs) SetReturn(v uint64) error {
 func attachFake(t *testing.T) (*Session, *rspfake.Target, *fakeGuest) {
 	t.Helper()
 	f, g := newFakeGuest()
+	return gdbSession(t, "fake", f, &fakeBackend{}, nil), f, g
+}
+
+// gdbSession composes domain's session of back end b over a gdbstub
+// listener on the fake target f, stopping for syscalls' handlers when set;
+// the test's cleanup closes it.
+func gdbSession(t *testing.T, domain string, f *rspfake.Target, b backend.Backend, syscalls []string) *Session {
+	t.Helper()
 	c, err := rsp.New(f.Dial(), &rsp.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &fakeBackend{}
-	cfg, err := gdbConfig(b, nil)
+	cfg, err := gdbConfig(b, syscalls)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,9 +227,9 @@ func attachFake(t *testing.T) (*Session, *rspfake.Target, *fakeGuest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSession(api.Info{Domain: "fake", Listener: ListenerGDBStub, OS: b.OS(), Kernel: b.Kernel()}, l, b)
+	s := newSession(api.Info{Domain: domain, Listener: ListenerGDBStub, OS: b.OS(), Kernel: b.Kernel()}, l, b)
 	t.Cleanup(func() { s.Close() })
-	return s, f, g
+	return s
 }
 
 // breakAndWait arms b, runs the session and returns the first call b holds.

@@ -6,14 +6,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"nitro/api"
 	"nitro/core/backend"
 	"nitro/core/backend/windows/ntsvc"
 	"nitro/core/backend/windows/wintest"
-	"nitro/core/kvm/gdbstub"
-	"nitro/core/kvm/rsp"
 	"nitro/core/kvm/rsp/rspfake"
 )
 
@@ -223,21 +220,7 @@ func attachWindows(t *testing.T, syscalls ...string) (*Session, *rspfake.Target,
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := rsp.New(f.Dial(), &rsp.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := gdbConfig(b, syscalls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := gdbstub.New(conn, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newSession(api.Info{Domain: "win7", Listener: ListenerGDBStub, OS: b.OS(), Kernel: b.Kernel()}, l, b)
-	t.Cleanup(func() { s.Close() })
-	return s, f, w
+	return gdbSession(t, "win7", f, b, syscalls), f, w
 }
 
 func TestWindowsCallsThroughTheListener(t *testing.T) {

@@ -78,6 +78,10 @@ type Opener func(t Target) (Backend, error)
 // ErrOtherOS is an Opener's answer for a guest it does not know.
 var ErrOtherOS = errors.New("the guest runs another operating system")
 
+// ErrForeignCall is returned for a Call another back end made: its
+// Arguments are not this one's.
+var ErrForeignCall = errors.New("not a call of this back end")
+
 var (
 	regMu   sync.Mutex
 	openers []registered

@@ -618,16 +618,13 @@ func (b *Backend) number(abi backend.ABI) uint64 {
 // noSyscall stands for the number of a call whose entry was not seen.
 const noSyscall = ^uint64(0)
 
-// ErrForeignCall is returned by Redecode for a call this back end did not make.
-var ErrForeignCall = errors.New("not a call of this back end")
-
 // Redecode decodes a held call's arguments again, after they or the memory
 // they point to were changed, and at an exit its result, which SetReturn
 // may have changed.
 func (b *Backend) Redecode(call *backend.Call) error {
 	a, ok := call.Arguments.(*args)
 	if !ok {
-		return ErrForeignCall
+		return backend.ErrForeignCall
 	}
 	b.mem.Invalidate()
 	if call.Direction == kvm.Enter {

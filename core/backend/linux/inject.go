@@ -57,7 +57,7 @@ func (b *Backend) Errno(name string) (uint64, error) {
 // have written is decoded as if it had returned v.
 func (b *Backend) SetResult(call *backend.Call, v uint64) error {
 	if call.Direction != kvm.Exit {
-		return ErrForeignCall
+		return backend.ErrForeignCall
 	}
 	if err := call.Arguments.SetReturn(v); err != nil {
 		return err

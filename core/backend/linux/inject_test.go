@@ -62,7 +62,7 @@ func TestInjectX8664(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.SetResult(entry, 0); !errors.Is(err, ErrForeignCall) {
+	if err := b.SetResult(entry, 0); !errors.Is(err, backend.ErrForeignCall) {
 		t.Errorf("SetResult on an entry: %v, want ErrForeignCall", err)
 	}
 	exit, err = b.Handle(&events[3])

@@ -212,14 +212,11 @@ func (b *Backend) remember(thread uint64, h *handled) {
 	b.pending[thread] = h
 }
 
-// ErrForeignCall is returned by Redecode for a call this back end did not make.
-var ErrForeignCall = errors.New("not a call of this back end")
-
 // Redecode decodes a held call again after an edit.
 func (b *Backend) Redecode(call *backend.Call) error {
 	a, ok := call.Arguments.(*args)
 	if !ok {
-		return ErrForeignCall
+		return backend.ErrForeignCall
 	}
 	b.mem.Invalidate()
 	if call.Direction == kvm.Enter {
