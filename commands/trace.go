@@ -223,7 +223,11 @@ func (b *batchWriter) Flush() error {
 	return nil
 }
 
-// write writes p, or gives up when ctx ends first: the write goes on
+// stopGrace is how long a write may still take once trace is told to
+// stop: a reader that reads takes the last lines, one that stopped does not.
+const stopGrace = time.Second
+
+// write writes p, or gives up stopGrace after ctx ends: the write goes on
 // blocked with p, which b no longer touches, until the process exits.
 func (b *batchWriter) write(p []byte) (int, error) {
 	type result struct {
@@ -239,6 +243,13 @@ func (b *batchWriter) write(p []byte) (int, error) {
 	case r := <-done:
 		return r.n, r.err
 	case <-b.ctx.Done():
+	}
+	grace := time.NewTimer(stopGrace)
+	defer grace.Stop()
+	select {
+	case r := <-done:
+		return r.n, r.err
+	case <-grace.C:
 		b.buf = bytes.Buffer{} // p stays the blocked write's
 		b.err = fmt.Errorf("the output does not take what was written: %w", b.ctx.Err())
 		return 0, b.err

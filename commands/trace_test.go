@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -97,5 +98,23 @@ func TestBatchWriterGivesUpWhenStopped(t *testing.T) {
 	io.WriteString(w, "line two\n")
 	if err := w.Flush(); !errors.Is(err, context.Canceled) {
 		t.Errorf("a later Flush: %v, want the same refusal", err)
+	}
+}
+
+// TestBatchWriterFinishesWhenStopped: once trace is told to stop, a reader
+// that still reads gets the last lines; the stop is no write error.
+func TestBatchWriterFinishesWhenStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	w := &batchWriter{ctx: ctx, dst: &out}
+	for range 100 {
+		io.WriteString(w, "line\n")
+		if err := w.Flush(); err != nil {
+			t.Fatalf("Flush to a reader that reads, after the stop: %v", err)
+		}
+	}
+	if out.Len() != 500 {
+		t.Errorf("%d bytes written, want 500", out.Len())
 	}
 }
