@@ -118,7 +118,7 @@ KERNELS_LIVE ?= $(shell cd $(KERNEL_CACHE)/vmlinuz 2>/dev/null && { \
 	ls -d linux-image-6.1.0-*-amd64_* | grep -v -e -rt- -e -cloud- | sort -V | head -n 1; } | \
 	sed 's|^|$(KERNEL_CACHE)/vmlinuz/|' | paste -sd, -)
 kernel-matrix-live: kernel-matrix
-	$(GO) test $(E2E_FLAGS) -run TestKernelsLive -v ./e2e/ -args -lab=false -kernels=$(KERNELS_LIVE)
+	$(GO) test $(E2E_FLAGS) -tags matrix -run TestKernelsLive -v ./e2e/ -args -lab=false -kernels=$(KERNELS_LIVE)
 
 # The main job: everything installed, the lab guest up, the TUI attached to it.
 demo: build lab-up

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -307,20 +308,12 @@ func TestBlockedStdout(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	// Nearly full (64 KiB): the calls of the iterations below do not fit,
-	// so nitro's writes block.
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		n, err := unix.IoctlGetInt(int(r.Fd()), unix.TIOCINQ) // FIONREAD
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n >= 48<<10 {
-			break
-		}
+	// Blocked: a thread of nitro waits in a write to the pipe.
+	for deadline := time.Now().Add(2 * time.Minute); !writeBlocked(cmd.Process.Pid); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatalf("the pipe holds %d bytes of trace after 2 minutes", n)
+			t.Fatal("nitro's writes to a pipe nobody reads never blocked in 2 minutes")
 		}
 	}
 	// Two iterations with nobody reading; one may run the guest's strace
@@ -334,6 +327,9 @@ func TestBlockedStdout(t *testing.T) {
 			t.Fatalf("with trace's output blocked: %v", err)
 		}
 	}
+	if !writeBlocked(cmd.Process.Pid) {
+		t.Fatal("nitro's write to the pipe nobody reads went through")
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -346,6 +342,17 @@ func TestBlockedStdout(t *testing.T) {
 	}
 	waitDetached(t, labDomain(t, g))
 	requireRunning(t, g)
+}
+
+// writeBlocked says whether a thread of process pid waits in a pipe write.
+func writeBlocked(pid int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+	for _, w := range tasks {
+		if b, err := os.ReadFile(w); err == nil && strings.Contains(string(b), "pipe_write") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestFullFilesystem: `nitro trace -o` on a filesystem that fills up stops

@@ -1,3 +1,5 @@
+//go:build matrix
+
 package e2e
 
 import (
@@ -12,13 +14,14 @@ import (
 
 var liveKernels = flag.String("kernels", "", "comma-separated vmlinuz images for TestKernelsLive to boot (make kernel-matrix-live)")
 
-// TestKernelsLive boots each -kernels image (make kernel-matrix-live picks
-// Debian kernels the lab does not otherwise use: an rt, a cloud and
-// another ABI) as a lab guest with KASLR, then checks that nitro finds
-// the symbols the guest itself lists and traces nitro-probe exactly.
+// TestKernelsLive boots each -kernels image as a lab guest with KASLR
+// (make kernel-matrix-live picks Debian kernels the lab does not otherwise
+// use: an rt, a cloud and another ABI), then checks that nitro finds the
+// symbols the guest itself lists and traces nitro-probe exactly. It needs
+// the build tag matrix: make test's machine has no kernel cache.
 func TestKernelsLive(t *testing.T) {
 	if *liveKernels == "" {
-		t.Skip("no -kernels: make kernel-matrix-live runs this")
+		t.Fatal("no -kernels to boot (make kernel-matrix-live names them)")
 	}
 	lab.RequireRoot(t)
 	for image := range strings.SplitSeq(*liveKernels, ",") {
