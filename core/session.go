@@ -112,6 +112,7 @@ func (s *Session) Run(ctx context.Context) error {
 		call, herr := s.backend.Handle(ev)
 		injected := false
 		var continued chan<- error // a Continue waiting for the call to go on
+		edited := false
 		if herr == nil {
 			regs := ev.Regs
 			s.injectExit(call)
@@ -120,7 +121,7 @@ func (s *Session) Run(ctx context.Context) error {
 				continued = s.hold(ctx, ev, call)
 			}
 			injected = s.injectEntry(call)
-			if ev.Regs != regs {
+			if edited = ev.Regs != regs; edited {
 				if herr = s.listener.SetRegs(ev); herr != nil {
 					herr = fmt.Errorf("writing the edited registers (the call runs unchanged): %w", herr)
 				}
@@ -131,7 +132,13 @@ func (s *Session) Run(ctx context.Context) error {
 			cerr = s.listener.Continue(ev)
 		}
 		if continued != nil {
-			continued <- cmp.Or(herr, cerr)
+			// A VM resumed outside nitro ran the call on already: an error
+			// for Continue only if that lost edits.
+			err := cmp.Or(herr, cerr)
+			if errors.Is(err, kvm.ErrResumedOutside) && !edited {
+				err = nil
+			}
+			continued <- err
 		}
 		if injected && (herr != nil || cerr != nil) {
 			s.dropExit(call.Process.TID) // the call ran unchanged, or nothing follows
