@@ -97,15 +97,18 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 	if !slices.IsSortedFunc(syms, func(a, b Symbol) int { return cmp.Compare(a.Addr, b.Addr) }) {
 		return fmt.Errorf("%w: symbols out of address order", ErrBadCache)
 	}
+	// The name order must hold every symbol once. It is not checked to
+	// be in order, which would cost a comparison of names per symbol on
+	// every attach: out of order, Lookup misses names (and Placed then
+	// refuses the table) but never answers with another name's address.
 	byName := make([]uint32, n)
+	seen := make([]bool, n)
 	for i := range byName {
 		j := binary.LittleEndian.Uint32(order[4*i:])
-		// Strictly increasing (name, index) pairs of indexes below n are
-		// a permutation in name order: every symbol once, found by search.
-		if int(j) >= n || i > 0 && cmp.Or(strings.Compare(syms[byName[i-1]].Name, syms[j].Name), cmp.Compare(byName[i-1], j)) >= 0 {
+		if int(j) >= n || seen[j] {
 			return fmt.Errorf("%w: name order broken at %d", ErrBadCache, i)
 		}
-		byName[i] = j
+		seen[j], byName[i] = true, j
 	}
 	nt := indexedTable(syms, byName)
 	nt.layout, nt.hasPhys, nt.physText = Layout(b[8]), b[9] != 0, binary.LittleEndian.Uint64(b[16:])

@@ -38,14 +38,31 @@ func TestCacheRoundTrip(t *testing.T) {
 			t.Fatalf("Lookup(%q) = %#x %v, want %#x or below", s.Name, a, ok, s.Addr)
 		}
 	}
-	// A name order that is not one (two entries swapped) is refused.
+	// A name order that names a symbol twice is refused; one out of
+	// order may miss names but never answers with another's address.
 	n := got.Len()
 	order := cacheHead + 13*n
-	swapped := slices.Clone(raw)
-	copy(swapped[order:order+4], raw[order+4:order+8])
-	copy(swapped[order+4:order+8], raw[order:order+4])
-	if err := new(Table).UnmarshalBinary(swapped); !errors.Is(err, ErrBadCache) {
-		t.Errorf("swapped name order: %v, want ErrBadCache", err)
+	twice := slices.Clone(raw)
+	copy(twice[order+4:order+8], raw[order:order+4])
+	if err := new(Table).UnmarshalBinary(twice); !errors.Is(err, ErrBadCache) {
+		t.Errorf("a symbol twice in the name order: %v, want ErrBadCache", err)
+	}
+	reversed := slices.Clone(raw)
+	for i := range n {
+		copy(reversed[order+4*i:order+4*i+4], raw[order+4*(n-1-i):order+4*(n-i)])
+	}
+	var mixed Table
+	if err := mixed.UnmarshalBinary(reversed); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string][]uint64{}
+	for _, s := range want.Symbols() {
+		byName[s.Name] = append(byName[s.Name], s.Addr)
+	}
+	for name, addrs := range byName {
+		if a, ok := mixed.Lookup(name); ok && !slices.Contains(addrs, a) {
+			t.Fatalf("out of order, Lookup(%q) = %#x, none of its addresses %#x", name, a, addrs)
+		}
 	}
 	// Every cut of the encoding is refused, never a panic or a shorter table.
 	for n := range len(raw) {
