@@ -104,6 +104,19 @@ func TestRunControl(t *testing.T) {
 	if err := s.ClearBreak(ctx, api.Breakpoint{Name: "openat"}); err != nil {
 		t.Fatal(err)
 	}
+	// libvirt learns of the stop from QEMU's event: resume once it has.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, err := dom.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State == domain.Paused {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("libvirt still says %s 30 s into a held call", info.State)
+		}
+	}
 	if err := dom.Resume(); err != nil {
 		t.Fatal(err)
 	}
