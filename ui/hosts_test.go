@@ -49,5 +49,6 @@ func TestDomainsOfSeveralHosts(t *testing.T) {
 	if got := b.Controls(); !slices.Equal(got, []string{"pause test"}) || len(a.Controls()) != 0 {
 		t.Errorf("controls: hv2 %q, this host %q; want hv2's test paused only", got, a.Controls())
 	}
+	f.waitFor("> test                     paused") // the list read again after the pause
 	golden(t, f.screen())
 }
