@@ -53,4 +53,12 @@ func TestSelectSeq(t *testing.T) {
 	if selectedSeq(t, v) != 5 {
 		t.Error("a refused SelectSeq moved the selection")
 	}
+	// The newest call: selected and pinned, not followed past.
+	if !v.SelectSeq(29) || v.Following() {
+		t.Errorf("SelectSeq(29) on the last row: following %v", v.Following())
+	}
+	v.Add(uitest.Stream(31, 4))
+	if selectedSeq(t, v) != 29 {
+		t.Errorf("new calls moved the selection from 29 to %d", selectedSeq(t, v))
+	}
 }

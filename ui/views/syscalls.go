@@ -85,6 +85,8 @@ func (v *Syscalls) selPos(n int) int {
 
 // SelectSeq selects the row of the call whose entry (or, for a row with
 // no entry, exit) has this seq; false when no row kept and shown has it.
+// The selection stays on that call even when it is the newest row: the
+// user asked for this call, not for whatever comes next.
 func (v *Syscalls) SelectSeq(seq uint64) bool {
 	n := v.store.Len()
 	// Rows are in stream order: their seqs ascend.
@@ -93,6 +95,7 @@ func (v *Syscalls) SelectSeq(seq uint64) bool {
 		return false
 	}
 	v.moveTo(pos, n)
+	v.follow = false
 	return true
 }
 
