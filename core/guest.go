@@ -94,18 +94,14 @@ func (g *Guest) open(name string, k Kernel) error {
 	if err != nil {
 		return err
 	}
-	ranges, err := qemulayout.Ranges(dom.HMP)
-	if err != nil {
-		return fmt.Errorf("learning the memory layout of %s: %w", name, err)
-	}
-	if g.phys, err = physmem.OpenProcess(pid, ranges); err != nil {
-		return fmt.Errorf("opening the memory of %s: %w", name, err)
+	if g.phys, err = openMemory(pid, dom.HMP); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	// The vCPU's page tables tell the running kernel from an earlier
 	// boot's left in RAM; without them any kernel found is taken.
 	regs, _ := dom.SystemRegs()
 	g.backend, err = backend.Open(backend.Target{
-		Phys: g.phys, Mem: vmi.NewMemory(g.phys), RAMEnd: ramEnd(ranges),
+		Phys: g.phys, Mem: vmi.NewMemory(g.phys), RAMEnd: ramEnd(g.phys.Ranges()),
 		Symbols: k.Symbols, Profile: k.Profile, CacheDir: profileCache,
 		CR3: regs.CR3, CR4: regs.CR4, GSBase: regs.GSBase, IDTBase: regs.IDTBase,
 	}, k.OS)
@@ -113,6 +109,36 @@ func (g *Guest) open(name string, k Kernel) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// openMemory opens the RAM of the guest QEMU process pid runs, where
+// QEMU's monitor (hmp) says it lies, its answers kept from an earlier
+// attach to the same process where they still hold.
+func openMemory(pid int, hmp qemulayout.HMP) (*physmem.Source, error) {
+	memo := qemulayout.LoadMemo(profileCache, pid)
+	src, err := openLayout(pid, hmp, memo)
+	if err != nil && memo.Answered() {
+		// Kept answers that no longer hold (memory plugged anew): ask QEMU.
+		memo.Forget()
+		src, err = openLayout(pid, hmp, memo)
+	}
+	if err == nil {
+		// Unsaved, it costs the next attach its round trips, no more.
+		_ = memo.Save()
+	}
+	return src, err
+}
+
+func openLayout(pid int, hmp qemulayout.HMP, memo *qemulayout.Memo) (*physmem.Source, error) {
+	ranges, err := memo.Ranges(hmp)
+	if err != nil {
+		return nil, fmt.Errorf("learning the memory layout: %w", err)
+	}
+	src, err := physmem.OpenProcess(pid, ranges)
+	if err != nil {
+		return nil, fmt.Errorf("opening the memory: %w", err)
+	}
+	return src, nil
 }
 
 // ramEnd is the highest guest-physical address with memory.

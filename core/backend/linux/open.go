@@ -29,11 +29,11 @@ func init() { backend.Register("linux", Open) }
 // Open finds a Linux kernel's symbols and structure layout in t's memory
 // (or in the files the user gave) and makes its back end.
 func Open(t backend.Target) (backend.Backend, error) {
-	syms, err := kernelSymbols(t, t.Symbols)
+	syms, boot, err := kernelSymbols(t, t.Symbols)
 	if err != nil {
 		return nil, fmt.Errorf("finding the kernel's symbols: %w", err)
 	}
-	offs, err := kernelOffsets(t.Phys, syms, t.Profile, t.CacheDir)
+	offs, err := kernelOffsets(t.Phys, syms, t.Profile, t.CacheDir, boot)
 	if err != nil {
 		return nil, fmt.Errorf("finding the kernel's structure layout: %w", err)
 	}
@@ -45,15 +45,16 @@ func Open(t backend.Target) (backend.Backend, error) {
 }
 
 // kernelSymbols finds the kernel's symbol table in memory, or reads the
-// one in file and finds where that kernel lies in memory.
-func kernelSymbols(tg backend.Target, file string) (*ksym.Table, error) {
+// one in file and finds where that kernel lies in memory. The boot cache
+// says what is known of this boot of the kernel (scanSymbols).
+func kernelSymbols(tg backend.Target, file string) (*ksym.Table, bootCache, error) {
 	mem, size := tg.Phys, tg.RAMEnd
 	if file == "" {
 		return scanSymbols(tg)
 	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return nil, bootCache{}, err
 	}
 	var t *ksym.Table
 	switch {
@@ -68,12 +69,12 @@ func kernelSymbols(tg backend.Target, file string) (*ksym.Table, error) {
 		t, err = ksym.ParseSystemMap(bytes.NewReader(raw))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, bootCache{}, fmt.Errorf("%s: %w", file, err)
 	}
 	if err := t.Locate(mem, size); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, bootCache{}, fmt.Errorf("%s: %w", file, err)
 	}
-	return t, nil
+	return t, bootCache{}, nil
 }
 
 // The kernel image's virtual range on x86-64 (__START_KERNEL_map up to
@@ -90,25 +91,61 @@ const (
 // the rest of RAM only when that fails (no vCPU state, or tables the
 // image's mapping does not cover). What the image's tables decode to is
 // kept in cacheDir for the next attach to the same boot.
-func scanSymbols(tg backend.Target) (*ksym.Table, error) {
+func scanSymbols(tg backend.Target) (*ksym.Table, bootCache, error) {
 	live := running(tg)
 	if tg.CR3 == 0 {
-		return ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
+		t, err := ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
+		return t, bootCache{}, err
 	}
 	image := kernelImage(tg)
 	cache := symbolCache(tg, image)
 	if t, err := loadSymbols(cache); err == nil && t.Placed(tg.Phys, tg.RAMEnd) == nil && live(t) == nil {
-		return t, nil
+		return t, bootCache{symbols: cache, seen: true}, nil
 	}
 	t, err := ksym.ScanRanges(tg.Phys, tg.RAMEnd, image, live)
 	if err != nil {
-		return ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
+		t, err := ksym.ScanLive(tg.Phys, tg.RAMEnd, live)
+		return t, bootCache{}, err
 	}
 	if cache != "" {
 		// A cache that cannot be written costs the next attach time, no more.
 		_ = saveSymbols(cache, t)
 	}
-	return t, nil
+	return t, bootCache{symbols: cache}, nil
+}
+
+// bootCache is what is cached of one boot of a kernel: its symbol table,
+// and beside it the name of its structure layout in the offsets cache.
+// seen says the guest runs the very image the cache was written for
+// (loaded and checked against it), so the layout named there holds
+// without reading and hashing the guest's BTF again.
+type bootCache struct {
+	symbols string // the symbol cache's path; "" for none
+	seen    bool
+}
+
+func (c bootCache) layoutPath() string { return strings.TrimSuffix(c.symbols, ".ksyms") + ".layout" }
+
+// layout returns the structure layout named beside a boot's symbols, if
+// that boot was seen and the layout is still cached.
+func (c bootCache) layout(cacheDir string) (*offsets.Offsets, bool) {
+	if !c.seen {
+		return nil, false
+	}
+	key, err := os.ReadFile(c.layoutPath())
+	if err != nil {
+		return nil, false
+	}
+	o, err := offsets.FromCache(cacheDir, string(key))
+	return o, err == nil
+}
+
+// remember names o's layout beside the boot's symbols.
+func (c bootCache) remember(o *offsets.Offsets) {
+	if c.symbols != "" && o.CacheKey() != "" {
+		// Unwritten, it costs the next attach a read of the BTF, no more.
+		_ = renameio.WriteFile(c.layoutPath(), []byte(o.CacheKey()), 0o644)
+	}
 }
 
 // symbolCache names the cache file of the kernel image at ranges: by where
@@ -191,6 +228,7 @@ func pruneSymbols(dir string) {
 	slices.SortFunc(paths, func(a, b string) int { return used[b].Compare(used[a]) })
 	for _, p := range paths[keptSymbolCaches:] {
 		_ = os.Remove(p)
+		_ = os.Remove(bootCache{symbols: p}.layoutPath())
 	}
 }
 
@@ -236,10 +274,17 @@ func running(tg backend.Target) func(*ksym.Table) error {
 }
 
 // kernelOffsets reads the structure layout from the guest's BTF, or from a
-// profile file.
-func kernelOffsets(mem vmi.PhysMem, syms *ksym.Table, file, cache string) (*offsets.Offsets, error) {
+// profile file; for a boot seen before, from the cache without the BTF.
+func kernelOffsets(mem vmi.PhysMem, syms *ksym.Table, file, cache string, boot bootCache) (*offsets.Offsets, error) {
 	if file == "" {
-		return offsets.FromGuest(mem, syms, cache)
+		if o, ok := boot.layout(cache); ok {
+			return o, nil
+		}
+		o, err := offsets.FromGuest(mem, syms, cache)
+		if err == nil {
+			boot.remember(o)
+		}
+		return o, err
 	}
 	f, err := os.Open(file)
 	if err != nil {

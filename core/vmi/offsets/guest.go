@@ -56,29 +56,50 @@ func FromGuest(mem vmi.PhysMem, syms *ksym.Table, cacheDir string) (*Offsets, er
 	}
 	sum := sha256.Sum256(raw)
 	key := hex.EncodeToString(sum[:16])
-	if o, ok := parsed.Load(key); ok {
-		return clone(o.(*Offsets)), nil
-	}
-	cachePath := ""
-	if cacheDir != "" {
-		cachePath = filepath.Join(cacheDir, key+"-"+cacheSchema+".json")
-		if o, err := loadProfileFile(cachePath); err == nil {
-			parsed.Store(key, o)
-			return clone(o), nil
-		}
+	if o, err := FromCache(cacheDir, key); err == nil {
+		return o, nil
 	}
 	o, err := FromBTF(raw)
 	if err != nil {
 		return nil, err
 	}
-	o.Kernel = banner
+	o.Kernel, o.key = banner, key
 	parsed.Store(key, o)
-	if cachePath != "" {
-		if err := writeProfileFile(cachePath, o); err != nil {
+	if cacheDir != "" {
+		if err := writeProfileFile(CacheFile(cacheDir, key), o); err != nil {
 			return nil, fmt.Errorf("caching offsets: %w", err)
 		}
 	}
 	return clone(o), nil
+}
+
+// FromCache returns the offsets FromGuest cached under key (their
+// CacheKey) in this process or in cacheDir, without reading the guest: for
+// a caller that knows the guest runs the very kernel image it saw then.
+// os.ErrNotExist when nothing is cached under key.
+func FromCache(cacheDir, key string) (*Offsets, error) {
+	if o, ok := parsed.Load(key); ok {
+		return clone(o.(*Offsets)), nil
+	}
+	if _, err := hex.DecodeString(key); cacheDir == "" || key == "" || err != nil {
+		return nil, os.ErrNotExist
+	}
+	o, err := loadProfileFile(CacheFile(cacheDir, key))
+	if err != nil {
+		return nil, err
+	}
+	o.key = key
+	parsed.Store(key, o)
+	return clone(o), nil
+}
+
+// CacheKey names o in FromCache: a hash of the BTF o was read from; ""
+// for offsets from elsewhere (a profile file).
+func (o *Offsets) CacheKey() string { return o.key }
+
+// CacheFile is where FromGuest keeps, in cacheDir, the profile it names key.
+func CacheFile(cacheDir, key string) string {
+	return filepath.Join(cacheDir, key+"-"+cacheSchema+".json")
 }
 
 // CurrentTaskGS returns where the pointer to a CPU's running task is,

@@ -3,7 +3,10 @@ package offsets
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"nitro/core/vmi"
@@ -65,13 +68,24 @@ func TestFromGuestCaches(t *testing.T) {
 	if got.Kernel == "" || got.Kernel[:len("Linux version")] != "Linux version" {
 		t.Errorf("kernel = %q, want linux_banner", got.Kernel)
 	}
-	got.Kernel = ""
+	key := got.CacheKey()
+	got.Kernel, got.key = "", ""
 	if *got != *want {
 		t.Fatalf("from guest memory %+v, from the vmlinux %+v", got, want)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	if len(files) != 1 {
-		t.Fatalf("cache files %v, want one", files)
+	if len(files) != 1 || !strings.HasPrefix(filepath.Base(files[0]), key+"-") {
+		t.Fatalf("cache files %v, want one named by the key %q", files, key)
+	}
+	// The key finds the profile without the guest: in a new process too.
+	parsed.Clear()
+	if o, err := FromCache(dir, key); err != nil || o.CacheKey() != key || o.Task != want.Task {
+		t.Errorf("FromCache(%q): %v, %+v", key, err, o)
+	}
+	for _, bad := range []string{"", "../" + key, key[:8]} {
+		if _, err := FromCache(dir, bad); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("FromCache(%q): %v, want not found", bad, err)
+		}
 	}
 
 	// A cached profile answers for the same BTF: one doctored on disk is

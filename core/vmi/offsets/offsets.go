@@ -52,6 +52,8 @@ type Offsets struct {
 
 	// Current locates the per-cpu pointer to the running task.
 	Current PerCPU `json:"per_cpu_current"`
+
+	key string // CacheKey
 }
 
 // PerCPU names a per-cpu location: the per-cpu symbol plus an offset.

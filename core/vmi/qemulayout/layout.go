@@ -36,21 +36,28 @@ func Open(pid int, hmp HMP) (*physmem.Source, error) {
 // Device RAM ("ramd", such as VFIO BARs) and MMIO are left out; ROM and
 // read-only RAM come back ReadOnly. The layout holds until the guest remaps
 // memory (PCI BARs, hotplug); learn it again after such changes.
-func Ranges(hmp HMP) ([]physmem.Range, error) {
-	text, err := hmp("info mtree -f")
+func Ranges(hmp HMP) ([]physmem.Range, error) { return ranges(hmp, nil) }
+
+// ranges is Ranges, asking gpa2hva through memo when there is one.
+func ranges(hmp HMP, memo *Memo) ([]physmem.Range, error) {
+	mtree, err := hmp("info mtree -f")
 	if err != nil {
 		return nil, fmt.Errorf("info mtree -f: %w", err)
 	}
-	regions, err := ParseFlatView(text, "memory")
+	regions, err := ParseFlatView(mtree, "memory")
 	if err != nil {
 		return nil, err
 	}
-	if text, err = hmp("info ramblock"); err != nil {
+	ramblock, err := hmp("info ramblock")
+	if err != nil {
 		return nil, fmt.Errorf("info ramblock: %w", err)
 	}
-	blocks, err := ParseRAMBlocks(text)
+	blocks, err := ParseRAMBlocks(ramblock)
 	if err != nil {
 		return nil, err
+	}
+	if memo != nil {
+		hmp = memo.asker(hmp, mtree, ramblock)
 	}
 	var ram []Region
 	for _, r := range regions {
