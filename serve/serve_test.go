@@ -16,26 +16,9 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"nitro/api"
+	"nitro/internal/syncbuf"
 	"nitro/ui/uitest"
 )
-
-// syncBuffer is an audit log the test reads while the server writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // person is a client key and the line that authorizes it.
 type person struct {
@@ -66,13 +49,13 @@ type testServer struct {
 	*Server
 	dir                       string
 	sess                      *uitest.Session
-	audit                     *syncBuffer
+	audit                     *syncbuf.Buffer
 	viewer1, viewer2, teacher person
 }
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	ts := &testServer{dir: t.TempDir(), sess: uitest.NewSession(), audit: &syncBuffer{},
+	ts := &testServer{dir: t.TempDir(), sess: uitest.NewSession(), audit: &syncbuf.Buffer{},
 		viewer1: newPerson(t, "ann"), viewer2: newPerson(t, "bob"), teacher: newPerson(t, "teacher")}
 	hv := uitest.NewHypervisor()
 	hv.Add(api.Domain{Name: "lab", State: "running", VCPUs: 1, MemoryKiB: 1 << 20}, ts.sess)
@@ -91,7 +74,7 @@ func startServer(t *testing.T) *testServer {
 		Controllers:    write("controllers", ts.teacher.line),
 		Keys:           *uitest.Keys(),
 		Audit:          ts.audit,
-		Log:            &syncBuffer{},
+		Log:            &syncbuf.Buffer{},
 	}
 	s, err := New(cfg)
 	if err != nil {

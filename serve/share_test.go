@@ -8,15 +8,16 @@ import (
 	"time"
 
 	"nitro/api"
+	"nitro/internal/syncbuf"
 	"nitro/ui/uitest"
 )
 
-func newHub(t *testing.T) (*hub, *uitest.Session, *syncBuffer) {
+func newHub(t *testing.T) (*hub, *uitest.Session, *syncbuf.Buffer) {
 	t.Helper()
 	sess := uitest.NewSession()
 	hv := uitest.NewHypervisor()
 	hv.Add(api.Domain{Name: "lab", State: "running"}, sess)
-	audit := &syncBuffer{}
+	audit := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return &hub{hv: hv, audit: &auditLog{w: audit, now: time.Now}, ctx: ctx, slots: make(map[string]*slot)}, sess, audit
