@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"nitro/core/vmi"
 )
@@ -83,7 +82,7 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: the names do not end where the file does", ErrBadCache)
 	}
 	// One string holds every name; the symbols' names are slices of it.
-	names := strings.Clone(string(blob))
+	names := string(blob)
 	syms := make([]Symbol, n)
 	start := 0
 	for i := range syms {
