@@ -41,6 +41,7 @@ var defaultKeys = map[string][]string{
 	"pause":      {"p"},
 	"record":     {"R"},
 	"triage":     {"t"},
+	"reattach":   {"r"},
 	"step":       {"."},
 	"step_back":  {","},
 	"faster":     {"+"},

@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"nitro/api"
 	"nitro/commands"
 	"nitro/core"
 	"nitro/remote"
@@ -92,7 +93,8 @@ Options:
   --symbols FILE  kernel symbols from FILE (/proc/kallsyms of this boot, "nitro symbols"
                   output; System.map, vmlinux or vmlinuz of a kernel without KASLR)
   --profile FILE  structure offsets from FILE ("nitro profile" output) instead of BTF;
-                  for Windows, a Volatility 3 ISF file (.json, .json.xz or .json.gz)
+                  for Windows, a Volatility 3 ISF file (.json, .json.xz or .json.gz);
+                  for a qemu+ssh:// URI both files' contents go to the far nitro
   --os NAME       the guest's OS back end (linux or windows) instead of the one that
                   recognises the guest
   --remote-nitro PATH
@@ -100,6 +102,11 @@ Options:
                   that host's PATH), which attach, trace, ps... go through
   --listener NAME how nitro stops the guest: gdbstub (default; QEMU's gdbstub, TCG or
                   KVM) or nitro (the Nitro KVM ioctls, on a host whose KVM has them)
+  --breakpoints KIND
+                  the gdbstub listener's breakpoints: auto (default: hardware where they
+                  fit in the four debug registers, else software, saying so), hardware
+                  (fails where they do not fit) or software; under KVM the guest can
+                  read software ones in its kernel text, never hardware ones
 `
 
 func main() {
@@ -127,6 +134,10 @@ func run(args []string, stdout io.Writer) error {
 	fs.StringVar(&h.Kernel.Profile, "profile", "", "structure offsets from this JSON profile instead of the guest's BTF")
 	fs.StringVar(&h.Kernel.OS, "os", "", "the guest's OS back end (linux or windows) instead of the one that recognises it")
 	fs.StringVar(&h.Listener, "listener", core.ListenerGDBStub, "how to stop the guest: "+strings.Join(core.Listeners, " or "))
+	fs.Func("breakpoints", "the gdbstub listener's breakpoints: auto (default), hardware or software", func(s string) (err error) {
+		h.Breakpoints, err = api.ParseBreakpointKind(s)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -165,7 +176,7 @@ func run(args []string, stdout io.Writer) error {
 	case "serve":
 		return runServe(ctx, h, cmdArgs, tuiOptions{theme: *theme, history: *history}, stdout)
 	case "agent": // nitro's own, run over ssh by a nitro given a qemu+ssh URI
-		return remote.Serve(ctx, h, os.Stdin, stdout)
+		return remote.Serve(ctx, agentHypervisor{h}, os.Stdin, stdout)
 	case "detach":
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()

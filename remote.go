@@ -65,5 +65,23 @@ func remoteHypervisor(h *core.Hypervisor, farNitro string) (api.Hypervisor, erro
 	if h.Kernel.OS != "" {
 		flags = append(flags, "--os", h.Kernel.OS)
 	}
-	return &remote.SSH{Target: t, Libvirt: h, Nitro: farNitro, Flags: flags}, nil
+	if h.Breakpoints != "" {
+		flags = append(flags, "--breakpoints", string(h.Breakpoints))
+	}
+	return &remote.SSH{Target: t, Libvirt: h, Nitro: farNitro, Flags: flags, Symbols: h.Kernel.Symbols, Profile: h.Kernel.Profile}, nil
+}
+
+// agentHypervisor is the hypervisor nitro agent serves: h, which also reads
+// guests' kernels from the files a client sent (remote.KernelFiler).
+type agentHypervisor struct{ *core.Hypervisor }
+
+func (a agentHypervisor) WithKernel(symbols, profile string) api.Hypervisor {
+	h := *a.Hypervisor
+	if symbols != "" {
+		h.Kernel.Symbols = symbols
+	}
+	if profile != "" {
+		h.Kernel.Profile = profile
+	}
+	return &h
 }

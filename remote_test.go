@@ -45,3 +45,24 @@ func TestServeAndAgentTakeOneURI(t *testing.T) {
 		}
 	}
 }
+
+// A qemu+ssh URI's hypervisor sends the --symbols and --profile files; the
+// agent's reads the files it is given in their place, the rest unchanged.
+func TestKernelFilesGoToTheFarSide(t *testing.T) {
+	h := &core.Hypervisor{Kernel: core.Kernel{Symbols: "/near/kallsyms", Profile: "/near/profile.json", OS: "linux"}}
+	hv, err := hypervisor(h, []string{"qemu+ssh://root@hv2/system"}, "nitro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := hv.(*remote.SSH); !ok || s.Symbols != "/near/kallsyms" || s.Profile != "/near/profile.json" {
+		t.Errorf("hypervisor %#v, want the files to send", hv)
+	}
+	far := agentHypervisor{&core.Hypervisor{URI: "qemu:///system", Kernel: core.Kernel{OS: "linux"}}}
+	got, ok := far.WithKernel("/tmp/sent/symbols", "").(*core.Hypervisor)
+	if !ok || got.Kernel != (core.Kernel{Symbols: "/tmp/sent/symbols", OS: "linux"}) || got.URI != "qemu:///system" {
+		t.Errorf("WithKernel = %#v", got)
+	}
+	if far.Kernel.Symbols != "" {
+		t.Error("WithKernel changed the agent's own hypervisor")
+	}
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -19,6 +20,10 @@ var (
 	// ErrReadOnly: a change asked by someone who may only watch (a viewer
 	// of a session shared by nitro serve).
 	ErrReadOnly = errors.New("read-only session")
+	// ErrLost: the connection to the nitro on the guest's host dropped (a
+	// remote session's Run ends with it). That nitro detached as it went:
+	// the guest runs on, and attaching again starts a new session.
+	ErrLost = errors.New("lost the connection to the remote nitro")
 )
 
 // Session is one attached domain. Info, Held, Stats and Subscribe do no
@@ -120,6 +125,47 @@ type Stats struct {
 	// InjectErrors counts injections that could not be carried out: the
 	// call's number or result could not be written.
 	InjectErrors uint64
+	// Breakpoints is the kind of breakpoints the guest is stopped with now,
+	// BreakpointsHardware, BreakpointsSoftware or BreakpointsMixed; ""
+	// where none is set (the nitro listener, a replay).
+	Breakpoints BreakpointKind `json:",omitempty"`
+	// BreakpointNote says why they are software breakpoints where
+	// BreakpointsAuto asked for hardware ones; "" otherwise.
+	BreakpointNote string `json:",omitempty"`
+}
+
+// BreakpointKind is the kind of the breakpoints that stop the guest at
+// system calls (not a break on a call, which is a Breakpoint). Under KVM a
+// software breakpoint is an int3 byte in the guest's kernel text, which
+// code in the guest can read; a hardware one is an x86 debug register,
+// which leaves guest memory untouched, and there are four. Under QEMU's
+// TCG neither kind is in guest memory.
+type BreakpointKind string
+
+const (
+	// BreakpointsAuto is hardware breakpoints while debug registers are
+	// free and the hypervisor takes them, software ones beyond, saying so.
+	BreakpointsAuto BreakpointKind = "auto"
+	// BreakpointsHardware is debug registers only: more than four, or a
+	// hypervisor that refuses them, is an error.
+	BreakpointsHardware BreakpointKind = "hardware"
+	// BreakpointsSoftware is software breakpoints, as many as needed.
+	BreakpointsSoftware BreakpointKind = "software"
+	// BreakpointsMixed, in Stats only, is hardware breakpoints for the
+	// first stops (the 64-bit entry and exit) and software ones beyond.
+	BreakpointsMixed BreakpointKind = "mixed"
+)
+
+// ErrBreakpointKind is a breakpoint kind nitro does not know.
+var ErrBreakpointKind = errors.New("unknown breakpoint kind (want auto, hardware or software)")
+
+// ParseBreakpointKind reads a BreakpointKind by its name.
+func ParseBreakpointKind(s string) (BreakpointKind, error) {
+	switch k := BreakpointKind(s); k {
+	case BreakpointsAuto, BreakpointsHardware, BreakpointsSoftware:
+		return k, nil
+	}
+	return "", fmt.Errorf("%w: %q", ErrBreakpointKind, s)
 }
 
 // Breakpoint holds every call of a system call, by name, at its entry (at

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"nitro/api"
+	"nitro/internal/escape"
 	"nitro/internal/traceformat"
 	"nitro/replay"
 )
@@ -153,20 +154,29 @@ func (f *injectFlag) Set(spec string) error {
 
 // reportState says on stderr when the guest is paused from outside (virsh
 // suspend) and when it runs again, so that a quiet trace does not look hung,
-// when it was resumed from outside while nitro held it, and when calls were
-// dropped because the output fell behind.
+// when it was resumed from outside while nitro held it, when calls were
+// dropped because the output fell behind, and when the guest is stopped
+// with software breakpoints where hardware ones were asked for where they
+// fit (at once, and when that changes as handlers' returns add breakpoints).
 func reportState(ctx context.Context, sess api.Session, sub api.Subscription, name string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	paused := false
 	var resumed, dropped uint64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+	note := ""
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 		st := sess.Stats()
+		if n := st.BreakpointNote; n != note && n != "" {
+			note = n
+			fmt.Fprintf(os.Stderr, "nitro: %s\n", escape.String(n))
+		}
 		if p := st.Paused; p != paused {
 			paused = p
 			if p {

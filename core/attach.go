@@ -38,6 +38,9 @@ type Options struct {
 	Kernel Kernel
 	// Listener is ListenerGDBStub ("" too) or ListenerNitro.
 	Listener string
+	// Breakpoints is the kind of the gdbstub listener's breakpoints; ""
+	// is api.BreakpointsAuto.
+	Breakpoints api.BreakpointKind
 }
 
 // Attach opens domain name on libvirt uri ("" for the default) and starts
@@ -81,7 +84,7 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 		l, err = g.nitroListener(opts.Syscalls)
 	default:
 		var cfg gdbstub.Config
-		if cfg, err = gdbConfig(g.backend, opts.Syscalls); err != nil {
+		if cfg, err = gdbConfig(g.backend, opts.Syscalls, opts.Breakpoints); err != nil {
 			return fail(err)
 		}
 		// The guard detaches through the stub if this process dies.
@@ -122,12 +125,24 @@ func Attach(ctx context.Context, uri, name string, opts Options) (*Session, erro
 }
 
 // gdbConfig is where the gdbstub listener stops for the back end: every
-// call's entry and exit, or only the handlers of the named calls.
-func gdbConfig(b backend.Backend, syscalls []string) (gdbstub.Config, error) {
+// call's entry and exit, or only the handlers of the named calls; and with
+// which kind of breakpoints.
+func gdbConfig(b backend.Backend, syscalls []string, kind api.BreakpointKind) (gdbstub.Config, error) {
 	stops := b.Stops()
 	cfg := gdbstub.Config{
 		SyscallEntry: stops.Entry, SyscallExit: stops.Exit,
 		CompatEntries: stops.CompatEntries, CompatExits: stops.CompatExits,
+	}
+	switch kind {
+	case "", api.BreakpointsAuto:
+		cfg.Breakpoints = gdbstub.AutoBreakpoints
+	case api.BreakpointsHardware:
+		cfg.Breakpoints = gdbstub.HardwareBreakpoints
+	case api.BreakpointsSoftware:
+		cfg.Breakpoints = gdbstub.SoftwareBreakpoints
+	default:
+		_, err := api.ParseBreakpointKind(string(kind))
+		return cfg, err
 	}
 	for _, name := range syscalls {
 		a, err := b.Handlers(name)

@@ -17,6 +17,9 @@ type Hypervisor struct {
 	Kernel Kernel
 	// Listener is ListenerGDBStub ("" too) or ListenerNitro.
 	Listener string
+	// Breakpoints is the kind of the gdbstub listener's breakpoints; ""
+	// is api.BreakpointsAuto.
+	Breakpoints api.BreakpointKind
 }
 
 var _ api.Hypervisor = (*Hypervisor)(nil)
@@ -61,7 +64,7 @@ func (h *Hypervisor) Control(_ context.Context, name string, a api.Action) error
 
 // Attach starts tracing a domain; see Attach.
 func (h *Hypervisor) Attach(ctx context.Context, name string, o api.AttachOptions) (api.Session, error) {
-	s, err := Attach(ctx, h.URI, name, Options{Syscalls: o.Syscalls, Kernel: h.Kernel, Listener: h.Listener})
+	s, err := Attach(ctx, h.URI, name, Options{Syscalls: o.Syscalls, Kernel: h.Kernel, Listener: h.Listener, Breakpoints: h.Breakpoints})
 	if err != nil {
 		return nil, err
 	}

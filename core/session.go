@@ -194,7 +194,23 @@ func (s *Session) Stats() api.Stats {
 		st.Dropped += sub.dropped.Load()
 	}
 	s.mu.Unlock()
+	if k, ok := s.listener.(breakpointKinds); ok {
+		hw, sw, note := k.Breakpoints()
+		st.Breakpoints, st.BreakpointNote = api.BreakpointsSoftware, note
+		switch {
+		case hw > 0 && sw > 0:
+			st.Breakpoints = api.BreakpointsMixed
+		case hw > 0:
+			st.Breakpoints = api.BreakpointsHardware
+		}
+	}
 	return st
+}
+
+// breakpointKinds is a listener that stops the guest with breakpoints of
+// kinds that may change as it runs (gdbstub.Listener.Breakpoints).
+type breakpointKinds interface {
+	Breakpoints() (hardware, software int, note string)
 }
 
 // Close stops tracing and detaches: breakpoints removed, the VM running.

@@ -219,7 +219,7 @@ func gdbSession(t *testing.T, domain string, f *rspfake.Target, b backend.Backen
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := gdbConfig(b, syscalls)
+	cfg, err := gdbConfig(b, syscalls, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +466,7 @@ func TestRunEndsWhenTheStubGoesAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := &fakeBackend{}
-	cfg, _ := gdbConfig(b, nil)
+	cfg, _ := gdbConfig(b, nil, "")
 	l, err := gdbstub.New(c, cfg)
 	if err != nil {
 		t.Fatal(err)

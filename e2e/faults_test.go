@@ -77,7 +77,21 @@ var killMoments = []killMoment{
 // stderr, and reads its first n events: lines goes on from there.
 func startTrace(t *testing.T, g lab.Guest, n int, stderr io.Writer) (cmd *exec.Cmd, lines *bufio.Scanner) {
 	t.Helper()
-	cmd = exec.Command(nitroBin, "-c", lab.URI, "trace", "--format", "json", g.Name)
+	cmd, lines = pipeNitro(t, stderr, "-c", lab.URI, "trace", "--format", "json", g.Name)
+	for i := range n {
+		if !lines.Scan() {
+			cmd.Wait()
+			t.Fatalf("nitro trace ended after %d of %d events", i, n)
+		}
+	}
+	return cmd, lines
+}
+
+// pipeNitro starts nitro with args, its stderr to stderr, and returns its
+// standard output's lines.
+func pipeNitro(t *testing.T, stderr io.Writer, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(nitroBin, args...)
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -86,13 +100,8 @@ func startTrace(t *testing.T, g lab.Guest, n int, stderr io.Writer) (cmd *exec.C
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines = bufio.NewScanner(out)
-	for i := range n {
-		if !lines.Scan() {
-			cmd.Wait()
-			t.Fatalf("nitro trace ended after %d of %d events", i, n)
-		}
-	}
+	lines := bufio.NewScanner(out)
+	lines.Buffer(nil, 1<<20)
 	return cmd, lines
 }
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,7 +131,14 @@ func TestRemoteTrace(t *testing.T) {
 	lab.RequireRoot(t)
 	h := startSSH(t)
 	g := lab.Default
-	events := traceJSON(t, h.nitroArgs("trace", "--format", "json", "--comm", "nitro-probe", "--count", "48", "--duration", "3m", g.Name)...)
+	traceProbeThrough(t, g, h.nitroArgs("trace", "--format", "json", "--comm", "nitro-probe", "--count", "48", "--duration", "3m", g.Name)...)
+}
+
+// traceProbeThrough runs nitro with args, a trace of nitro-probe on g, and
+// checks its whole runs as TestTraceProbe does.
+func traceProbeThrough(t *testing.T, g lab.Guest, args ...string) {
+	t.Helper()
+	events := traceJSON(t, args...)
 	requireRunning(t, g)
 	runs := probeRuns(events)
 	for _, r := range runs {
@@ -183,13 +192,174 @@ func TestRemoteConnectionKilled(t *testing.T) {
 		t.Error("nitro trace ended cleanly when its connection was killed")
 	}
 	msg := stderr.String()
-	if !strings.Contains(msg, "lost the connection to the remote nitro") || !strings.Contains(msg, "the guest runs on") {
+	if !strings.Contains(msg, "lost the connection to the remote nitro: the connection to 127.0.0.1 dropped") ||
+		!strings.Contains(msg, "the guest runs on") {
 		t.Errorf("nitro said:\n%s", msg)
 	}
 	t.Logf("nitro said: %s", strings.TrimSpace(msg))
 	t.Logf("the guest ran free %v after the connection was killed", waitDetached(t, dom))
 	waitUnlocked(t, g)
 	requireRunning(t, g)
+}
+
+// TestRemoteTUIReattach kills the SSH connection (the sshd child serving
+// it) under the TUI attached through a far nitro: the TUI stays, says the
+// connection dropped and the guest runs on, which it does with no
+// breakpoint; the re-attach key starts a new session, in which the probe's
+// next run, as the guest's console names it, shows.
+func TestRemoteTUIReattach(t *testing.T) {
+	lab.RequireRoot(t)
+	h := startSSH(t)
+	g := lab.Default
+	dom := labDomain(t, g)
+	tm := startTmux(t, nitroBin+" -c '"+h.uri+"' --remote-nitro "+nitroBin+" --theme none --domain "+g.Name)
+	tm.waitFor(`Syscalls \d+`, time.Minute)
+	tm.keys("/")
+	tm.waitFor(`(?m)^/`, 10*time.Second)
+	tm.keys("comm:nitro-probe", "Enter")
+	tm.waitFor(`(?m)^\S+\s+\d+\s+\d+\s+nitro-probe\s+\w+\(`, 2*time.Minute)
+
+	syscall.Kill(childNamed(t, h.sshd.Process.Pid, "sshd"), syscall.SIGKILL)
+	s := tm.waitFor(`lost the connection to the remote nitro: the connection to 127\.0\.0\.1 dropped; the guest runs on there, detached`, 30*time.Second)
+	if !strings.Contains(s, "r re-attach") || !strings.Contains(s, "Syscalls") {
+		t.Errorf("the screen after the drop shows no re-attach key, or not the calls:\n%s", s)
+	}
+	t.Logf("the guest ran free %v after the connection was killed", waitDetached(t, dom))
+	waitUnlocked(t, g)
+	requireRunning(t, g)
+
+	tm.keys("r")
+	tm.waitFor(`re-attached to `+g.Name, time.Minute)
+	start, err := g.SerialSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := g.WaitSerial(probeDone, start, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.waitFor(`(?m)^\S+\s+\d+\s+`+m[1]+`\s+nitro-probe\s+getppid\(\) = 1\s*$`, time.Minute)
+	tm.keys("q")
+	waitDetached(t, dom)
+	waitUnlocked(t, g)
+}
+
+// TestRemoteSeveralHosts lists the lab guests of three -c at once: this
+// host, this host again as a remote one through sshd, and a host whose SSH
+// port is closed. nitro domains and the TUI's list group the guests by
+// host and name the host that did not answer; a trace through the remote
+// one, named HOST/NAME, sees the probe's runs.
+func TestRemoteSeveralHosts(t *testing.T) {
+	lab.RequireRoot(t)
+	h := startSSH(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := fmt.Sprintf("qemu+ssh://root@127.0.0.1:%d/system?no_verify=1", l.Addr().(*net.TCPAddr).Port)
+	l.Close() // nothing listens there now
+	args := []string{"-c", lab.URI, "-c", h.uri, "-c", dead, "--remote-nitro", nitroBin}
+
+	cmd := exec.Command(nitroBin, append(args, "domains")...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err == nil || !strings.Contains(stderr.String(), dead+" did not answer") {
+		t.Errorf("nitro domains with %s down: %v\n%s", dead, err, stderr.String())
+	}
+	for _, host := range []string{lab.URI, h.uri} {
+		for _, g := range guests {
+			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(host) + `\s+` + g.Name + `\s+running\s`).Match(out) {
+				t.Errorf("nitro domains lists no %s running on %s:\n%s", g.Name, host, out)
+			}
+		}
+	}
+
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "'" + a + "'"
+	}
+	tm := startTmux(t, nitroBin+" "+strings.Join(quoted, " ")+" --theme none")
+	screen := tm.waitFor(`did not answer`, time.Minute)
+	groups := hostGroups(screen, []string{lab.URI, h.uri, dead})
+	for _, host := range []string{lab.URI, h.uri} {
+		for _, g := range guests {
+			if !regexp.MustCompile(`(?m)^>?\s*` + g.Name + `\s+running\s`).MatchString(groups[host]) {
+				t.Errorf("the list shows no %s running under %s:\n%s", g.Name, host, screen)
+			}
+		}
+	}
+	if !strings.Contains(groups[dead], "did not answer") {
+		t.Errorf("the list does not show %s as not answering:\n%s", dead, screen)
+	}
+	tm.keys("q")
+
+	g := lab.Default
+	traceProbeThrough(t, g, append(args, "trace", "--format", "json", "--comm", "nitro-probe", "--count", "48", "--duration", "3m", h.uri+"/"+g.Name)...)
+}
+
+// hostGroups splits the domain list's screen at the lines naming hosts:
+// the lines under each host, by host.
+func hostGroups(screen string, hosts []string) map[string]string {
+	groups := map[string]string{}
+	var cur string
+	for line := range strings.Lines(screen) {
+		if i := slices.Index(hosts, strings.TrimSpace(line)); i >= 0 {
+			cur = hosts[i]
+			continue
+		}
+		if cur != "" {
+			groups[cur] += line
+		}
+	}
+	return groups
+}
+
+// TestRemoteKernelFiles gives --symbols and --profile to a nitro that
+// reads the guest through a far one: the far nitro uses the files' contents
+// it was sent. The symbols file is the guest's table with __x64_sys_getppid
+// renamed, and the far nitro prints the new name at the address the guest's
+// own /proc/kallsyms gives the old; the profile names another kernel, which
+// the far nitro prints back.
+func TestRemoteKernelFiles(t *testing.T) {
+	lab.RequireRoot(t)
+	h := startSSH(t)
+	g := lab.Default
+	log, err := g.Serial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addr string
+	for _, l := range kallsymsLine.FindAllStringSubmatch(log, -1) {
+		if l[3] == "__x64_sys_getppid" {
+			addr = l[1]
+		}
+	}
+	if addr == "" {
+		t.Fatal("the guest printed no kallsyms line for __x64_sys_getppid")
+	}
+	dir := t.TempDir()
+	oldName := regexp.MustCompile(`(?m) __x64_sys_getppid$`)
+	syms := oldName.ReplaceAll(runNitro(t, "-c", lab.URI, "symbols", g.Name), []byte(" nitro_sent_getppid"))
+	profile := regexp.MustCompile(`"kernel":\s*"[^"]*"`).ReplaceAll(runNitro(t, "-c", lab.URI, "profile", g.Name), []byte(`"kernel":"Linux version 0.0.0-sent-by-the-test"`))
+	if !bytes.Contains(profile, []byte("0.0.0-sent-by-the-test")) {
+		t.Fatalf("no kernel field in nitro profile's output to change:\n%.300s", profile)
+	}
+	symsFile, profileFile := filepath.Join(dir, "kallsyms"), filepath.Join(dir, "profile.json")
+	if err := os.WriteFile(symsFile, syms, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(profileFile, profile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	far := runNitro(t, h.nitroArgs("--symbols", symsFile, "--profile", profileFile, "symbols", g.Name)...)
+	renamed := regexp.MustCompile(`(?m)^` + addr + ` \w nitro_sent_getppid$`)
+	if !renamed.Match(far) || oldName.Match(far) {
+		t.Errorf("the far nitro's symbols do not have __x64_sys_getppid (%s) renamed as sent", addr)
+	}
+	if far := runNitro(t, h.nitroArgs("--symbols", symsFile, "--profile", profileFile, "profile", g.Name)...); !bytes.Contains(far, []byte("0.0.0-sent-by-the-test")) {
+		t.Errorf("the far nitro's profile is not the one sent:\n%.300s", far)
+	}
 }
 
 // BenchmarkRemoteVsLocal measures what the remote path costs: the calls per

@@ -85,6 +85,7 @@ build() {
 	gcc "${cflags[@]}" -o "$root/bin/nitro-busy" "$here/guest/busy.c"
 	gcc "${cflags[@]}" -o "$root/bin/nitro-many" "$here/guest/many.c"
 	gcc "${cflags[@]}" -o "$root/bin/nitro-hostile" "$here/guest/hostile.c"
+	gcc "${cflags[@]}" -o "$root/bin/nitro-peek" "$here/guest/peek.c"
 	gcc "${cflags[@]}" -o "$root/bin/nitro-forkexec" "$here/guest/forkexec.c"
 	# The 32-bit compat twin: int $0x80 and the vDSO's sysenter/syscall entry.
 	gcc -m32 "${cflags[@]}" -o "$root/bin/nitro-probe32" "$here/guest/probe32.c"

@@ -263,7 +263,9 @@ func (a *agent) attach(req request) (any, error) {
 	if busy {
 		return nil, errors.New("this connection has a session attached already")
 	}
-	s, err := a.h.Attach(a.ctx, req.Name, api.AttachOptions{Syscalls: req.Syscalls, PID: req.PID, Comms: req.Comms})
+	s, err := withKernel(a.h, req.Kernel, func(h api.Hypervisor) (api.Session, error) {
+		return h.Attach(a.ctx, req.Name, api.AttachOptions{Syscalls: req.Syscalls, PID: req.PID, Comms: req.Comms})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +396,9 @@ func (a *agent) inspect(req request) (any, error) {
 	if busy {
 		return nil, errors.New("this connection has a guest open already")
 	}
-	g, err := a.h.Inspect(a.ctx, req.Name)
+	g, err := withKernel(a.h, req.Kernel, func(h api.Hypervisor) (api.Guest, error) {
+		return h.Inspect(a.ctx, req.Name)
+	})
 	if err != nil {
 		return nil, err
 	}

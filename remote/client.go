@@ -22,6 +22,9 @@ type Client struct {
 	// Lost, when set, says what became of the guest when the connection
 	// dropped (Dial sets it); the session's Run error ends with it.
 	Lost func() string
+	// Kernel, when set, goes with every attach and inspect: the far nitro
+	// reads the guest's kernel from these files.
+	Kernel *KernelFiles
 
 	mu      sync.Mutex
 	next    uint64
@@ -203,7 +206,7 @@ func (c *Client) Attach(ctx context.Context, name string, o api.AttachOptions) (
 	}
 	c.sess = s // before the reply: news may follow it at once
 	c.mu.Unlock()
-	err := c.call(ctx, request{Op: "attach", Name: name, Syscalls: o.Syscalls, PID: o.PID, Comms: o.Comms}, &s.info)
+	err := c.call(ctx, request{Op: "attach", Name: name, Syscalls: o.Syscalls, PID: o.PID, Comms: o.Comms, Kernel: c.Kernel}, &s.info)
 	if err != nil {
 		c.mu.Lock()
 		c.sess = nil
@@ -216,7 +219,7 @@ func (c *Client) Attach(ctx context.Context, name string, o api.AttachOptions) (
 // Inspect opens a guest on the far host.
 func (c *Client) Inspect(ctx context.Context, name string) (api.Guest, error) {
 	var gi guestInfo
-	if err := c.call(ctx, request{Op: "inspect", Name: name}, &gi); err != nil {
+	if err := c.call(ctx, request{Op: "inspect", Name: name, Kernel: c.Kernel}, &gi); err != nil {
 		return nil, err
 	}
 	return &guest{c: c, info: gi}, nil

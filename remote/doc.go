@@ -8,10 +8,10 @@
 // control. Many joins several hosts (nitro -c A -c B) into one
 // api.Hypervisor whose domains are named HOST/NAME.
 //
-// # Protocol (version 1)
+// # Protocol (version 2)
 //
 // Every message is one JSON object on one line. The client speaks first,
-// with {"nitro_agent":1}; the agent answers with its own version the same
+// with {"nitro_agent":2}; the agent answers with its own version the same
 // way, and both refuse a mismatch with an error naming both versions.
 //
 // Then the client sends requests, {"id":N,"op":"attach","name":"lab",...},
@@ -23,6 +23,10 @@
 // guest_processes, symbols, profile and guest_close: the methods of
 // api.Hypervisor, api.Session and api.Guest. An agent holds at most one
 // session and one guest; a request for one it does not hold is an error.
+// An attach or inspect may carry "kernel":{"symbols":...,"profile":...},
+// the contents (base64, MaxFile at most) of the files given to the client
+// as --symbols and --profile: the agent writes them to files of its own,
+// reads the guest's kernel from those, and removes them (KernelFiler).
 //
 // Without an id, the agent's lines are the session's: {"calls":[...]} a
 // batch of calls, each with the fields of `nitro trace`'s JSON lines (seq,

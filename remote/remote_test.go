@@ -234,8 +234,8 @@ func recv(t *testing.T, r *bufio.Reader) string {
 func TestAgentFraming(t *testing.T) {
 	w, r, _ := raw(t, uitest.NewHypervisor())
 	// Two requests in one write, then one in three writes.
-	send(t, w, "{\"nitro_agent\":1}\n{\"id\":1,\"op\":\"domains\"}\n")
-	if got := recv(t, r); got != "{\"nitro_agent\":1}\n" {
+	send(t, w, "{\"nitro_agent\":2}\n{\"id\":1,\"op\":\"domains\"}\n")
+	if got := recv(t, r); got != "{\"nitro_agent\":2}\n" {
 		t.Fatalf("hello %q", got)
 	}
 	if got := recv(t, r); !strings.HasPrefix(got, `{"id":1,"result":[{"Name":"test"`) {
@@ -251,7 +251,7 @@ func TestAgentFraming(t *testing.T) {
 
 func TestAgentUnknownRequestAndNothingHeld(t *testing.T) {
 	w, r, _ := raw(t, uitest.NewHypervisor())
-	send(t, w, "{\"nitro_agent\":1}\n")
+	send(t, w, "{\"nitro_agent\":2}\n")
 	recv(t, r)
 	for _, c := range []struct{ req, want string }{
 		{`{"id":1,"op":"frobnicate"}`, `{"id":1,"error":{"msg":"remote nitro protocol error: unknown request \"frobnicate\"","kind":"protocol"}}`},
@@ -277,7 +277,7 @@ func TestClientNothingHeldIsAnError(t *testing.T) {
 }
 
 func TestAgentTruncatedLine(t *testing.T) {
-	in := strings.NewReader("{\"nitro_agent\":1}\n{\"id\":1,\"op\":\"dom")
+	in := strings.NewReader("{\"nitro_agent\":2}\n{\"id\":1,\"op\":\"dom")
 	var out bytes.Buffer
 	err := Serve(context.Background(), uitest.NewHypervisor(), in, &out)
 	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "ended inside a line") {
@@ -289,7 +289,7 @@ func TestAgentTruncatedLine(t *testing.T) {
 }
 
 func TestAgentNotJSON(t *testing.T) {
-	in := strings.NewReader("{\"nitro_agent\":1}\nhello there\n")
+	in := strings.NewReader("{\"nitro_agent\":2}\nhello there\n")
 	err := Serve(context.Background(), uitest.NewHypervisor(), in, io.Discard)
 	if !errors.Is(err, ErrProtocol) {
 		t.Errorf("Serve: %v", err)
@@ -300,10 +300,10 @@ func TestVersionMismatch(t *testing.T) {
 	// The agent refuses a client of another version, after saying its own.
 	var out bytes.Buffer
 	err := Serve(context.Background(), uitest.NewHypervisor(), strings.NewReader("{\"nitro_agent\":7}\n"), &out)
-	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "version 7") || !strings.Contains(err.Error(), "version 1") {
+	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "version 7") || !strings.Contains(err.Error(), "version 2") {
 		t.Errorf("agent: %v", err)
 	}
-	if out.String() != "{\"nitro_agent\":1}\n" {
+	if out.String() != "{\"nitro_agent\":2}\n" {
 		t.Errorf("agent said %q", out.String())
 	}
 	// The client refuses an agent of another version.
@@ -312,10 +312,10 @@ func TestVersionMismatch(t *testing.T) {
 	go func() {
 		r := bufio.NewReader(far)
 		r.ReadString('\n')
-		io.WriteString(far, "{\"nitro_agent\":2}\n")
+		io.WriteString(far, "{\"nitro_agent\":1}\n")
 	}()
 	_, err = NewClient(context.Background(), near)
-	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "remote nitro speaks version 2, this nitro speaks version 1") {
+	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "remote nitro speaks version 1, this nitro speaks version 2") {
 		t.Errorf("client: %v", err)
 	}
 }
@@ -325,7 +325,7 @@ func TestClientTruncatedLine(t *testing.T) {
 	go func() {
 		r := bufio.NewReader(far)
 		r.ReadString('\n')
-		io.WriteString(far, "{\"nitro_agent\":1}\n")
+		io.WriteString(far, "{\"nitro_agent\":2}\n")
 		r.ReadString('\n') // the domains request
 		io.WriteString(far, `{"id":1,"res`)
 		far.Close()

@@ -100,6 +100,9 @@ type SSH struct {
 	// Flags are given to it before "agent" (--listener, --os).
 	Nitro string
 	Flags []string
+	// Symbols and Profile are files of this host (--symbols, --profile):
+	// their contents go with each attach and inspect.
+	Symbols, Profile string
 }
 
 var _ api.Hypervisor = (*SSH)(nil)
@@ -109,9 +112,23 @@ func (h *SSH) Control(ctx context.Context, name string, a api.Action) error {
 	return h.Libvirt.Control(ctx, name, a)
 }
 
+// dialKernel is Dial for an attach or inspect, which carry the kernel files.
+func (h *SSH) dialKernel(ctx context.Context) (*Client, error) {
+	k, err := ReadKernelFiles(h.Symbols, h.Profile)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Kernel = k
+	return c, nil
+}
+
 // Attach runs a far nitro and attaches it; closing the session ends it.
 func (h *SSH) Attach(ctx context.Context, name string, o api.AttachOptions) (api.Session, error) {
-	c, err := h.Dial(ctx)
+	c, err := h.dialKernel(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +142,7 @@ func (h *SSH) Attach(ctx context.Context, name string, o api.AttachOptions) (api
 
 // Inspect runs a far nitro and opens the guest; closing it ends it.
 func (h *SSH) Inspect(ctx context.Context, name string) (api.Guest, error) {
-	c, err := h.Dial(ctx)
+	c, err := h.dialKernel(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +203,7 @@ func (h *SSH) Dial(ctx context.Context) (*Client, error) {
 		return nil, fmt.Errorf("nitro agent on %s: %w%s", h.Target.Host, err, p.said())
 	}
 	c.Lost = func() string {
-		return fmt.Sprintf("the connection to %s ended%s; nitro there detached the guest as it went, and the guest runs on", h.Target.Host, p.said())
+		return fmt.Sprintf("the connection to %s dropped; the guest runs on there, detached%s", h.Target.Host, p.said())
 	}
 	return c, nil
 }

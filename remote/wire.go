@@ -14,8 +14,9 @@ import (
 	"nitro/api"
 )
 
-// Version is the protocol version this nitro speaks.
-const Version = 1
+// Version is the protocol version this nitro speaks. Version 2: attach
+// and inspect carry the kernel files given on the near side.
+const Version = 2
 
 // MaxLine is the longest line either side accepts: a batch of a few
 // thousand calls fits many times over, a runaway peer does not make the
@@ -28,11 +29,15 @@ var (
 	ErrProtocol = errors.New("remote nitro protocol error")
 	// ErrVersion: the two nitros speak different protocol versions.
 	ErrVersion = errors.New("remote nitro protocol versions differ")
-	// ErrLost: the connection to the far nitro ended while in use.
-	ErrLost = errors.New("lost the connection to the remote nitro")
+	// ErrLost: the connection to the far nitro ended while in use; it is
+	// api.ErrLost, which the faces know.
+	ErrLost = api.ErrLost
 	// ErrNothingHeld: a request for a session or guest the agent does not
 	// hold (attach or inspect first).
 	ErrNothingHeld = errors.New("the agent holds no such session or guest")
+	// ErrFileTooBig: a kernel file larger than MaxFile, which a request
+	// does not carry.
+	ErrFileTooBig = errors.New("too big to send to the remote nitro")
 )
 
 type hello struct {
@@ -53,6 +58,7 @@ type request struct {
 	Break     *api.Breakpoint `json:"break,omitempty"`
 	Injection *api.Injection  `json:"injection,omitempty"`
 	Edit      *api.Edit       `json:"edit,omitempty"`
+	Kernel    *KernelFiles    `json:"kernel,omitempty"`
 }
 
 // message is a line from the agent: a reply (ID set) or a session's news.
@@ -81,7 +87,7 @@ var kinds = map[string]error{
 	"bad_injection": api.ErrBadInjection, "read_only_args": api.ErrReadOnlyArgs, "not_at_entry": api.ErrNotAtEntry,
 	"not_at_exit": api.ErrNotAtExit, "not_pointer": api.ErrNotPointer, "not_string": api.ErrNotString,
 	"is_string": api.ErrIsString, "no_length": api.ErrNoLength, "too_long": api.ErrTooLong, "no_room": api.ErrNoRoom,
-	"nothing_held": ErrNothingHeld, "protocol": ErrProtocol, "version": ErrVersion,
+	"nothing_held": ErrNothingHeld, "protocol": ErrProtocol, "version": ErrVersion, "file_too_big": ErrFileTooBig,
 }
 
 func toWire(err error) *wireError {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -32,7 +33,8 @@ type (
 		// batches are the session's as it handed them over, in order: not
 		// joined, since a copy would cost more than the store's own.
 		batches [][]api.Syscall
-		end     bool // the session's batch channel closed
+		end     bool  // the session's batch channel closed
+		err     error // with end: how the session's Run ended, when it did soon after
 	}
 	heldMsg struct {
 		sess api.Session
@@ -60,6 +62,12 @@ type (
 	runEndMsg struct {
 		sess api.Session
 		err  error
+	}
+	// reattachedMsg is the new session (or the error) of a re-attach of
+	// the screen whose session, old, lost its connection.
+	reattachedMsg struct {
+		old, sess api.Session
+		err       error
 	}
 	// doneMsg is the result of a session command; apply runs in Update on
 	// success and changes only the model.
@@ -108,6 +116,36 @@ type attached struct {
 	recPath  string       // the file being recorded to; "" when none
 	recBusy  bool         // a recording starts or stops
 	tri      *triageView  // findings and activity, and their pane
+	name     string       // the domain as attached: a re-attach asks for it again
+	ran      *runResult   // the session's Run
+	// lost says why the connection to the guest's host dropped ("" while
+	// it holds); the screen stays, with what it showed, until a re-attach.
+	lost        string
+	reattaching bool
+	// seqBase is added to the session's seqs, which a re-attached session
+	// starts again from 1, so that they follow those shown (lastSeq).
+	seqBase, lastSeq uint64
+}
+
+// runResult is a session's Run once it returned: err is set before done
+// closes.
+type runResult struct {
+	done chan struct{}
+	err  error
+}
+
+// runEndWait bounds how long a batch channel's end waits for the Run that
+// ended it: a session closes its readers' channels as its Run returns.
+const runEndWait = time.Second
+
+// wait is Run's error once it returned, nil when it did not in runEndWait.
+func (r *runResult) wait() error {
+	select {
+	case <-r.done:
+		return r.err
+	case <-time.After(runEndWait):
+		return nil
+	}
 }
 
 // paneView is a pane of the attached screen.
@@ -116,7 +154,7 @@ type paneView interface {
 	SetFocused(bool)
 }
 
-func newAttached(c *common.Common, s api.Session, history int) *attached {
+func newAttached(c *common.Common, s api.Session, name string, history int) *attached {
 	ctx, cancel := context.WithCancel(c.Ctx)
 	store := calls.New(history)
 	a := &attached{
@@ -126,6 +164,8 @@ func newAttached(c *common.Common, s api.Session, history int) *attached {
 		insp:     views.NewInspector(c),
 		man:      views.NewManual(c),
 		tri:      newTriageView(c),
+		name:     name,
+		ran:      &runResult{done: make(chan struct{})},
 	}
 	a.panes = []paneView{a.syscalls, a.procs, a.insp}
 	a.batches = a.sub.C()
@@ -144,24 +184,26 @@ func (a *attached) start(every time.Duration) tea.Cmd {
 // runSession runs the session's event loop for as long as it lasts; its end
 // shows through the subscription closing.
 func (a *attached) runSession() tea.Cmd {
-	s := a.sess
+	s, ran := a.sess, a.ran
 	return func() tea.Msg {
-		if err := s.Run(context.Background()); err != nil {
-			return runEndMsg{sess: s, err: err}
+		ran.err = s.Run(context.Background())
+		close(ran.done)
+		if ran.err != nil {
+			return runEndMsg{sess: s, err: ran.err}
 		}
 		return nil
 	}
 }
 
 func (a *attached) waitBatch() tea.Cmd {
-	ctx, s, ch := a.waitCtx, a.sess, a.batches
+	ctx, s, ch, ran := a.waitCtx, a.sess, a.batches, a.ran
 	return func() tea.Msg {
 		select {
 		case <-ctx.Done():
 			return nil
 		case b, ok := <-ch:
 			if !ok {
-				return batchMsg{sess: s, ch: ch, end: true}
+				return batchMsg{sess: s, ch: ch, end: true, err: ran.wait()}
 			}
 			// Take what else is already waiting: one Update per backlog.
 			msg := batchMsg{sess: s, ch: ch, batches: [][]api.Syscall{b}}
@@ -187,7 +229,10 @@ func (a *attached) waitHeld() tea.Cmd {
 		select {
 		case <-ctx.Done():
 			return nil
-		case h := <-ch:
+		case h, ok := <-ch:
+			if !ok { // the session ended
+				return nil
+			}
 			return heldMsg{s, h}
 		}
 	}
@@ -241,9 +286,13 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.end {
+			if errors.Is(msg.err, api.ErrLost) {
+				return a.lose(m, msg.err)
+			}
 			return m.detach("the session ended: "+views.Plain(a.info.Domain)+" went away or detached", true)
 		}
 		for _, b := range msg.batches {
+			b = a.shift(b)
 			a.syscalls.Add(b)
 			a.tri.add(b)
 		}
@@ -260,6 +309,7 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		h := msg.held
+		h.Call.Seq += a.seqBase
 		a.insp.SetHeld(&h)
 		a.setFocus(2)
 		note := fmt.Sprintf("break: %s held in %s[%d]",
@@ -282,6 +332,9 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 		if msg.sess != a.sess {
 			return nil
 		}
+		if errors.Is(msg.err, api.ErrLost) {
+			return a.lose(m, msg.err)
+		}
 		m.setNote("the session failed: "+views.Plain(msg.err.Error()), true)
 		return nil
 	case tickMsg:
@@ -297,7 +350,11 @@ func (a *attached) update(m *Model, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if a.pb == nil || msg.ch == a.batches { // else the playback moved since: it is of before
+			note := a.stats.BreakpointNote
 			a.snap(msg)
+			if n := a.stats.BreakpointNote; n != note && n != "" { // software breakpoints where hardware were asked for
+				m.setNote(n, false)
+			}
 		}
 		if msg.at.IsZero() { // one taken at attach or after a move starts no tick
 			return nil
@@ -363,6 +420,15 @@ func (a *attached) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, keys.Quit):
 		return m.detach("detached from "+views.Plain(a.info.Domain), false)
+	case a.lost != "" && key.Matches(k, keys.Reattach):
+		return a.reattach(m)
+	case a.lost != "" && m.changes(k):
+		note := "not attached: the connection dropped"
+		if r := views.KeyName(keys.Reattach); r != "" {
+			note += " (" + r + " re-attaches)"
+		}
+		m.setNote(note, true)
+		return nil
 	case key.Matches(k, keys.NextPane):
 		a.setFocus((a.focus + 1) % len(a.panes))
 	case key.Matches(k, keys.PrevPane):
@@ -509,15 +575,16 @@ func (a *attached) setLen(m *Model, e api.Edit, answer string) tea.Cmd {
 
 // applyEdit has the session make e; a refusal shows with the reason.
 func (a *attached) applyEdit(e api.Edit) tea.Cmd {
-	ctx, s := a.ctx, a.sess
+	ctx, s, base := a.ctx, a.sess, a.seqBase
 	if h := a.insp.Held(); h != nil {
-		e.Seq = h.Call.Seq // the call on screen, not whichever is held when the edit lands
+		e.Seq = h.Call.Seq - base // the call on screen, not whichever is held when the edit lands
 	}
 	return func() tea.Msg {
 		h, err := s.Edit(ctx, e)
 		if err != nil {
 			err = fmt.Errorf("edit refused: %w", err)
 		}
+		h.Call.Seq += base
 		return doneMsg{sess: s, note: "edited", err: err, apply: func(a *attached) { a.insp.SetHeld(&h) }}
 	}
 }
@@ -609,3 +676,67 @@ func (a *attached) status() views.Status {
 
 // cutLine fits a message to the screen's width.
 func cutLine(s string, w int) string { return ansi.Truncate(s, w, "…") }
+
+// shift moves the seqs of a re-attached session's batch past those shown,
+// on a copy (other readers share the batch), and keeps the last.
+func (a *attached) shift(b []api.Syscall) []api.Syscall {
+	if a.seqBase != 0 {
+		b = slices.Clone(b)
+		for i := range b {
+			b[i].Seq += a.seqBase
+		}
+	}
+	if n := len(b); n > 0 {
+		a.lastSeq = max(a.lastSeq, b[n-1].Seq)
+	}
+	return b
+}
+
+// lose keeps the screen of a session whose connection dropped: what it
+// showed stays; the far nitro detached as it went, so no break is armed
+// and nothing is held, and the re-attach key starts a new session.
+func (a *attached) lose(m *Model, err error) tea.Cmd {
+	if a.lost != "" {
+		return nil
+	}
+	a.lost = views.Plain(err.Error())
+	a.insp.SetHeld(nil)
+	a.breaks = nil
+	m.note = "" // the note line shows lost until the next note
+	return m.closeSession(a.sess)
+}
+
+// reattach attaches to the domain again, off the event loop.
+func (a *attached) reattach(m *Model) tea.Cmd {
+	if a.reattaching {
+		return nil
+	}
+	a.reattaching = true
+	m.setNote("re-attaching to "+views.Plain(a.name)+"...", false)
+	ctx, hv, name, old := a.ctx, m.opts.Hypervisor, a.name, a.sess
+	return func() tea.Msg {
+		s, err := hv.Attach(ctx, name, api.AttachOptions{})
+		return reattachedMsg{old: old, sess: s, err: err}
+	}
+}
+
+// reattached resumes the screen on the new session: the calls shown stay,
+// the new ones follow them.
+func (a *attached) reattached(m *Model, msg reattachedMsg) tea.Cmd {
+	a.reattaching = false
+	if msg.err != nil {
+		m.setNote("re-attaching: "+msg.err.Error(), true)
+		return nil
+	}
+	s := msg.sess
+	a.sess, a.info, a.lost, a.seqBase = s, s.Info(), "", a.lastSeq
+	a.sub = s.Subscribe(a.store.Limit(), api.Lossy)
+	a.batches = a.sub.C()
+	a.stopWait()
+	a.waitCtx, a.stopWait = context.WithCancel(a.ctx)
+	a.ran = &runResult{done: make(chan struct{})}
+	a.stats, a.rate, a.last = api.Stats{}, 0, time.Time{}
+	a.rec, a.recPath, a.recBusy = nil, "", false // the recorder read the old session, which ended its recording
+	m.setNote("re-attached to "+views.Plain(a.name)+": its calls go on below those shown", false)
+	return a.start(m.opts.Refresh)
+}

@@ -163,6 +163,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case views.PromptMsg:
 		return m.promptDone(msg)
+	case reattachedMsg:
+		if m.att == nil || m.att.sess != msg.old { // the screen was left meanwhile
+			if msg.err != nil {
+				return nil
+			}
+			return m.closeSession(msg.sess)
+		}
+		return m.att.reattached(m, msg)
 	}
 	if m.att != nil {
 		return m.att.update(m, msg)
@@ -229,7 +237,7 @@ func (m *Model) attachDone(msg views.AttachMsg) tea.Cmd {
 		return m.closeSession(msg.Session)
 	}
 	m.note = ""
-	m.att = newAttached(m.c, msg.Session, m.opts.History)
+	m.att = newAttached(m.c, msg.Session, msg.Name, m.opts.History)
 	m.layout()
 	return m.att.start(m.opts.Refresh)
 }
@@ -345,6 +353,8 @@ func (m *Model) noteLine() string {
 		return m.prompt.View()
 	case m.noteErr:
 		return m.c.Styles.Error.Render(cutLine(m.note, m.c.Width))
+	case m.note == "" && m.att != nil && m.att.lost != "":
+		return m.c.Styles.Error.Render(cutLine(m.att.lost, m.c.Width))
 	}
 	return m.c.Styles.Muted.Render(cutLine(m.note, m.c.Width))
 }
@@ -361,14 +371,22 @@ func (m *Model) shortHelp(v help.KeyMap) string {
 	if m.prompt.Opened() {
 		v = m.prompt
 	}
-	return cutLine(m.help.ShortHelpView(append(v.ShortHelp(), m.globals()...)), m.c.Width)
+	keys := append(v.ShortHelp(), m.globals()...)
+	if m.att != nil && m.att.lost != "" && !m.prompt.Opened() { // first: the line is cut at the screen's width
+		keys = append([]key.Binding{m.c.Keys.Reattach}, keys...)
+	}
+	return cutLine(m.help.ShortHelpView(keys), m.c.Width)
 }
 
 // fullHelp flows the help's columns into as many rows as width needs
 // (bubbles/help would drop the columns that do not fit), cut to height.
 func (m *Model) fullHelp(v help.KeyMap, width, height int) string {
 	k := m.c.Keys
-	groups := append(v.FullHelp(), []key.Binding{k.NextPane, k.PrevPane, k.Help, k.Quit, k.ForceQuit})
+	always := []key.Binding{k.NextPane, k.PrevPane, k.Help, k.Quit, k.ForceQuit}
+	if m.att != nil && m.att.lost != "" {
+		always = append([]key.Binding{k.Reattach}, always...)
+	}
+	groups := append(v.FullHelp(), always)
 	const gap = "   "
 	var rows, row []string
 	rowW := 0

@@ -98,16 +98,6 @@ static const char fake_banner[] = "Linux version 9.9.9-nitro-hostile (decoy@host
 static unsigned char image[IMAGE_SIZE] __attribute__((aligned(PAGE)));
 static unsigned char decoys[DECOYS * DECOY_STRIDE] __attribute__((aligned(PAGE)));
 
-static unsigned long put_hex(char *buf, unsigned long pos, unsigned long cap, const char *s, unsigned long n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (unsigned long i = 0; i < n; i++) {
-		char h[2] = {digits[(unsigned char)s[i] >> 4], digits[(unsigned char)s[i] & 15]};
-		pos = put_str(buf, pos, cap, h, 2);
-	}
-	return pos;
-}
-
 static void copy(unsigned char *dst, const void *src, unsigned long n)
 {
 	for (unsigned long i = 0; i < n; i++)

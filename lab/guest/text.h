@@ -44,6 +44,17 @@ static inline unsigned long put_uint(char *buf, unsigned long pos, unsigned long
 	return pos;
 }
 
+/* Appends the n bytes at s in hex, two digits a byte. */
+static inline unsigned long put_hex(char *buf, unsigned long pos, unsigned long cap, const char *s, unsigned long n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned long i = 0; i < n; i++) {
+		char h[2] = {digits[(unsigned char)s[i] >> 4], digits[(unsigned char)s[i] & 15]};
+		pos = put_str(buf, pos, cap, h, 2);
+	}
+	return pos;
+}
+
 /* Appends v in decimal, with a minus sign when negative (-errno results). */
 static inline unsigned long put_int(char *buf, unsigned long pos, unsigned long cap, long v)
 {

@@ -31,6 +31,7 @@ type KeyMap struct {
 	Inject, InjectPID                                         key.Binding
 	Record                                                    key.Binding // a live session to a file
 	Triage                                                    key.Binding // the top pane: syscalls, findings, files, network, exec
+	Reattach                                                  key.Binding // a new session after the connection to a remote host dropped
 	// A replay's playback.
 	StepForward, StepBack, Faster, Slower, Seek, NextMatch key.Binding
 	// Always.
@@ -65,6 +66,7 @@ var actions = []action{
 	{"pause", "pause/resume VM", func(k *KeyMap) *key.Binding { return &k.Pause }},
 	{"record", "record to a file", func(k *KeyMap) *key.Binding { return &k.Record }},
 	{"triage", "findings/files/net/exec", func(k *KeyMap) *key.Binding { return &k.Triage }},
+	{"reattach", "re-attach", func(k *KeyMap) *key.Binding { return &k.Reattach }},
 	{"step", "step a call", func(k *KeyMap) *key.Binding { return &k.StepForward }},
 	{"step_back", "step a call back", func(k *KeyMap) *key.Binding { return &k.StepBack }},
 	{"faster", "faster", func(k *KeyMap) *key.Binding { return &k.Faster }},

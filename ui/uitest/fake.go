@@ -89,6 +89,14 @@ func (h *Hypervisor) Attach(_ context.Context, name string, _ api.AttachOptions)
 	return nil, fmt.Errorf("attaching to %q: %w", name, ErrNotQEMU)
 }
 
+// Replace makes Attach to name return s from now on, as a new session
+// does after the first was lost.
+func (h *Hypervisor) Replace(name string, s *Session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sessions[name] = s
+}
+
 // Inspect implements api.Hypervisor: the fake has no guest memory.
 func (h *Hypervisor) Inspect(_ context.Context, name string) (api.Guest, error) {
 	return nil, fmt.Errorf("inspecting %q: %w", name, ErrNotQEMU)
@@ -110,6 +118,8 @@ type Session struct {
 	batches chan []api.Syscall
 	held    chan api.Held
 	closed  chan struct{} // ends Run
+	lost    chan struct{} // ends Run with lostErr
+	lostErr error
 	stats   api.Stats
 	current *api.Held
 	// subscribed: the first subscription (the UI's) has batches; those
@@ -135,6 +145,7 @@ func NewSession() *Session {
 		batches: make(chan []api.Syscall, 64),
 		held:    make(chan api.Held, 1),
 		closed:  make(chan struct{}),
+		lost:    make(chan struct{}),
 	}
 }
 
@@ -214,8 +225,15 @@ func (s *Session) Hold(h api.Held) {
 	s.held <- h
 }
 
-// End closes the batch channels as a session that lost its domain does.
-func (s *Session) End() {
+// End ends Run and closes the batch channels as a session that lost its
+// domain does.
+func (s *Session) End() { s.Lose(nil) }
+
+// Lose ends Run with err and closes the batch channels, as a remote
+// session whose connection dropped does.
+func (s *Session) Lose(err error) {
+	s.lostErr = err
+	close(s.lost)
 	close(s.batches)
 	s.shutExtra()
 }
@@ -259,6 +277,8 @@ func (s *Session) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case <-s.closed:
+	case <-s.lost:
+		return s.lostErr
 	}
 	return nil
 }

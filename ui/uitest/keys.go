@@ -17,7 +17,7 @@ func KeysWith(over map[string][]string) *common.KeyMap {
 		"filter": {"/"}, "clear": {"esc"}, "help": {"?"}, "quit": {"q"}, "force_quit": {"ctrl+c"},
 		"inject": {"i"}, "inject_pid": {"I"}, "manual": {"m"},
 		"record": {"R"}, "step": {"."}, "step_back": {","}, "faster": {"+"}, "slower": {"-"}, "seek": {":"}, "next_match": {"n"},
-		"triage": {"t"},
+		"triage": {"t"}, "reattach": {"r"},
 	}
 	for n, ks := range over {
 		keys[n] = ks

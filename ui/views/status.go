@@ -30,8 +30,9 @@ type Status struct {
 	Findings, Severe int
 }
 
-// StatusBar renders the attached screen's status line: domain, listener,
-// guest kernel, events/s, totals, drops, and whether the VM runs.
+// StatusBar renders the attached screen's status line: domain, listener
+// and the kind of its breakpoints, guest kernel, events/s, totals, drops,
+// and whether the VM runs.
 func StatusBar(st *common.Styles, width int, s Status) string {
 	state, stateStyle := " running ", st.BarOK
 	switch {
@@ -41,6 +42,9 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 		state, stateStyle = " paused ", st.BarWarn
 	}
 	source := Plain(s.Info.Listener)
+	if k := bpKinds[s.Stats.Breakpoints]; k != "" { // whether the guest could see them
+		source += " " + k
+	}
 	if s.Info.Replay != "" { // history, not a live guest: say so
 		source = "REPLAY " + escape.String(filepath.Base(s.Info.Replay))
 	}
@@ -70,6 +74,14 @@ func StatusBar(st *common.Styles, width int, s Status) string {
 		return stateStyle.Render(cut(state, width))
 	}
 	return st.Bar.Render(fit(left, room)) + stateStyle.Render(state)
+}
+
+// bpKinds are the breakpoint kinds as the narrow status bar names them,
+// as gdb does (hwbreak, swbreak).
+var bpKinds = map[api.BreakpointKind]string{
+	api.BreakpointsHardware: "hw",
+	api.BreakpointsSoftware: "sw",
+	api.BreakpointsMixed:    "hw+sw",
 }
 
 // injections are the armed injections as --inject takes them, each with

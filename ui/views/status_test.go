@@ -31,3 +31,21 @@ func TestStatusBarPlaybackAndRecording(t *testing.T) {
 		t.Errorf("a recording's bar: %q", bar)
 	}
 }
+
+// TestStatusBarBreakpointKind: a live session's bar names the kind of
+// breakpoints that stops the guest after its listener; a session with none
+// (a replay, the nitro listener) names none.
+func TestStatusBarBreakpointKind(t *testing.T) {
+	st := testCommon(t).Styles
+	for kind, want := range map[api.BreakpointKind]string{
+		api.BreakpointsHardware: " lab | gdbstub hw | Linux 6.1 |",
+		api.BreakpointsSoftware: " lab | gdbstub sw | Linux 6.1 |",
+		api.BreakpointsMixed:    " lab | gdbstub hw+sw | Linux 6.1 |",
+		"":                      " lab | gdbstub | Linux 6.1 |",
+	} {
+		s := Status{Info: api.Info{Domain: "lab", Listener: "gdbstub", Kernel: "Linux 6.1"}, Stats: api.Stats{Breakpoints: kind}}
+		if bar := StatusBar(st, 120, s); !strings.HasPrefix(bar, want) {
+			t.Errorf("%q breakpoints: bar\n%q\nwant it to start\n%q", kind, bar, want)
+		}
+	}
+}

@@ -11,6 +11,11 @@
 // stops, not with the work done per stop; per-handler breakpoints
 // (Config.Handlers) keep the guest fast for the system calls not watched.
 //
+// Its breakpoints are software ones (Z0), hardware ones (Z1), or hardware
+// ones while x86's four debug registers last and the stub takes them,
+// software beyond (Config.Breakpoints): under KVM only hardware ones stay
+// out of the guest's memory, where code in the guest could read an int3.
+//
 // It works with stock QEMU, under TCG or KVM, and knows nothing of guest
 // operating systems beyond x86 instructions.
 package gdbstub

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,10 +41,9 @@ type Config struct {
 	// handler's return address, read from [rsp] at the handler's entry,
 	// and matched to their task by the stack pointer.
 	Handlers []uint64
-	// Hardware uses hardware breakpoints (Z1): under KVM they leave guest
-	// memory untouched, but there are four at most. Under TCG both kinds
-	// behave the same.
-	Hardware bool
+	// Breakpoints chooses their kind: software (Z0, the zero value),
+	// hardware (Z1), or hardware while debug registers are free.
+	Breakpoints BreakpointMode
 	// AlwaysStep steps over breakpoints with single steps only, never by
 	// emulating the instruction (slower; for measurements).
 	AlwaysStep bool
@@ -52,9 +52,36 @@ type Config struct {
 	Timeout time.Duration
 }
 
+// BreakpointMode chooses the kind of the listener's breakpoints. Under KVM a
+// software breakpoint is an int3 byte written into the guest's kernel
+// text, which code in the guest can read; a hardware one is a debug
+// register, which leaves guest memory untouched, and x86 has four. Under
+// TCG, QEMU keeps both kinds outside guest memory, alike.
+type BreakpointMode uint8
+
+const (
+	// SoftwareBreakpoints sets every breakpoint with Z0.
+	SoftwareBreakpoints BreakpointMode = iota
+	// HardwareBreakpoints sets every breakpoint with Z1, and fails with
+	// ErrHardwareBreakpoints where more than DebugRegisters are needed.
+	HardwareBreakpoints
+	// AutoBreakpoints sets Z1 breakpoints while debug registers are free
+	// and the stub takes them, Z0 ones beyond, saying why (Breakpoints):
+	// the first breakpoints asked for (the 64-bit entry and exit) are the
+	// ones the guest cannot see.
+	AutoBreakpoints
+)
+
+// DebugRegisters is how many hardware breakpoints x86 holds (DR0-DR3).
+// QEMU's TCG takes any number, KVM four: the listener counts for itself.
+const DebugRegisters = 4
+
 // Sentinel errors of the listener (besides kvm.ErrDetached,
 // kvm.ErrNotSupported and kvm.ErrResumedOutside).
 var (
+	// ErrHardwareBreakpoints means HardwareBreakpoints needs more
+	// breakpoints than there are debug registers, or the stub refused one.
+	ErrHardwareBreakpoints = errors.New("gdbstub: cannot set hardware breakpoints")
 	// ErrNotContinued means Next was called before Continue for the
 	// previous event.
 	ErrNotContinued = errors.New("gdbstub: previous event not continued")
@@ -111,14 +138,20 @@ type Stats struct {
 type Listener struct {
 	c      *rsp.Client
 	cfg    Config
-	kind   rsp.BreakpointKind
 	regs   *regMap
 	ctx    context.Context // ended by Close, to wake a blocked Next
 	cancel context.CancelFunc
+	// hard and soft count the breakpoints set of each kind, and refused
+	// says why the stub takes no hardware ones: Breakpoints reads them
+	// without mu, which Next holds.
+	hard, soft atomic.Int32
+	refused    atomic.Pointer[string]
 
 	mu      sync.Mutex
 	vcpus   map[rsp.Thread]int
 	bps     map[uint64]role
+	kinds   map[uint64]rsp.BreakpointKind // of each breakpoint in bps
+	noHard  bool                          // the stub refused a hardware one
 	plans   map[uint64]cachedPlan
 	returns map[returnKey]bool
 	waiting map[uint64]int // awaited returns by address
@@ -156,13 +189,11 @@ func New(c *rsp.Client, cfg Config) (*Listener, error) {
 		cfg.Timeout = 5 * time.Second
 	}
 	l := &Listener{
-		c: c, cfg: cfg, bps: make(map[uint64]role), plans: make(map[uint64]cachedPlan), returns: make(map[returnKey]bool),
+		c: c, cfg: cfg, bps: make(map[uint64]role), kinds: make(map[uint64]rsp.BreakpointKind),
+		plans: make(map[uint64]cachedPlan), returns: make(map[returnKey]bool),
 		waiting: make(map[uint64]int), resume: make(chan struct{}, 1),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
-	if cfg.Hardware {
-		l.kind = rsp.Hardware
-	}
 	if err := l.setup(); err != nil {
 		return nil, errors.Join(fmt.Errorf("starting gdbstub listener: %w", err), l.Close())
 	}
@@ -189,33 +220,103 @@ func (l *Listener) setup() error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.cfg.Handlers) > 0 {
-		for _, a := range l.cfg.Handlers {
-			if err := l.insert(a, roleHandler); err != nil {
-				return err
-			}
-		}
-		return nil
+	bps := l.wanted()
+	if l.cfg.Breakpoints == HardwareBreakpoints && len(bps) > DebugRegisters {
+		return tooMany(len(bps))
 	}
-	if err := l.insert(l.cfg.SyscallEntry, roleEntry); err != nil {
-		return err
-	}
-	if l.cfg.SyscallExit != 0 {
-		if err := l.insert(l.cfg.SyscallExit, roleExit); err != nil {
+	for _, bp := range bps {
+		if err := l.insert(bp.addr, bp.role); err != nil {
 			return err
 		}
 	}
-	for _, set := range []struct {
-		addrs []uint64
-		r     role
-	}{{l.cfg.CompatEntries, roleCompatEntry}, {l.cfg.CompatExits, roleCompatExit}} {
-		for _, a := range set.addrs {
-			if err := l.insert(a, set.r); err != nil {
-				return err
+	return nil
+}
+
+// placed is a breakpoint to set: where, and what for.
+type placed struct {
+	addr uint64
+	role role
+}
+
+// wanted lists the breakpoints the configuration asks for, each address
+// once (the first role given it wins).
+func (l *Listener) wanted() []placed {
+	var bps []placed
+	add := func(r role, addrs ...uint64) {
+		for _, a := range addrs {
+			if !slices.ContainsFunc(bps, func(p placed) bool { return p.addr == a }) {
+				bps = append(bps, placed{a, r})
 			}
 		}
 	}
-	return nil
+	if len(l.cfg.Handlers) > 0 {
+		add(roleHandler, l.cfg.Handlers...)
+		return bps
+	}
+	add(roleEntry, l.cfg.SyscallEntry)
+	if l.cfg.SyscallExit != 0 {
+		add(roleExit, l.cfg.SyscallExit)
+	}
+	add(roleCompatEntry, l.cfg.CompatEntries...)
+	add(roleCompatExit, l.cfg.CompatExits...)
+	return bps
+}
+
+// Breakpoints counts the breakpoints set of each kind and, when
+// AutoBreakpoints set software ones, says why. It may be called from any
+// goroutine.
+func (l *Listener) Breakpoints() (hardware, software int, note string) {
+	hardware, software = int(l.hard.Load()), int(l.soft.Load())
+	if software > 0 && l.cfg.Breakpoints == AutoBreakpoints {
+		note = fmt.Sprintf("software breakpoints beyond x86's %d debug registers", DebugRegisters)
+		if why := l.refused.Load(); why != nil {
+			note = "software breakpoints: " + *why
+		}
+	}
+	return hardware, software, note
+}
+
+func tooMany(n int) error {
+	return fmt.Errorf("%w: %d breakpoints needed, x86 has %d debug registers", ErrHardwareBreakpoints, n, DebugRegisters)
+}
+
+// kindFor picks the kind of the next breakpoint: a debug register while
+// one is free and the stub takes them, else software (an error for
+// HardwareBreakpoints).
+func (l *Listener) kindFor() (rsp.BreakpointKind, error) {
+	switch {
+	case l.cfg.Breakpoints == SoftwareBreakpoints || l.noHard:
+		return rsp.Software, nil
+	case l.hard.Load() < DebugRegisters:
+		return rsp.Hardware, nil
+	case l.cfg.Breakpoints == HardwareBreakpoints:
+		return rsp.Software, tooMany(len(l.kinds) + 1)
+	}
+	return rsp.Software, nil
+}
+
+// placed records a breakpoint set at addr, of kind.
+func (l *Listener) placed(addr uint64, kind rsp.BreakpointKind) {
+	l.unplaced(addr)
+	l.kinds[addr] = kind
+	l.count(kind).Add(1)
+}
+
+// unplaced forgets the breakpoint at addr and returns its kind.
+func (l *Listener) unplaced(addr uint64) rsp.BreakpointKind {
+	kind, ok := l.kinds[addr]
+	if ok {
+		delete(l.kinds, addr)
+		l.count(kind).Add(-1)
+	}
+	return kind
+}
+
+func (l *Listener) count(kind rsp.BreakpointKind) *atomic.Int32 {
+	if kind == rsp.Hardware {
+		return &l.hard
+	}
+	return &l.soft
 }
 
 // listThreads maps the stub's threads to vCPU numbers: their order in the
@@ -239,17 +340,34 @@ func (l *Listener) insert(addr uint64, r role) error {
 	if _, err := l.clear(addr); err != nil {
 		return err
 	}
-	if err := l.c.InsertBreakpoint(l.kind, addr); err != nil {
+	kind, err := l.kindFor()
+	if err != nil {
+		return err
+	}
+	err = l.c.InsertBreakpoint(kind, addr)
+	if kind == rsp.Hardware && (errors.Is(err, rsp.ErrStub) || errors.Is(err, rsp.ErrUnsupported)) {
+		// A stub without Z1 answers empty; KVM out of debug registers,
+		// an error.
+		if l.cfg.Breakpoints != AutoBreakpoints {
+			return fmt.Errorf("%w: %w", ErrHardwareBreakpoints, err)
+		}
+		why := fmt.Sprintf("the gdbstub refused a hardware one (%v)", err)
+		l.refused.Store(&why)
+		l.noHard, kind = true, rsp.Software
+		err = l.c.InsertBreakpoint(kind, addr)
+	}
+	if err != nil {
 		return err
 	}
 	l.bps[addr] = r
+	l.placed(addr, kind)
 	return nil
 }
 
 func (l *Listener) remove(addr uint64) error {
 	delete(l.bps, addr)
 	delete(l.plans, addr)
-	return l.c.RemoveBreakpoint(l.kind, addr)
+	return l.c.RemoveBreakpoint(l.unplaced(addr), addr)
 }
 
 // maxLeftover bounds the removals of each kind at one address: QEMU
@@ -659,7 +777,8 @@ func (l *Listener) stepOver(st *stop) (err error) {
 		}
 	}
 	l.stats.Steps++
-	if err := l.c.RemoveBreakpoint(l.kind, rip); err != nil {
+	kind := l.kinds[rip]
+	if err := l.c.RemoveBreakpoint(kind, rip); err != nil {
 		return err
 	}
 	// Until it is inserted again the breakpoint is not QEMU's: when the
@@ -668,6 +787,7 @@ func (l *Listener) stepOver(st *stop) (err error) {
 	defer func() {
 		if err != nil {
 			delete(l.bps, rip)
+			l.unplaced(rip)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.Timeout)
@@ -700,7 +820,7 @@ func (l *Listener) stepOver(st *stop) (err error) {
 			break
 		}
 	}
-	return l.c.InsertBreakpoint(l.kind, rip)
+	return l.c.InsertBreakpoint(kind, rip)
 }
 
 // maxStepTries bounds the steps retried while other vCPUs report stops.

@@ -118,7 +118,10 @@ func FuzzListener(f *testing.F) {
 		if mode&4 != 0 {
 			cfg = Config{Handlers: []uint64{hOpen, hOther}}
 		}
-		cfg.AlwaysStep, cfg.Hardware, cfg.Timeout = mode&8 != 0, mode&16 != 0, 2*time.Second
+		cfg.AlwaysStep, cfg.Timeout = mode&8 != 0, 2*time.Second
+		if mode&16 != 0 {
+			cfg.Breakpoints = AutoBreakpoints
+		}
 		if mode&32 != 0 { // a dead client's breakpoints
 			leaveBreakpoints(t, fake, retSite, entry, exitSite+3)
 		}

@@ -27,8 +27,8 @@ type Memo struct {
 	path    string
 	Texts   string            `json:"texts"`   // hash of the flat view and RAM blocks
 	Answers map[string]string `json:"answers"` // gpa2hva's text by command
-	changed bool // Ranges asked QEMU anew
-	kept    bool // Ranges took a kept answer
+	changed bool              // Ranges asked QEMU anew
+	kept    bool              // Ranges took a kept answer
 }
 
 // maxMemoSize bounds a memo file: a few dozen answers of one line.

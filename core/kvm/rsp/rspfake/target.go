@@ -46,6 +46,9 @@ type Target struct {
 	// KeepBreakpoints makes `?` leave breakpoints in place, as a stub
 	// that does not clear a dead client's when the next one connects.
 	KeepBreakpoints bool
+	// NoHardware makes the fake answer Z1 and z1 with an empty packet, as
+	// a stub without hardware breakpoints does.
+	NoHardware bool
 
 	mu         sync.Mutex
 	stalls     int            // single steps still to answer without running
@@ -360,7 +363,7 @@ func (t *Target) handleData(p string) string {
 	case 'Z', 'z':
 		var kind int
 		var addr uint64
-		if _, err := fmt.Sscanf(p[1:], "%d,%x,", &kind, &addr); err != nil || kind > 1 {
+		if _, err := fmt.Sscanf(p[1:], "%d,%x,", &kind, &addr); err != nil || kind > 1 || kind == 1 && t.NoHardware {
 			return ""
 		}
 		switch {
