@@ -46,10 +46,12 @@ attached to --domain. Keys can be rebound in $XDG_CONFIG_HOME/nitro/keys.json.
 
 Commands:
   domains    list libvirt domains with state, vCPUs and memory
-  ps [--tree] [--json] DOMAIN
+  ps [--tree] [--json] [--hidden] DOMAIN
              list the guest's processes, read from its memory; DOMAIN may be
              dump:FILE, an ELF core of "virsh dump --memory-only", or
-             dump:FILE?cr3=HEX&idt=HEX a raw image (so may symbols' and profile's)
+             dump:FILE?cr3=HEX&idt=HEX a raw image (so may symbols' and profile's);
+             --hidden lists only the tasks the kernel's views disagree on (task
+             list, pid table, run queues: a rootkit's hiding), exit status 2 if any
   trace [--syscalls a,b] [--pid N] [--comm NAME] [--count N] [--duration D]
         [--format json|text] [-o FILE] [--inject SET:error=ERRNO[:when=N+]] DOMAIN
              print the guest's system calls (see nitro trace -h); --summary prints
@@ -113,8 +115,8 @@ func main() {
 	core.RunGuardIfAsked()
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "nitro:", err)
-		if errors.Is(err, commands.ErrFound) {
-			os.Exit(2) // triage's verdict, not a failure
+		if errors.Is(err, commands.ErrFound) || errors.Is(err, commands.ErrHidden) {
+			os.Exit(2) // triage's or ps --hidden's verdict, not a failure
 		}
 		os.Exit(1)
 	}

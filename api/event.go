@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -62,6 +63,31 @@ type Process struct {
 	// Linux's row of a process (TID == PID) is its main thread. Counting
 	// threads leaves such a row out.
 	NotThread bool
+	// Hidden is set, in a listing, on a task that some of the kernel's
+	// views of its tasks lack while others hold it: what a rootkit hiding
+	// a process leaves. nil when every view agrees.
+	Hidden *Hiding `json:",omitempty"`
+}
+
+// Hiding names the views of the guest's tasks (ViewTaskList, ...) that
+// hold a task and those that lack it.
+type Hiding struct {
+	In      []string `json:"in"`
+	Missing []string `json:"missing"`
+}
+
+// The views of a guest's tasks a back end compares to find hidden ones.
+const (
+	ViewTaskList = "task list" // the kernel's list of processes (Linux: init_task.tasks)
+	ViewPidTable = "pid table" // the table pids are looked up in (Linux: init_pid_ns's idr, what /proc reads)
+	ViewRunQueue = "run queue" // what a CPU runs
+	ViewSyscalls = "syscalls"  // the tasks seen making system calls
+)
+
+// String says where a task is and is not, as one line: "in the pid table
+// and syscalls, not in the task list".
+func (h *Hiding) String() string {
+	return "in the " + strings.Join(h.In, " and ") + ", not in the " + strings.Join(h.Missing, " and ")
 }
 
 // Arg is one system call argument: its raw register value and its decoded,

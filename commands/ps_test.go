@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -119,5 +120,43 @@ func TestPSWindowsRows(t *testing.T) {
 	}
 	if strings.Count(raw, `"image"`) != 2 {
 		t.Errorf("ps --json gives an image where the back end has none: %s", raw)
+	}
+}
+
+// TestPSHidden: --hidden lists only the tasks some views lack, threads
+// too, with the views, in a table or JSON, and says so with ErrHidden
+// (exit status 2); none is an empty list and no error. The plain table
+// marks a hidden process.
+func TestPSHidden(t *testing.T) {
+	hiding := &api.Hiding{In: []string{api.ViewPidTable, api.ViewSyscalls}, Missing: []string{api.ViewTaskList}}
+	procs := []api.Process{
+		{PID: 1, TID: 1, Comm: "init"},
+		{PID: 115, TID: 115, PPID: 80, Comm: "nitro-hidden", Hidden: hiding},
+		{PID: 115, TID: 116, PPID: 80, Comm: "\x1b[2Jworker", Hidden: hiding},
+	}
+	run := func(procs []api.Process, args ...string) (string, error) {
+		var out bytes.Buffer
+		err := PS(context.Background(), psHypervisor{procs: procs}, append(args, "g"), &out)
+		return out.String(), err
+	}
+	out, err := run(procs, "--hidden")
+	want := `PID  TID  PPID  UID  COMM           IN                   MISSING FROM
+115  115  80    0    nitro-hidden   pid table, syscalls  task list
+115  116  80    0    \x1b[2Jworker  pid table, syscalls  task list
+`
+	if !errors.Is(err, ErrHidden) || out != want {
+		t.Errorf("ps --hidden: %v\n%s\nwant:\n%s", err, out, want)
+	}
+	out, err = run(procs, "--hidden", "--json")
+	var rows []hiddenTask
+	if jerr := json.Unmarshal([]byte(out), &rows); jerr != nil || !errors.Is(err, ErrHidden) || len(rows) != 2 ||
+		rows[1].TID != 116 || rows[1].Missing[0] != api.ViewTaskList || rows[1].In[1] != api.ViewSyscalls {
+		t.Errorf("ps --hidden --json: %v, %v: %s", err, jerr, out)
+	}
+	if out, err := run(procs[:1], "--hidden", "--json"); err != nil || out != "[]\n" {
+		t.Errorf("ps --hidden --json, none hidden: %v, %q", err, out)
+	}
+	if out, err := run(procs); err != nil || !strings.Contains(out, "nitro-hidden  HIDDEN: in the pid table and syscalls, not in the task list\n") {
+		t.Errorf("ps: %v\n%s", err, out)
 	}
 }

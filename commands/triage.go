@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"nitro/api"
 	"nitro/triage"
@@ -98,10 +99,17 @@ type triageSink struct {
 	at   triage.Severity
 	over int    // findings at or above at
 	view string // an activity view to print instead of the findings
-	// sess lists the processes at the first call, then is nil.
-	ctx  context.Context
-	sess api.Session
+	// sess lists the processes at the first call, and every relist of
+	// the calls' time after (listed): hidden ones are findings.
+	ctx     context.Context
+	sess    api.Session
+	listed  time.Time
+	listErr error // the latest listing after the first that failed
 }
+
+// relist is how often triage lists the guest's processes, to find the
+// hidden ones (triage.Engine.Listed).
+const relist = 2 * time.Second
 
 func (t *triageSink) attached(ctx context.Context, sess api.Session) error {
 	t.ctx, t.sess = ctx, sess
@@ -110,15 +118,23 @@ func (t *triageSink) attached(ctx context.Context, sess api.Session) error {
 
 // write feeds a call to the engine; before the first, the engine gets
 // the processes running, the parents of what they start (a replay lists
-// them once it plays).
+// them once it plays), and every relist the listing's hidden processes.
 func (t *triageSink) write(sc *api.Syscall) error {
-	if t.sess != nil {
+	if t.sess != nil && (t.listed.IsZero() || sc.Time.Sub(t.listed) >= relist) {
+		first := t.listed.IsZero()
+		t.listed = sc.Time
 		ps, err := t.sess.Processes(t.ctx)
-		if err != nil {
+		switch {
+		case err != nil && first:
 			return fmt.Errorf("listing the guest's processes: %w", err)
+		case err != nil:
+			t.listErr = err
+		case first:
+			t.eng.Seed(ps)
+			fallthrough
+		default:
+			t.eng.Listed(ps, sc.Time)
 		}
-		t.eng.Seed(ps)
-		t.sess = nil
 	}
 	t.eng.Feed(sc)
 	return nil
@@ -144,6 +160,9 @@ func (t *triageSink) end() error {
 	fmt.Fprintf(os.Stderr, "nitro: %d findings, %d at or above %s\n", len(found), t.over, t.at)
 	if t.eng.Dropped > 0 {
 		fmt.Fprintf(os.Stderr, "nitro: %d more findings not kept (at most %d)\n", t.eng.Dropped, len(found))
+	}
+	if t.listErr != nil {
+		fmt.Fprintf(os.Stderr, "nitro: listing the guest's processes failed, hidden ones may be missed: %v\n", t.listErr)
 	}
 	if t.eng.EvalErrors > 0 {
 		fmt.Fprintf(os.Stderr, "nitro: %d rule evaluations failed (a condition read past a call's arguments?)\n", t.eng.EvalErrors)

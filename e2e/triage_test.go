@@ -20,14 +20,16 @@ var sus = &onDemand{Guest: lab.Guest{Name: "nitro-lab-sus", Kernel: "6.1", VCPUs
 
 func init() { onDemandGuests = append(onDemandGuests, sus) }
 
-// susComms are the names of nitro-sus's processes: the planted ones.
-var susComms = []string{"nitro-sus", "sh", "memfd:sus", "nitro-sus-drop", "nitro-sus-del"}
+// susComms are the names of nitro-sus's processes: the planted ones, and
+// the one its kernel module hides.
+var susComms = []string{"nitro-sus", "sh", "memfd:sus", "nitro-sus-drop", "nitro-sus-del", "nitro-hidden"}
 
-// runTriage runs nitro triage on domain and returns its findings and
-// exit status.
-func runTriage(t *testing.T, domain string, args ...string) ([]triage.Finding, int) {
+// runVerdict runs nitro with args, a command whose exit status 2 is a
+// verdict (triage, ps --hidden), and returns its output and exit status;
+// status 1, a failure, fails the test.
+func runVerdict(t *testing.T, args ...string) ([]byte, int) {
 	t.Helper()
-	cmd := exec.Command(nitroBin, append(append([]string{"-c", lab.URI, "triage"}, args...), domain)...)
+	cmd := exec.Command(nitroBin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -39,8 +41,16 @@ func runTriage(t *testing.T, domain string, args ...string) ([]triage.Finding, i
 		t.Fatal(err)
 	}
 	if code == 1 {
-		t.Fatalf("nitro triage failed: %s", stderr.String())
+		t.Fatalf("nitro %v failed: %s", args, stderr.String())
 	}
+	return out, code
+}
+
+// runTriage runs nitro triage on domain and returns its findings and
+// exit status.
+func runTriage(t *testing.T, domain string, args ...string) ([]triage.Finding, int) {
+	t.Helper()
+	out, code := runVerdict(t, append(append([]string{"-c", lab.URI, "triage"}, args...), domain)...)
 	var found []triage.Finding
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for dec.More() {
@@ -54,10 +64,12 @@ func runTriage(t *testing.T, domain string, args ...string) ([]triage.Finding, i
 }
 
 // TestTriageSus: a minute of nitro triage on the suspicious guest reports
-// every planted behaviour, each with its evidence calls, all of them
+// every planted behaviour, each with its evidence calls, and the process
+// the guest's kernel module hides, with the calls it makes; all of them
 // nitro-sus's (the light workload beside it has none), and exits 2.
 func TestTriageSus(t *testing.T) {
 	g := sus.up(t)
+	pid := hiddenPID(t, g)
 	found, code := runTriage(t, g.Name, "--duration", "60s")
 	if code != 2 {
 		t.Errorf("exit status %d, want 2: findings at or above warning", code)
@@ -80,6 +92,14 @@ func TestTriageSus(t *testing.T) {
 		if !slices.ContainsFunc(ev, func(e triage.Evidence) bool { return e.Seq != 0 && strings.Contains(e.Text, shows[r.Name]) }) {
 			t.Errorf("%s: evidence %+v, want a call showing %s", r.Name, ev, shows[r.Name])
 		}
+	}
+	i := slices.IndexFunc(found, func(f triage.Finding) bool { return f.Rule == "hidden_process" })
+	if i < 0 {
+		t.Errorf("no hidden_process finding")
+	} else if f := found[i]; f.PID != pid || f.Comm != "nitro-hidden" || f.Severity != triage.Critical ||
+		!strings.Contains(f.Why, "not in the task list") ||
+		!slices.ContainsFunc(f.Evidence, func(e triage.Evidence) bool { return e.TID == pid && strings.HasPrefix(e.Text, "nanosleep(") }) {
+		t.Errorf("hidden_process finding %+v; want pid %d nitro-hidden, critical, with its nanosleep calls", f, pid)
 	}
 	for _, f := range found {
 		if !slices.Contains(susComms, f.Comm) {
@@ -110,8 +130,10 @@ func TestTriageTUI(t *testing.T) {
 	tm.waitFor(`findings [1-9]\d* \(`, 3*time.Minute)
 	tm.keys("t")
 	tm.waitFor(`Findings [1-9]\d* \(`, 10*time.Second)
-	tm.waitFor(`(?m)^(CRITICAL|ERROR|WARNING|NOTICE)\s+\S+\s+\d+ `, 10*time.Second)
-	tm.keys("Enter") // the first finding, the most severe: its first call
+	// The first finding, the most severe, once it has a call to jump to
+	// (a hidden process's finding may have none yet).
+	tm.waitFor(`(?m)^Findings .*\n(CRITICAL|ERROR|WARNING|NOTICE)\s+\S+\s+\d+ .*\n\s+#\d+ `, 10*time.Second)
+	tm.keys("Enter") // its first call
 	s := tm.waitFor(`call #\d+`, 10*time.Second)
 	if !strings.Contains(s, "Syscalls") || !strings.Contains(s, "scrolled") {
 		t.Errorf("the syscall pane is not back on top, on the call:\n%s", s)

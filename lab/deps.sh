@@ -28,6 +28,20 @@ if ((${#missing[@]})); then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The suspicious lab guest's kernel module (lab/sus/hide.c) is built against
+# the headers of the kernel the lab boots: lab.sh's newest /boot/vmlinuz-6.1.*.
+lab_kernel=$(ls /boot/vmlinuz-6.1.* 2>/dev/null | sort -V | tail -n 1)
+lab_kernel=${lab_kernel#/boot/vmlinuz-}
+if [[ -n $lab_kernel ]] && ! dpkg-query -W -f='${Status}' "linux-headers-$lab_kernel" 2>/dev/null | grep -q 'install ok installed'; then
+	if [[ ! -f /etc/debian_version ]] || ((EUID != 0)); then
+		echo "deps: the lab needs linux-headers-$lab_kernel, installed as root" >&2
+		exit 1
+	fi
+	echo "deps: installing linux-headers-$lab_kernel"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$lab_kernel" make >/dev/null
+fi
+
 if ! command -v go >/dev/null; then
 	echo "deps: Go 1.26 or newer is needed on PATH (https://go.dev/dl)" >&2
 	exit 1

@@ -68,6 +68,22 @@ config() {
 		)"
 }
 
+# hide_module builds lab/sus's kernel module into $1, against the headers
+# of the kernel the guest boots (Debian's linux-headers-VERSION).
+hide_module() {
+	local version build tmp
+	version=$(basename "$(kernel_image)")
+	version=${version#vmlinuz-}
+	build=/lib/modules/$version/build
+	[[ -d $build ]] || die "no $build (apt-get install linux-headers-$version; see lab/deps.sh)"
+	tmp=$(mktemp -d)
+	cp "$here/sus/hide.c" "$here/sus/Kbuild" "$tmp"
+	make -s -C "$build" M="$tmp" modules >"$tmp/log" 2>&1 ||
+		die "building nitro-hide.ko: $(cat "$tmp/log")"
+	cp "$tmp/nitro-hide.ko" "$1"
+	rm -rf "$tmp"
+}
+
 build() {
 	local root cflags
 	mkdir -p "$dir"
@@ -92,6 +108,9 @@ build() {
 	install -m 755 "$here/guest/init" "$root/init"
 	if [[ $LAB_WORKLOAD == sus ]]; then
 		gcc "${cflags[@]}" -o "$root/bin/nitro-sus" "$here/sus/sus.c"
+		ln -s nitro-sus "$root/bin/nitro-hidden" # the process nitro-hide.ko hides
+		mkdir -p "$root/lib"
+		hide_module "$root/lib/nitro-hide.ko"
 		install -m 755 "$here/sus/init" "$root/sus-init" # the kernel's rdinit= (domain_xml)
 	fi
 	# Debian's strace, the guest's own account of its calls for the tests to

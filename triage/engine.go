@@ -3,6 +3,7 @@ package triage
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -64,7 +65,8 @@ type Engine struct {
 
 	found   map[findingKey]*Finding
 	windows map[findingKey]*window
-	act     *activity // nil unless KeepActivity
+	hidden  map[int]*Finding // hidden_process findings by pid (Listed)
+	act     *activity        // nil unless KeepActivity
 	// Changes counts the findings made or grown: a viewer redraws when
 	// it moves.
 	Changes uint64
@@ -93,6 +95,7 @@ func New(rs *Rules) *Engine {
 		st:      newState(),
 		found:   map[findingKey]*Finding{},
 		windows: map[findingKey]*window{},
+		hidden:  map[int]*Finding{},
 	}
 	e.env = Env{Evt: &e.evt, Proc: &e.proc, FD: &e.fd, FS: &FS{Path: &e.fs}, User: &e.user}
 	for _, r := range rs.rules {
@@ -142,6 +145,9 @@ func (e *Engine) Feed(sc *api.Syscall) {
 		p.first = sc.Seq
 	}
 	p.comm, p.ppid, p.uid = sc.Process.Comm, sc.Process.PPID, sc.Process.UID
+	if f := e.hidden[sc.Process.PID]; f != nil {
+		e.hiddenCall(f, sc)
+	}
 	if e.act != nil {
 		e.act.seen(sc) // every process that makes a call is in the lineage
 	}
@@ -324,10 +330,20 @@ func (e *Engine) Findings() []Finding {
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Evidence[0].Seq, b.Evidence[0].Seq),
-			strings.Compare(a.Rule, b.Rule))
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.firstSeq(), b.firstSeq()),
+			strings.Compare(a.Rule, b.Rule), cmp.Compare(a.PID, b.PID))
 	})
 	return out
+}
+
+// firstSeq is the seq of f's first evidence call; a finding with none (a
+// hidden_process finding before the process made a call) comes after the
+// others of its severity, which a viewer can jump to.
+func (f *Finding) firstSeq() uint64 {
+	if len(f.Evidence) == 0 {
+		return math.MaxUint64
+	}
+	return f.Evidence[0].Seq
 }
 
 // tracks are the calls that change what the engine knows of a process.

@@ -405,6 +405,7 @@ func (a *attached) snap(msg snapMsg) {
 	if msg.err == nil {
 		a.snapshot, a.snapAt = msg.procs, msg.taken
 		a.store.Forget(msg.procs)
+		a.tri.listed(msg.procs, msg.taken)
 	}
 	a.procs.Set(a.snapshot)
 	a.syncPosition()

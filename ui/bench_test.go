@@ -21,18 +21,18 @@ const batchSize = 3000
 var fullRing = 200_000 / batchSize
 
 // attachedModel is the root model attached to a fake session at 80x24.
-func attachedModel(b *testing.B) (*Model, *uitest.Session) {
-	b.Helper()
+func attachedModel(tb testing.TB) (*Model, *uitest.Session) {
+	tb.Helper()
 	pal, err := themes.Lookup("dark")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	m := New(context.Background(), Options{Hypervisor: uitest.NewHypervisor(), Palette: pal, Keys: *uitest.Keys(), Refresh: time.Hour})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	s := uitest.NewSession()
 	m.Update(views.AttachMsg{Name: "lab", Session: s})
 	if m.att == nil {
-		b.Fatal("not attached")
+		tb.Fatal("not attached")
 	}
 	return m, s
 }

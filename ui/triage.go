@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"nitro/api"
 	"nitro/triage"
@@ -37,12 +39,24 @@ func (t *triageView) reset() {
 	t.findings, t.severe, t.changes = 0, 0, 0
 }
 
-// add judges a batch, and refreshes the findings' counts (and the pane,
-// when it lists them) if they changed.
+// add judges a batch.
 func (t *triageView) add(batch []api.Syscall) {
 	for i := range batch {
 		t.eng.Feed(&batch[i])
 	}
+	t.changed()
+}
+
+// listed judges a listing of the guest's processes: the hidden ones are
+// findings.
+func (t *triageView) listed(ps []api.Process, at time.Time) {
+	t.eng.Listed(ps, at)
+	t.changed()
+}
+
+// changed refreshes the findings' counts (and the pane, when it lists
+// them) if the engine's findings changed.
+func (t *triageView) changed() {
 	if t.eng.Changes == t.changes {
 		return
 	}
@@ -110,9 +124,9 @@ func (t *triageView) refresh() {
 func findingRows(fs []triage.Finding) []views.ActivityRow {
 	var rows []views.ActivityRow
 	for _, f := range fs {
-		jump := f.Evidence[0].Entry
-		if jump == 0 {
-			jump = f.Evidence[0].Seq
+		var jump uint64 // none for a hidden process that made no call yet
+		if len(f.Evidence) > 0 {
+			jump = cmp.Or(f.Evidence[0].Entry, f.Evidence[0].Seq)
 		}
 		rows = append(rows, views.ActivityRow{Seq: jump, Severe: f.Severity >= triage.Warning,
 			Text: fmt.Sprintf("%-8s %s  %d %s  x%d  %s", strings.ToUpper(f.Severity.String()), views.Plain(f.Rule),

@@ -6,6 +6,10 @@
  *   nitro-sus               one round of every behaviour, then exit
  *   nitro-sus noop          exit (what the copies exec'd below run)
  *   nitro-sus unlink-self   unlink argv[0], its own program, then exit
+ *   nitro-sus sleep         sleep a second at a time, for ever: the process
+ *                           lab/sus/init runs as nitro-hidden and hides
+ *                           (lab/sus/hide.c); it keeps making calls, so a
+ *                           tracer sees it run
  *
  * A round, by the rule it is for:
  *   shell_spawned         fork; the child execs /bin/sh -c true
@@ -229,6 +233,11 @@ void main_c(long *sp)
 	envp = argv + argc + 1;
 	if (argc > 1 && same(argv[1], "noop"))
 		sys_exit(0);
+	if (argc > 1 && same(argv[1], "sleep")) {
+		long second[2] = {1, 0};
+		for (;;)
+			sys3(SYS_nanosleep, second, 0, 0);
+	}
 	if (argc > 1 && same(argv[1], "unlink-self")) {
 		sys1(SYS_unlink, argv[0]);
 		sys_exit(0);

@@ -47,12 +47,14 @@ type Processes struct {
 }
 
 type procRow struct {
-	depth int
-	proc  calls.Proc
+	depth  int
+	proc   calls.Proc
+	hidden bool
 }
 
 type procNode struct {
 	proc        calls.Proc
+	hidden      bool   // the back end found it hidden (api.Process.Hidden)
 	set, placed uint64 // the gen of the latest Set that had it, and of its layout
 }
 
@@ -78,11 +80,11 @@ func (v *Processes) Set(snapshot []api.Process) {
 	v.gen++
 	changed := false
 	for _, p := range snapshot {
-		changed = v.put(calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}) || changed
+		changed = v.put(calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}, p.Hidden != nil) || changed
 	}
 	for _, p := range v.store.Procs() {
 		if n, ok := v.nodes[p.PID]; !ok || n.set != v.gen { // the snapshot's word comes first
-			changed = v.put(calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}) || changed
+			changed = v.put(calls.Proc{PID: p.PID, PPID: p.PPID, Comm: p.Comm}, false) || changed
 		}
 	}
 	v.pids = slices.DeleteFunc(v.pids, func(pid int) bool {
@@ -113,7 +115,7 @@ func (v *Processes) Set(snapshot []api.Process) {
 }
 
 // put records p in the tree and says whether it changed what a row shows.
-func (v *Processes) put(p calls.Proc) bool {
+func (v *Processes) put(p calls.Proc, hidden bool) bool {
 	n, ok := v.nodes[p.PID]
 	if !ok {
 		n = &procNode{proc: p}
@@ -122,6 +124,8 @@ func (v *Processes) put(p calls.Proc) bool {
 		v.kids[p.PPID] = insertSorted(v.kids[p.PPID], p.PID)
 	}
 	n.set = v.gen
+	marked := ok && n.hidden != hidden
+	n.hidden = hidden
 	if !ok || n.proc.PPID != p.PPID || n.proc.Comm != p.Comm {
 		if ok && n.proc.PPID != p.PPID {
 			v.unlink(n.proc.PPID, p.PID)
@@ -130,7 +134,7 @@ func (v *Processes) put(p calls.Proc) bool {
 		n.proc = p
 		return true
 	}
-	return false
+	return marked
 }
 
 // unlink removes pid from its parent's children.
@@ -172,7 +176,7 @@ func (v *Processes) layout() {
 				continue
 			}
 			n.placed = v.gen
-			v.rows = append(v.rows, procRow{depth: it.depth, proc: n.proc})
+			v.rows = append(v.rows, procRow{depth: it.depth, proc: n.proc, hidden: n.hidden})
 			kids := v.kids[it.pid]
 			for i := len(kids) - 1; i >= 0; i-- {
 				stack = append(stack, item{kids[i], it.depth + 1})
@@ -238,11 +242,18 @@ func (v *Processes) View() string {
 		if r.proc.PID == v.chosen {
 			mark = "* "
 		}
-		line := fit(fmt.Sprintf("%6d %8d %s%s%s", r.proc.PID, v.store.Calls(r.proc.PID), strings.Repeat(" ", min(r.depth, maxDepth)),
-			mark, escape.String(r.proc.Comm)), v.width)
-		if i == v.cursor && v.focused {
+		hidden := ""
+		if r.hidden {
+			hidden = "  HIDDEN" // some views of the guest's tasks lack it: a rootkit's doing
+		}
+		line := fit(fmt.Sprintf("%6d %8d %s%s%s%s", r.proc.PID, v.store.Calls(r.proc.PID), strings.Repeat(" ", min(r.depth, maxDepth)),
+			mark, escape.String(r.proc.Comm), hidden), v.width)
+		switch {
+		case i == v.cursor && v.focused:
 			line = st.Selected.Render(line)
-		} else {
+		case r.hidden:
+			line = st.Error.Render(line)
+		default:
 			line = st.Text.Render(line)
 		}
 		lines = append(lines, line)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"nitro/api"
@@ -12,7 +13,8 @@ import (
 
 // TestProcessTreeIncremental changes a guest's processes at random from one
 // snapshot to the next (new ones, gone ones, new parents including loops
-// and missing ones, new names, processes only the stream shows) and checks
+// and missing ones, new names, hidden or not, processes only the stream
+// shows) and checks
 // that the tree kept across those snapshots lays out every process once,
 // exactly as a tree built from the last snapshot alone.
 func TestProcessTreeIncremental(t *testing.T) {
@@ -32,6 +34,12 @@ func TestProcessTreeIncremental(t *testing.T) {
 				p.PPID = r.IntN(60)
 			case 2:
 				p.Comm = fmt.Sprintf("c%d", r.IntN(5))
+			case 3: // found hidden, or no longer
+				if p.Hidden == nil {
+					p.Hidden = &api.Hiding{In: []string{api.ViewPidTable}, Missing: []string{api.ViewTaskList}}
+				} else {
+					p.Hidden = nil
+				}
 			}
 			next = append(next, p)
 		}
@@ -68,5 +76,25 @@ func TestProcessTreeIncremental(t *testing.T) {
 				t.Fatalf("round %d: pid %d not shown", round, p.PID)
 			}
 		}
+	}
+}
+
+// TestProcessTreeMarksHidden: a process the back end found hidden is
+// marked in its row, and only it.
+func TestProcessTreeMarksHidden(t *testing.T) {
+	v := NewProcesses(testCommon(t), calls.New(10))
+	v.SetSize(80, 10)
+	v.Set([]api.Process{
+		{PID: 1, TID: 1, Comm: "init"},
+		{PID: 115, TID: 115, PPID: 1, Comm: "nitro-hidden", Hidden: &api.Hiding{In: []string{api.ViewPidTable}, Missing: []string{api.ViewTaskList}}},
+	})
+	var marked []string
+	for _, line := range strings.Split(Plain(v.View()), "\n") {
+		if strings.Contains(line, "HIDDEN") {
+			marked = append(marked, strings.TrimSpace(line))
+		}
+	}
+	if len(marked) != 1 || !strings.Contains(marked[0], "115") || !strings.Contains(marked[0], "nitro-hidden") {
+		t.Errorf("rows marked hidden: %q; want the one of pid 115", marked)
 	}
 }

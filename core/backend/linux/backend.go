@@ -80,8 +80,9 @@ type Backend struct {
 	last        *handled            // the call Handle returned last, if it can be reused
 	ptiCR3      map[uint64]bool     // see ptiUser
 	procs       map[uint64]knownTask
-	scratch     []byte // task fields, read at every event
-	regs        ptRegs // read at every stop but the 64-bit entry
+	cross       *crossView // the other views of the tasks, for hidden ones
+	scratch     []byte     // task fields, read at every event
+	regs        ptRegs     // read at every stop but the 64-bit entry
 	seq         uint64
 	decoder     *strace.Decoder
 }
@@ -132,6 +133,7 @@ func New(cfg Config) (*Backend, error) {
 		return nil, err
 	}
 	b.tasks = newTasks(cfg.Offsets, initTask)
+	b.cross = newCrossView(cfg.Offsets, b.syms.Lookup)
 	b.scratch = make([]byte, b.tasks.size())
 	if b.current, err = cfg.Offsets.CurrentTaskGS(cfg.Symbols); err != nil {
 		return nil, err
@@ -418,10 +420,11 @@ func (b *Backend) Name(nr uint64) string {
 }
 
 // Processes lists every task of the guest, read through the kernel's own
-// page tables.
+// page tables, with those the task list lacks but other views hold, and
+// marks the tasks the views disagree on Hidden (crossView.list).
 func (b *Backend) Processes() ([]backend.Process, error) {
 	b.mem.Invalidate()
-	return b.tasks.all(b.kernel)
+	return b.cross.list(&b.tasks, b.kernel, b.mem.Invalidate)
 }
 
 // Handle turns one stop into a system call. The vCPU is stopped: the
@@ -453,6 +456,7 @@ func (b *Backend) Handle(ev *kvm.Event) (*backend.Call, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.cross.saw(task, proc.TID)
 	b.seq++
 	h := b.alloc()
 	*h = handled{call: backend.Call{Syscall: backend.Syscall{

@@ -97,6 +97,7 @@ func newTestBackend(k *kernel, mem *vmi.Memory) *Backend {
 		},
 		pending: make(map[uint64]*handled), ptiCR3: make(map[uint64]bool), procs: make(map[uint64]knownTask),
 		scratch: make([]byte, k.t.size()), decoder: strace.NewDecoder(strace.Options{}),
+		cross: newCrossView(k.t.o, func(string) (uint64, bool) { return 0, false }),
 	}
 	b.mem.SetStable(vmi.Range{Start: kva, End: kva + directMapSize})
 	return b

@@ -24,6 +24,9 @@
 // as zeros, but special mappings without a file (vDSO, vvar, PFN maps) and
 // userfaultfd regions do not, and telling them apart from plain anonymous
 // memory needs more of the kernel's state than a zero string is worth.
+// Entries walks a whole xarray the same way, for the kernel's tables kept
+// in one (the pid table, an idr).
+//
 // Everything read is guest data: every walk is bounded (a hostile guest can
 // link its trees into loops or point them anywhere), and anything
 // inconsistent is reported as ErrCorrupt rather than guessed around.

@@ -2,6 +2,7 @@ package linuxmm
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -55,8 +56,9 @@ func TestLookupLoneEntry(t *testing.T) {
 	}
 }
 
-func TestLookupCorrupt(t *testing.T) {
-	for name, build := range map[string]func(g *guest) uint64{
+// corruptXarrays build xarrays no kernel makes, each returning its head.
+func corruptXarrays() map[string]func(g *guest) uint64 {
+	return map[string]func(g *guest) uint64{
 		"node its own child": func(g *guest) uint64 {
 			n := g.b.XaNode(6, nil)
 			g.b.U64(n-2+uint64(g.b.O.XaNode.Slots), n)
@@ -73,7 +75,11 @@ func TestLookupCorrupt(t *testing.T) {
 		"node below shift 0": func(g *guest) uint64 {
 			return g.b.XaNode(0, map[int]uint64{0: g.b.XaNode(0, nil)})
 		},
-	} {
+	}
+}
+
+func TestLookupCorrupt(t *testing.T) {
+	for name, build := range corruptXarrays() {
 		g := newGuest(t)
 		_, mapping := g.b.File()
 		g.b.Head(mapping, build(g))
@@ -82,6 +88,46 @@ func TestLookupCorrupt(t *testing.T) {
 			t.Errorf("%s: lookup = %#x, %v; want ErrCorrupt", name, page, err)
 		}
 		if g.k.reads > 3*maxXaDepth+1 {
+			t.Errorf("%s: %d reads", name, g.k.reads)
+		}
+	}
+}
+
+// TestEntries: a walk of the whole xarray finds each pointer entry once,
+// at its index and in order, and leaves value, retry and sibling entries
+// out.
+func TestEntries(t *testing.T) {
+	g := newGuest(t)
+	mapping, pages := g.xarray()
+	var got []uint64
+	err := Entries(g.k, g.b.O, mapping+uint64(g.b.O.AddressSpace.IPages), func(index, entry uint64) bool {
+		if entry != pages[index] {
+			t.Errorf("entry %d = %#x, want %#x", index, entry, pages[index])
+		}
+		got = append(got, index)
+		return true
+	})
+	if err != nil || fmt.Sprint(got) != "[70 128]" {
+		t.Errorf("Entries found %v, %v; want [70 128]", got, err)
+	}
+}
+
+// TestEntriesCorrupt: loops, skipped levels and wild pointers end the walk
+// with ErrCorrupt, after a bounded number of reads.
+func TestEntriesCorrupt(t *testing.T) {
+	for name, build := range corruptXarrays() {
+		if name == "sibling pointing forward" {
+			continue // a walk of every entry passes siblings by
+		}
+		g := newGuest(t)
+		_, mapping := g.b.File()
+		g.b.Head(mapping, build(g))
+		g.k.reads = 0
+		err := Entries(g.k, g.b.O, mapping+uint64(g.b.O.AddressSpace.IPages), func(uint64, uint64) bool { return true })
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: Entries = %v; want ErrCorrupt", name, err)
+		}
+		if g.k.reads > 4*maxXaDepth+1 {
 			t.Errorf("%s: %d reads", name, g.k.reads)
 		}
 	}

@@ -24,7 +24,7 @@ const (
 	// cacheSchema names the set of fields a cached profile holds. It is
 	// part of the file name, so a profile cached before fields were added
 	// (which would load them as Absent) is parsed again instead of used.
-	cacheSchema = "v2"
+	cacheSchema = "v3"
 )
 
 // ErrNoSymbol is returned when a symbol the offsets need is missing.

@@ -44,6 +44,14 @@ type Offsets struct {
 	XaNode       XaNodeStruct       `json:"xa_node"`
 	Page         PageStruct         `json:"page"`
 
+	// The other views of the tasks than the task list, which a rootkit
+	// hiding a process may leave alone: the pid table (init_pid_ns's idr,
+	// what /proc looks pids up in) and the per-cpu run queues. Optional.
+	PidNS PidNamespaceStruct `json:"pid_namespace"`
+	IDR   IDRStruct          `json:"idr"`
+	Pid   PidStruct          `json:"pid"`
+	RQ    RQStruct           `json:"rq"`
+
 	// PtRegsSize is sizeof(struct pt_regs): the user registers saved at
 	// syscall entry sit at task->stack + ThreadSize - PtRegsSize.
 	PtRegsSize int `json:"pt_regs_size"`
@@ -66,6 +74,7 @@ type PerCPU struct {
 type TaskStruct struct {
 	Size        int `json:"size"`
 	State       int `json:"__state"`
+	Flags       int `json:"flags"` // PF_*: PF_EXITING marks a task on its way out
 	Tasks       int `json:"tasks"` // list of thread-group leaders, from init_task
 	Pid         int `json:"pid"`
 	Tgid        int `json:"tgid"`
@@ -83,6 +92,7 @@ type TaskStruct struct {
 	Stack       int `json:"stack"`
 	Files       int `json:"files"`
 	Signal      int `json:"signal"`
+	PidLinks    int `json:"pid_links"` // pid_links[PIDTYPE_PID], on its struct pid's tasks[PIDTYPE_PID]
 }
 
 // SignalStruct is struct signal_struct.
@@ -173,6 +183,26 @@ type PageStruct struct {
 	Uptodate int `json:"pg_uptodate"`
 }
 
+// PidNamespaceStruct is struct pid_namespace.
+type PidNamespaceStruct struct {
+	IDR int `json:"idr"`
+}
+
+// IDRStruct is struct idr; its idr_rt is an xarray.
+type IDRStruct struct {
+	RT int `json:"idr_rt"`
+}
+
+// PidStruct is struct pid; Tasks is tasks[PIDTYPE_PID], an hlist_head.
+type PidStruct struct {
+	Tasks int `json:"tasks"`
+}
+
+// RQStruct is struct rq, a CPU's run queue.
+type RQStruct struct {
+	Curr int `json:"curr"`
+}
+
 // PathStruct is struct path.
 type PathStruct struct {
 	Mnt    int `json:"mnt"`
@@ -216,6 +246,7 @@ func (o *Offsets) fields() []field {
 	return []field{
 		{"task_struct", "", sizeOfStruct, &t.Size, false},
 		{"task_struct", "__state", offsetOf, &t.State, false},
+		{"task_struct", "flags", offsetOf, &t.Flags, false},
 		{"task_struct", "tasks", offsetOf, &t.Tasks, true},
 		{"task_struct", "pid", offsetOf, &t.Pid, true},
 		{"task_struct", "tgid", offsetOf, &t.Tgid, true},
@@ -234,6 +265,11 @@ func (o *Offsets) fields() []field {
 		{"task_struct", "files", offsetOf, &t.Files, false},
 		{"task_struct", "signal", offsetOf, &t.Signal, false},
 		{"signal_struct", "thread_head", offsetOf, &o.Signal.ThreadHead, false},
+		{"task_struct", "pid_links", offsetOf, &t.PidLinks, false},
+		{"pid_namespace", "idr", offsetOf, &o.PidNS.IDR, false},
+		{"idr", "idr_rt", offsetOf, &o.IDR.RT, false},
+		{"pid", "tasks", offsetOf, &o.Pid.Tasks, false},
+		{"rq", "curr", offsetOf, &o.RQ.Curr, false},
 		{"mm_struct", "pgd", offsetOf, &o.MM.Pgd, true},
 		{"mm_struct", "arg_start", offsetOf, &o.MM.ArgStart, false},
 		{"mm_struct", "arg_end", offsetOf, &o.MM.ArgEnd, false},

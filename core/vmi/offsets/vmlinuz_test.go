@@ -98,6 +98,9 @@ func TestBootKernels(t *testing.T) {
 				"vm_area_struct.vm_flags": o.VMA.Flags, "vm_area_struct.vm_file": o.VMA.File, "file.f_mapping": o.File.Mapping,
 				"address_space.i_pages": o.AddressSpace.IPages, "xa_node.slots": o.XaNode.Slots, "page.index": o.Page.Index,
 				"PG_uptodate": o.Page.Uptodate,
+				// The views of the tasks a hidden process is found by.
+				"task_struct.pid_links": o.Task.PidLinks, "pid_namespace.idr": o.PidNS.IDR, "idr.idr_rt": o.IDR.RT,
+				"pid.tasks": o.Pid.Tasks, "rq.curr": o.RQ.Curr,
 			} {
 				if v == Absent {
 					t.Errorf("%s absent", name)
