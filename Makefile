@@ -120,6 +120,19 @@ KERNELS_LIVE ?= $(shell cd $(KERNEL_CACHE)/vmlinuz 2>/dev/null && { \
 kernel-matrix-live: kernel-matrix
 	$(GO) test $(E2E_FLAGS) -tags matrix -run TestKernelsLive -v ./e2e/ -args -lab=false -kernels=$(KERNELS_LIVE)
 
+# strace's own test programs (Debian's strace 6.1 source, tests/*.c) as the
+# oracle for nitro's text: those whose test needs no strace option beyond
+# -a and -e trace= run in the guest nitro-strace-tests, each printing the
+# lines strace must show for its calls, and nitro traces them. A report,
+# not part of `make test`: per program in $(STRACE_ORACLE)/report.txt, a
+# summary here. STRACE_ORACLE_RUN=REGEXP runs only those programs.
+STRACE_ORACLE     ?= /var/lib/nitro/strace-oracle
+STRACE_ORACLE_RUN ?=
+
+.PHONY: strace-oracle
+strace-oracle: deps
+	$(GO) run ./internal/straceoracle -dir $(STRACE_ORACLE) $(if $(STRACE_ORACLE_RUN),-run '$(STRACE_ORACLE_RUN)')
+
 # The main job: everything installed, the lab guest up, the TUI attached to it.
 demo: build lab-up
 	./$(BIN) --domain $${LAB_NAME:-nitro-lab}

@@ -28,8 +28,8 @@ func runTraceText(t *testing.T, g lab.Guest, flags ...string) map[int][]string {
 	return byPID
 }
 
-// textPID splits a text line into its process and its call.
-var textPID = regexp.MustCompile(`^\[(\d+) [^\]]*\] (.*)$`)
+// textPID splits a text line into its process (a thread's tid) and its call.
+var textPID = regexp.MustCompile(`^\[(?:\d+/)?(\d+) [^\]]*\] (.*)$`)
 
 // injectedRun checks one probe run traced under an injection: its calls
 // as nitro showed them (from the first to exit_group, each whole), and

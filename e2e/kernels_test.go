@@ -17,8 +17,9 @@ var liveKernels = flag.String("kernels", "", "comma-separated vmlinuz images for
 // TestKernelsLive boots each -kernels image as a lab guest with KASLR
 // (make kernel-matrix-live picks Debian kernels the lab does not otherwise
 // use: an rt, a cloud and another ABI), then checks that nitro finds the
-// symbols the guest itself lists and traces nitro-probe exactly. It needs
-// the build tag matrix: make test's machine has no kernel cache.
+// symbols the guest itself lists, traces nitro-probe exactly, and shows
+// nitro-rich's calls as the guest's strace does. It needs the build tag
+// matrix: make test's machine has no kernel cache.
 func TestKernelsLive(t *testing.T) {
 	if *liveKernels == "" {
 		t.Fatal("no -kernels to boot (make kernel-matrix-live names them)")
@@ -26,7 +27,7 @@ func TestKernelsLive(t *testing.T) {
 	lab.RequireRoot(t)
 	for image := range strings.SplitSeq(*liveKernels, ",") {
 		t.Run(filepath.Base(image), func(t *testing.T) {
-			g := lab.Guest{Name: "nitro-kernel", KernelImage: image, VCPUs: 1, Workload: "light", Vendor: "AMD", NoStrace: true}
+			g := lab.Guest{Name: "nitro-kernel", KernelImage: image, VCPUs: 1, Workload: "light", Vendor: "AMD", Strace: "rich"}
 			if err := g.Up(); err != nil {
 				t.Fatal(err)
 			}
@@ -36,6 +37,7 @@ func TestKernelsLive(t *testing.T) {
 			}
 			symbolsFromMemory(t, g)
 			traceProbe(t, g)
+			traceRich(t, g)
 			requireRunning(t, g)
 		})
 	}

@@ -16,9 +16,14 @@
 #                 many: 5,000 sleeping processes, then light; sus: light, with the
 #                 planted behaviours of lab/sus beside it, for nitro triage; hostile:
 #                 light, with nitro-hostile (decoy kallsyms, control bytes in names,
-#                 huge argv and iovec counts) beside it as uid 1000 (light)
-#   LAB_STRACE    on: every third light iteration runs a mixed workload under the
-#                 guest's own strace, the tests' oracle; off: never (on)
+#                 huge argv and iovec counts) beside it as uid 1000, and nitro-peek
+#                 reading the kernel's entry code through /proc/kcore; strace-tests:
+#                 only strace's own test programs, in rounds (lab/strace-tests) (light)
+#   LAB_STRACE_TESTS  those programs, staged by lab/strace-oracle.sh build
+#                 (/var/lib/nitro/strace-oracle/guest)
+#   LAB_STRACE    on: every third light iteration runs nitro-rich, then a mixed
+#                 workload, under the guest's own strace, the tests' oracle; rich:
+#                 nitro-rich only; off: neither (on)
 #   LAB_CPU_VENDOR  AMD or Intel; the kernel turns on page-table isolation on Intel (AMD)
 #   LAB_URI       libvirt URI                          ($LIBVIRT_DEFAULT_URI or qemu:///system)
 #   LAB_STATE     where images and the serial log go   (/var/lib/nitro/lab)
@@ -36,6 +41,7 @@ LAB_MEM_BACKING=${LAB_MEM_BACKING:-memfd}
 LAB_CPU_VENDOR=${LAB_CPU_VENDOR:-AMD}
 LAB_URI=${LAB_URI:-${LIBVIRT_DEFAULT_URI:-qemu:///system}}
 LAB_STATE=${LAB_STATE:-/var/lib/nitro/lab}
+LAB_STRACE_TESTS=${LAB_STRACE_TESTS:-/var/lib/nitro/strace-oracle/guest}
 
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$LAB_STATE/$LAB_NAME
@@ -65,6 +71,8 @@ config() {
 		"guest=$(cat "$here"/guest/* | md5sum | cut -c1-12)$(
 			# Only the suspicious guest has lab/sus: the others keep their configuration.
 			[[ $LAB_WORKLOAD != sus ]] || echo " sus=$(cat "$here"/sus/* | md5sum | cut -c1-12)"
+			[[ $LAB_WORKLOAD != strace-tests ]] ||
+				echo " strace-tests=$(cat "$here"/strace-tests/* "$LAB_STRACE_TESTS"/* | md5sum | cut -c1-12)"
 		)"
 }
 
@@ -105,6 +113,8 @@ build() {
 	gcc "${cflags[@]}" -o "$root/bin/nitro-forkexec" "$here/guest/forkexec.c"
 	# The 32-bit compat twin: int $0x80 and the vDSO's sysenter/syscall entry.
 	gcc -m32 "${cflags[@]}" -o "$root/bin/nitro-probe32" "$here/guest/probe32.c"
+	# The one with glibc (static, with its threads): what an ordinary program calls.
+	gcc -O2 -static -pthread -Wall -Werror -o "$root/bin/nitro-rich" "$here/guest/rich.c"
 	install -m 755 "$here/guest/init" "$root/init"
 	if [[ $LAB_WORKLOAD == sus ]]; then
 		gcc "${cflags[@]}" -o "$root/bin/nitro-sus" "$here/sus/sus.c"
@@ -112,6 +122,16 @@ build() {
 		mkdir -p "$root/lib"
 		hide_module "$root/lib/nitro-hide.ko"
 		install -m 755 "$here/sus/init" "$root/sus-init" # the kernel's rdinit= (domain_xml)
+	fi
+	if [[ $LAB_WORKLOAD == strace-tests ]]; then
+		[[ -s $LAB_STRACE_TESTS/list ]] || die "no $LAB_STRACE_TESTS/list (make strace-oracle stages it)"
+		cp -r "$LAB_STRACE_TESTS" "$root/strace-tests"
+		install -m 755 "$here/strace-tests/init" "$root/strace-tests-init" # rdinit= (domain_xml)
+		# The libraries they link with (libm, for a few), at their paths.
+		for f in $(ldd "$LAB_STRACE_TESTS"/* 2>/dev/null | awk '/^\t/ { for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' | sort -u); do
+			mkdir -p "$root$(dirname "$f")"
+			cp -L "$f" "$root$f"
+		done
 	fi
 	# Debian's strace, the guest's own account of its calls for the tests to
 	# hold nitro's against: the binary, the libraries ldd lists and the
@@ -166,7 +186,7 @@ $backing
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$dir/vmlinuz</kernel>
     <initrd>$dir/initrd.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet nitro.workload=$LAB_WORKLOAD nitro.strace=$LAB_STRACE$([[ $LAB_WORKLOAD != sus ]] || echo " rdinit=/sus-init")</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet nitro.workload=$LAB_WORKLOAD nitro.strace=$LAB_STRACE$(rdinit)</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
@@ -182,12 +202,20 @@ $backing
 XML
 }
 
+# rdinit is the kernel's rdinit= for the workloads that start otherwise than /init.
+rdinit() {
+	case $LAB_WORKLOAD in
+	sus) echo " rdinit=/sus-init" ;;
+	strace-tests) echo " rdinit=/strace-tests-init" ;;
+	esac
+}
+
 state() { virsh domstate "$LAB_NAME" 2>/dev/null | head -n 1 || true; }
 
 # Waits until the workload has printed its first progress line.
 wait_workload() {
 	for _ in $(seq 240); do
-		grep -qE '^nitro-(lab: iteration|busy:) ' "$serial" 2>/dev/null && return 0
+		grep -qE '^nitro-(lab: iteration|busy:|strace-tests: ready) ' "$serial" 2>/dev/null && return 0
 		[[ $(state) == running ]] || die "$LAB_NAME stopped while booting; serial log: $serial"
 		sleep 0.5
 	done

@@ -96,6 +96,11 @@ func ArgRegister(sc *backend.Syscall, i int) int {
 			return -1
 		case spRtSigreturn, spSigreturn:
 			return -1
+		case spFutex:
+			if len(sc.Args) < 2 {
+				return -1
+			}
+			return futexReg(sc.Args[1].Raw, i)
 		}
 	}
 	return i
@@ -335,7 +340,7 @@ func (d *Decoder) sigreturn(c *call, entry []backend.Arg) []backend.Arg {
 		if c.tab.i386 {
 			at = c.tab.word(sp + rtSigmaskI386)
 		}
-		dst = append(d.appendSigset(append(dst, "{mask="...), c.mem, at), '}')
+		dst = append(d.appendSigset(append(dst, "{mask="...), c.mem, at, 8), '}')
 	}
 	return []backend.Arg{{Raw: sp, Text: d.finish(dst)}}
 }

@@ -23,15 +23,17 @@ type Memory interface {
 // Options bound how much of the guest's memory an argument shows.
 type Options struct {
 	StringLimit int // bytes of a string or buffer shown (strace -s); 0 means DefaultStringLimit
-	PathLimit   int // bytes of a path shown; 0 means DefaultPathLimit (PATH_MAX)
+	PathLimit   int // bytes of a path shown; 0 means DefaultPathLimit (PATH_MAX - 1)
 	ArrayLimit  int // elements of an array (argv, iovec) shown; 0 means DefaultArrayLimit
 }
 
 // Defaults are strace's: -s 32 for strings and arrays, whole paths.
 const (
 	DefaultStringLimit = 32
-	DefaultPathLimit   = 4096
-	DefaultArrayLimit  = 32
+	// PATH_MAX - 1, as strace's printpath: it reads one byte more, PATH_MAX
+	// in all, to see the NUL.
+	DefaultPathLimit  = 4095
+	DefaultArrayLimit = 32
 	// MaxLimit caps each limit: however large the lengths and counts a guest
 	// passes, what one call reads of its memory stays bounded by the limits.
 	MaxLimit = 1 << 16
@@ -165,14 +167,30 @@ func (d *Decoder) decode(c *call, entry []backend.Arg) []backend.Arg {
 	n := shown(e, &c.args)
 	out := make([]backend.Arg, n)
 	for i := range n {
-		k := kindAt(e, i, &c.args)
-		if entry != nil && i < len(entry) && !k.out() && entry[i].Raw == c.args[i] && !unread(entry[i]) {
+		r := i // the register shown as argument i
+		if e.sp == spFutex {
+			r = futexReg(c.args[1], i)
+		}
+		k := kindAt(e, r, &c.args)
+		if entry != nil && i < len(entry) && !k.out() && entry[i].Raw == c.args[r] && !unread(entry[i]) {
 			out[i] = entry[i]
 			continue
 		}
-		out[i] = backend.Arg{Raw: c.args[i], Text: d.argText(c, i, k), Out: k.out()}
+		out[i] = backend.Arg{Raw: c.args[r], Text: d.argText(c, r, k), Out: k.out()}
+		if k == kSocklenPtr && c.done && i < len(entry) {
+			out[i].Text = socklenChange(entry[i].Text, out[i].Text)
+		}
 	}
 	return out
+}
+
+// socklenChange is a socklen_t the call changed as strace shows it: the
+// length it was given, then the one it set, "[110 => 21]".
+func socklenChange(in, out string) string {
+	if in == out || !strings.HasPrefix(in, "[") || !strings.HasPrefix(out, "[") {
+		return out
+	}
+	return strings.TrimSuffix(in, "]") + " => " + out[1:]
 }
 
 // unread says whether an argument shows as its bare pointer, as when the
@@ -186,6 +204,13 @@ func unread(a backend.Arg) bool {
 	v, err := strconv.ParseUint(hex, 16, 64)
 	return err == nil && v == a.Raw
 }
+
+// A mode's file type bits, and the two types with a device (mknod's).
+const (
+	sIFMT  = 0o170000
+	sIFCHR = 0o020000
+	sIFBLK = 0o060000
+)
 
 // shown is how many arguments strace shows for the call; a few calls show
 // fewer depending on the command they carry.
@@ -205,8 +230,10 @@ func shown(e *sysent, a *[6]uint64) int {
 		switch a[1] & futexCmdMask {
 		case futexWake:
 			return 3
-		case futexWait:
+		case futexWait, futexWakeBitset:
 			return 4
+		case futexWaitBitset:
+			return 5
 		}
 	case spPrctl:
 		return prctlShown(uint32(a[0]), a[1])
@@ -221,6 +248,16 @@ func shown(e *sysent, a *[6]uint64) int {
 	case spArchPrctl:
 		if uint32(a[0]) == archGetCPUID {
 			return 1
+		}
+	case spMqOpen:
+		// The mode and attributes are read only with O_CREAT.
+		if a[1]&oCreat == 0 {
+			return 2
+		}
+	case spMknod:
+		// The device means something only for a device file.
+		if t := uint16(a[len(e.args)-2]) & sIFMT; t != sIFCHR && t != sIFBLK {
+			return len(e.args) - 1
 		}
 	}
 	return len(e.args)
@@ -244,6 +281,9 @@ func kindAt(e *sysent, i int, a *[6]uint64) kind {
 	case spFutex:
 		if i == 3 && !futexTimed(a[1]&futexCmdMask) {
 			return kUint
+		}
+		if cmd := a[1] & futexCmdMask; i == 5 && (cmd == futexWaitBitset || cmd == futexWakeBitset) {
+			return kFutexBitset
 		}
 	case spPrctl:
 		if i > 0 {
@@ -288,6 +328,11 @@ func plain(c *call, i int, k kind) (string, bool) {
 	case kLong:
 		return strconv.FormatInt(int64(v), 10), true
 	case kUint:
+		return strconv.FormatUint(uint64(uint32(v)), 10), true
+	case kUid:
+		if uint32(v) == ^uint32(0) {
+			return "-1", true
+		}
 		return strconv.FormatUint(uint64(uint32(v)), 10), true
 	case kUlong:
 		return strconv.FormatUint(v, 10), true
@@ -335,6 +380,17 @@ func (c *call) next(i int) uint64 {
 	return 0
 }
 
+// sigsetSize is the size argument that goes with a signal set at i: the
+// first unsigned argument after it (rt_sigprocmask's after both sets).
+func (c *call) sigsetSize(i int) (uint64, bool) {
+	for j := i + 1; j < len(c.e.args); j++ {
+		if k := c.e.args[j]; k == kUlong || k == kUint {
+			return c.args[j], true
+		}
+	}
+	return 0, false
+}
+
 func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 	if s, ok := plain(c, i, k); ok {
 		return append(dst, s...)
@@ -353,8 +409,10 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 		return d.appendBuf(dst, c.mem, v, uint64(c.ret))
 	case kOpenFlags:
 		return appendOpenFlags(dst, uint64(uint32(v)))
-	case kMode:
-		return appendMode(dst, uint64(uint32(v)))
+	case kMode: // an unsigned short to strace (mknod's)
+		return appendMode(dst, uint64(uint16(v)))
+	case kUmode:
+		return appendOctal(dst, uint64(uint16(v)))
 	case kAtFlags:
 		return appendFlags(dst, uint64(uint32(v)), atFlags, "0", "AT_???")
 	case kAccess:
@@ -373,6 +431,23 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 		return appendXval(dst, uint64(uint32(v)), sigHows, "SIG_???")
 	case kFutexOp:
 		return appendFutexOp(dst, uint64(uint32(v)))
+	case kFutexBitset:
+		if uint32(v) == 0xffffffff {
+			return append(dst, "FUTEX_BITSET_MATCH_ANY"...)
+		}
+		return appendHex(dst, uint64(uint32(v)))
+	case kSockLevel:
+		return appendXvalMap(dst, uint64(uint32(v)), sockLevels, "SOL_??")
+	case kSockOptName:
+		switch uint32(c.args[i-1]) {
+		case solSocket:
+			return appendXval(dst, uint64(uint32(v)), sockOptions, "SO_???")
+		case solTCP:
+			return appendXval(dst, uint64(uint32(v)), tcpOptions, "TCP_???")
+		}
+		return strconv.AppendUint(dst, uint64(uint32(v)), 10)
+	case kSockOptIn:
+		return d.appendSockOpt(dst, c, i)
 	case kFamily:
 		return appendXval(dst, uint64(uint32(v)), families, "AF_???")
 	case kSockType:
@@ -396,10 +471,22 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 		return appendXvalMap(dst, uint64(uint32(v)), archPrctls, "ARCH_???")
 	case kFdFlags:
 		return appendFdFlags(dst, c.e.name, uint64(uint32(v)))
-	case kDev:
-		return appendDev(dst, v)
+	case kDev: // an unsigned int to strace (mknod's, ustat's)
+		return appendDev(dst, uint64(uint32(v)))
 	case kWaitOptions:
 		return appendFlags(dst, uint64(uint32(v)), waitOptions, "0", "W???")
+	case kFlockOp:
+		return appendFlags(dst, v, flockOps, "0", "LOCK_???")
+	case kPrioWhich:
+		return appendXval(dst, v, prioWhich, "PRIO_???")
+	case kItimerWhich:
+		return appendXval(dst, v, itimerWhich, "ITIMER_???")
+	case kSchedPolicy:
+		return appendXval(dst, v, schedPolicies, "SCHED_???")
+	case kXattrFlags:
+		return appendFlags(dst, v, xattrFlags, "0", "XATTR_???")
+	case kRenameFlags:
+		return appendFlags(dst, v, renameFlags, "0", "RENAME_??")
 	case kStatOut:
 		return d.appendStat(dst, c.mem, v, &statX8664)
 	case kStat64Out:
@@ -433,7 +520,21 @@ func (d *Decoder) appendArg(dst []byte, c *call, i int, k kind) []byte {
 	case kEnvp:
 		return d.appendEnvp(dst, c.mem, v, c.tab.wordSize())
 	case kSigsetIn, kSigsetOut:
-		return d.appendSigset(dst, c.mem, v)
+		// strace reads a set only of a size it takes, and that many bytes:
+		// a word up to the kernel's 8 bytes (print_sigset_addr_len), or
+		// for rt_sigpending any size up to 8.
+		n, ok := c.sigsetSize(i)
+		if !ok {
+			n = 8
+		}
+		least := uint64(c.tab.wordSize())
+		if c.e.name == "rt_sigpending" {
+			least = 1
+		}
+		if n < least || n > 8 {
+			return appendPtr(dst, v)
+		}
+		return d.appendSigset(dst, c.mem, v, int(n))
 	case kUtsname:
 		return d.appendUtsname(dst, c.mem, v)
 	case kIovecIn:
@@ -706,23 +807,27 @@ func appendOpenFlags(dst []byte, v uint64) []byte {
 	return dst
 }
 
-// appendMode writes a mode as strace does: the file type by name, then the
-// permission bits in octal with a leading zero (C's "%#03o").
+// appendMode writes a mode as strace's print_symbolic_mode_t does: the
+// file type by name, then S_ISUID, S_ISGID and S_ISVTX by name, then the
+// other bits in octal with a leading zero (C's "%#03o"); a mode of a type
+// strace has no name for is all octal.
 func appendMode(dst []byte, v uint64) []byte {
-	if t := v >> 12 & 0o17; t != 0 {
-		if int(t) < len(fileTypes) && fileTypes[t] != "" {
-			dst = append(dst, fileTypes[t]...)
-		} else {
-			dst = appendHex(dst, t<<12)
+	t := v >> 12 & 0o17
+	if t != 0 && (int(t) >= len(fileTypes) || fileTypes[t] == "") {
+		return appendOctal(dst, v)
+	}
+	if t != 0 {
+		dst = append(append(dst, fileTypes[t]...), '|')
+	}
+	for _, b := range [...]struct {
+		bit  uint64
+		name string
+	}{{0o4000, "S_ISUID|"}, {0o2000, "S_ISGID|"}, {0o1000, "S_ISVTX|"}} {
+		if v&b.bit != 0 {
+			dst = append(dst, b.name...)
 		}
-		dst = append(dst, '|')
 	}
-	dst = appendOctal(dst, v&0o7777)
-	if rest := v &^ 0o177777; rest != 0 {
-		dst = append(dst, '|')
-		dst = appendHex(dst, rest)
-	}
-	return dst
+	return appendOctal(dst, v&^0o177000)
 }
 
 func appendOctal(dst []byte, v uint64) []byte {
@@ -811,47 +916,37 @@ func appendSockProto(dst []byte, family, proto uint64) []byte {
 	return strconv.AppendUint(dst, proto, 10)
 }
 
-// appendFdFlags writes the O_CLOEXEC/O_NONBLOCK pair under the prefix the
-// call's own header gives them.
+// appendFdFlags writes the O_CLOEXEC/O_NONBLOCK pair as strace's table
+// for the call names them: under the prefix of the call's own header and
+// in that table's order, with what else it holds (fdFlagTables).
 func appendFdFlags(dst []byte, name string, v uint64) []byte {
-	if v == 0 {
-		return append(dst, '0')
-	}
-	prefix := "O_"
-	switch name {
-	case "timerfd_create":
-		prefix = "TFD_"
-	case "accept4":
-		prefix = "SOCK_"
-	case "signalfd4":
-		prefix = "SFD_"
-	case "eventfd2":
-		prefix = "EFD_"
-	case "epoll_create1":
-		prefix = "EPOLL_"
-	case "inotify_init1":
-		prefix = "IN_"
-	case "fcntl", "fcntl64": // F_SETFD
+	if name == "fcntl" || name == "fcntl64" { // F_SETFD
 		if v == 1 {
 			return append(dst, "FD_CLOEXEC"...)
 		}
 		return appendHex(dst, v)
 	}
-	start := len(dst)
-	if v&oCloexec != 0 {
-		dst = append(dst, prefix...)
-		dst = append(dst, "CLOEXEC"...)
+	t, ok := fdFlagTables[name]
+	if !ok {
+		t = fdFlagTables[""]
 	}
-	if v&oNonblock != 0 {
-		dst = appendSep(dst, start)
-		dst = append(dst, prefix...)
-		dst = append(dst, "NONBLOCK"...)
-	}
-	if rest := v &^ (oCloexec | oNonblock); rest != 0 {
-		dst = appendSep(dst, start)
-		dst = appendHex(dst, rest)
-	}
-	return dst
+	return appendFlags(dst, v, t.flags, "0", t.dflt)
+}
+
+// fdFlagTables are strace's tables of the calls that take the pair ("" for
+// the O_ ones: pipe2, dup3...).
+var fdFlagTables = map[string]struct {
+	flags []flag
+	dflt  string
+}{
+	"":               {[]flag{{oCloexec, "O_CLOEXEC"}, {oNonblock, "O_NONBLOCK"}}, "O_???"},
+	"timerfd_create": {[]flag{{oCloexec, "TFD_CLOEXEC"}, {oNonblock, "TFD_NONBLOCK"}}, "TFD_???"},
+	"accept4":        {[]flag{{oCloexec, "SOCK_CLOEXEC"}, {oNonblock, "SOCK_NONBLOCK"}}, "SOCK_???"},
+	"signalfd4":      {[]flag{{oCloexec, "SFD_CLOEXEC"}, {oNonblock, "SFD_NONBLOCK"}}, "SFD_???"},
+	"eventfd2":       {[]flag{{1, "EFD_SEMAPHORE"}, {oCloexec, "EFD_CLOEXEC"}, {oNonblock, "EFD_NONBLOCK"}}, "EFD_???"},
+	"epoll_create1":  {[]flag{{oCloexec, "EPOLL_CLOEXEC"}}, "EPOLL_???"},
+	"inotify_init1":  {[]flag{{oNonblock, "IN_NONBLOCK"}, {oCloexec, "IN_CLOEXEC"}}, "IN_???"},
+	"userfaultfd":    {[]flag{{1, "UFFD_USER_MODE_ONLY"}, {oNonblock, "O_NONBLOCK"}, {oCloexec, "O_CLOEXEC"}}, "UFFD_???"},
 }
 
 // appendDev writes a device number as makedev(major, minor), decoding the
@@ -904,8 +999,9 @@ func (d *Decoder) appendTimespec(dst []byte, mem Memory, va uint64, w int) []byt
 	}
 	dst = append(dst, "{tv_sec="...)
 	dst = strconv.AppendInt(dst, signedWord(b, w), 10)
+	// strace prints tv_nsec unsigned (PRINT_FIELD_U): a bogus negative one shows as such.
 	dst = append(dst, ", tv_nsec="...)
-	dst = strconv.AppendInt(dst, signedWord(b[w:], w), 10)
+	dst = strconv.AppendUint(dst, word(b[w:], w), 10)
 	return append(dst, '}')
 }
 
@@ -1052,7 +1148,11 @@ func (d *Decoder) appendEnvp(dst []byte, mem Memory, va uint64, w int) []byte {
 	const chunk = 64
 	count := 0
 	for count < envCountLimit {
-		ptrs := d.pointers(mem, va+uint64(w*count), chunk, w)
+		// No further than the page's end: the array may end just before
+		// a page that is not mapped (strace reads it a pointer at a time).
+		at := va + uint64(w*count)
+		n := max(1, min(chunk, int(pageSize-at%pageSize)/w))
+		ptrs := d.pointers(mem, at, n, w)
 		if ptrs == nil {
 			return dst
 		}
@@ -1080,14 +1180,17 @@ func appendCount(dst []byte, n int, more, one, many string) []byte {
 	return append(dst, " */"...)
 }
 
-// appendSigset writes a 64-signal set: [INT TERM], or ~[...] listing the
-// signals not in it when it holds most of them.
-func (d *Decoder) appendSigset(dst []byte, mem Memory, va uint64) []byte {
-	b, ok := d.read(mem, va, 8)
+// appendSigset writes a 64-signal set of n bytes (up to 8; the rest are
+// taken as 0): [INT TERM], or ~[...] listing the signals not in it when it
+// holds most of them.
+func (d *Decoder) appendSigset(dst []byte, mem Memory, va uint64, n int) []byte {
+	b, ok := d.read(mem, va, n)
 	if !ok {
 		return appendPtr(dst, va)
 	}
-	return appendSignalSet(dst, binary.LittleEndian.Uint64(b))
+	var set [8]byte
+	copy(set[:], b)
+	return appendSignalSet(dst, binary.LittleEndian.Uint64(set[:]))
 }
 
 func appendSignalSet(dst []byte, set uint64) []byte {
@@ -1275,7 +1378,7 @@ func (d *Decoder) appendDirents(dst []byte, mem Memory, va uint64, ret int64, co
 }
 
 // appendRlimit writes a struct rlimit as strace does: infinity by name and
-// multiples of 1024 as N*1024.
+// multiples of 1024 past 1024 as N*1024.
 func (d *Decoder) appendRlimit(dst []byte, mem Memory, va uint64) []byte {
 	b, ok := d.read(mem, va, 16)
 	if !ok {
@@ -1285,7 +1388,7 @@ func (d *Decoder) appendRlimit(dst []byte, mem Memory, va uint64) []byte {
 		switch {
 		case v == ^uint64(0):
 			return append(dst, "RLIM64_INFINITY"...)
-		case v > 0 && v%1024 == 0:
+		case v > 1024 && v%1024 == 0:
 			return append(strconv.AppendUint(dst, v/1024, 10), "*1024"...)
 		}
 		return strconv.AppendUint(dst, v, 10)
@@ -1295,4 +1398,25 @@ func (d *Decoder) appendRlimit(dst []byte, mem Memory, va uint64) []byte {
 	dst = append(dst, ", rlim_max="...)
 	dst = lim(dst, binary.LittleEndian.Uint64(b[8:]))
 	return append(dst, '}')
+}
+
+// appendSockOpt writes setsockopt's value (argument i) as strace does: a
+// struct linger for SO_LINGER, [int] when its length is an int's, else
+// its bytes.
+func (d *Decoder) appendSockOpt(dst []byte, c *call, i int) []byte {
+	va, n := c.args[i], uint32(c.next(i))
+	if uint32(c.args[i-2]) == solSocket && uint32(c.args[i-1]) == soLinger && n == 8 {
+		if b, ok := d.read(c.mem, va, 8); ok {
+			dst = append(dst, "{l_onoff="...)
+			dst = strconv.AppendInt(dst, int64(int32(binary.LittleEndian.Uint32(b))), 10)
+			dst = append(dst, ", l_linger="...)
+			dst = strconv.AppendInt(dst, int64(int32(binary.LittleEndian.Uint32(b[4:]))), 10)
+			return append(dst, '}')
+		}
+		return appendPtr(dst, va)
+	}
+	if n == 4 {
+		return d.appendIntPtr(dst, c.mem, va)
+	}
+	return d.appendBuf(dst, c.mem, va, uint64(n))
 }

@@ -222,7 +222,7 @@ func TestFlagsAndStructs(t *testing.T) {
 		{257, 3, []uint64{atFdcwd, mem.str(0x7200, "/tmp"), 0o20200002, 0o600}, `openat(AT_FDCWD, "/tmp", O_RDWR|O_TMPFILE, 0600) = 3`},
 		{63, 0, []uint64{utsp}, `uname({sysname="Linux", nodename="debian", ...}) = 0`},
 		{61, 99, []uint64{0xffffffffffffffff, status, 0, 0}, `wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 1}], 0, NULL) = 99`},
-		{72, 0o2, []uint64{3, 3}, `fcntl(3, F_GETFL) = 2`},
+		{72, 0o2, []uint64{3, 3}, `fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)`},
 		{72, 0, []uint64{3, 2, 1}, `fcntl(3, F_SETFD, FD_CLOEXEC) = 0`},
 		{72, 0, []uint64{3, 4, 0o4002}, `fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0`},
 		{16, 0, []uint64{1, 0x5413, 0x7ffe}, `ioctl(1, TIOCGWINSZ, 0x7ffe) = 0`},

@@ -29,7 +29,9 @@
 //   - non-printable bytes are \xNN (internal/escape), where strace writes
 //     octal (\33) unless run with -x;
 //   - arguments are one per register in kernel order, but for clone, which
-//     shows strace's labels and order (ArgRegister maps them back), and
+//     shows strace's labels and order (ArgRegister maps them back), futex
+//     under FUTEX_WAIT_BITSET and FUTEX_WAKE_BITSET, which leaves uaddr2
+//     out as strace does (ArgRegister too), and
 //     rt_sigreturn and sigreturn, whose {mask=[...]} needs the stack
 //     pointer: only a Memory that is a StackMemory gives it, else they show
 //     no argument; an i386 64-bit offset split over two registers (pread64,
@@ -44,7 +46,9 @@
 //     so are the i386 structures whose layout differs from x86-64 (old stat,
 //     32-bit timeval, old sigaction, the ipc block; the header of
 //     syscalls_i386.txt lists them); ioctl requests outside a small
-//     tty/file set are hex, not _IOC(...);
+//     tty/file set are hex, not _IOC(...); socket options are named at
+//     levels SOL_SOCKET and SOL_TCP only (numbers elsewhere), and
+//     getsockopt's value and length are pointers;
 //   - i386 socketcall shows its sub-call and, as an array, that call's
 //     arguments: socketcall(SYS_CONNECT, [3, {...}, 16]) for strace's
 //     connect(3, {...}, 16).

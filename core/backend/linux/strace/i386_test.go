@@ -166,7 +166,7 @@ func TestI386Structs(t *testing.T) {
 		{45, 0x0804c000, []uint64{0}, `brk(NULL) = 0x804c000`},
 		{180, 3, []uint64{3, buf, 100, 4096, 1}, `pread64(3, "abc", 100, 4096, 1) = 3`},
 		{140, 0, []uint64{3, 0, 1024, 0x8000, 0}, `_llseek(3, 0, 1024, 0x8000, SEEK_SET) = 0`},
-		{221, 0o2, []uint64{3, 3}, `fcntl64(3, F_GETFL) = 2`},
+		{221, 0o2, []uint64{3, 3}, `fcntl64(3, F_GETFL) = 0x2 (flags O_RDWR)`},
 		{221, 0, []uint64{3, 2, 1}, `fcntl64(3, F_SETFD, FD_CLOEXEC) = 0`},
 		{55, 0, []uint64{3, 4, 0o4002}, `fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0`},
 		{331, 0, []uint64{fds, 0o2000000}, `pipe2([3, 4], O_CLOEXEC) = 0`},

@@ -8,6 +8,7 @@ const (
 	kInt    kind = iota // int: signed 32-bit decimal
 	kLong               // an x86-64 long: signed 64-bit decimal
 	kUint               // unsigned int: 32-bit decimal
+	kUid                // a uid or gid as strace's printuid: -1, or 32-bit unsigned decimal
 	kUlong              // an x86-64 size_t, unsigned long: 64-bit decimal
 	kHex                // flags or values strace shows in hex
 	kPtr                // a pointer not followed: NULL or hex
@@ -20,6 +21,7 @@ const (
 	kCwdOut             // getcwd's buffer: a path the call writes
 	kOpenFlags
 	kMode
+	kUmode // a mode as strace's print_numeric_umode_t: its low 16 bits in octal, no file type
 	kAtFlags
 	kAccess
 	kProt
@@ -29,9 +31,13 @@ const (
 	kSignal
 	kSigHow
 	kFutexOp
+	kFutexBitset // futex's val3 under the *_BITSET commands
 	kFamily
 	kSockType
-	kSockProto // a protocol, named after the family in argument 0
+	kSockProto   // a protocol, named after the family in argument 0
+	kSockLevel   // a socket option's level: SOL_SOCKET...
+	kSockOptName // a socket option, named after the level in the argument before
+	kSockOptIn   // setsockopt's value: [int] when its length (the next argument) is an int's, else bytes
 	kIoctl
 	kWhence
 	kFcntlCmd
@@ -40,6 +46,12 @@ const (
 	kFdFlags // O_CLOEXEC|O_NONBLOCK under the call's own prefix (SOCK_, EFD_...)
 	kDev
 	kWaitOptions
+	kFlockOp     // flock's operation: LOCK_ flags
+	kPrioWhich   // getpriority's which: PRIO_
+	kItimerWhich // getitimer's which: ITIMER_
+	kSchedPolicy // a scheduling policy: SCHED_
+	kXattrFlags  // setxattr's flags: XATTR_
+	kRenameFlags // renameat2's flags: RENAME_
 	kStatOut
 	kTimespecIn
 	kTimespecOut
@@ -137,6 +149,8 @@ const (
 	spRtSigreturn
 	spSigreturn
 	spArchPrctl
+	spMknod
+	spMqOpen
 )
 
 // specials are the calls of either ABI that newSyscalls marks special.
@@ -148,6 +162,7 @@ var specials = map[string]special{
 	"rt_sigreturn": spRtSigreturn, "sigreturn": spSigreturn,
 	"prctl": spPrctl, "arch_prctl": spArchPrctl, "clone": spClone,
 	"membarrier": spMembarrier, "mremap": spMremap,
+	"mknod": spMknod, "mknodat": spMknod, "mq_open": spMqOpen,
 }
 
 // sysent describes one system call.

@@ -167,6 +167,18 @@ func auxResult(sp special, args []backend.Arg, r uint64) (b []byte, ok bool) {
 		}
 		b = append(appendHex(nil, r), " ("...)
 		return append(appendFlags(b, r, membarrierCmds, "", ""), ')'), true
+	case spFcntl:
+		switch int32(arg(1)) {
+		case fGetfl:
+			b = append(appendHex(nil, r), " (flags "...)
+			return append(appendOpenFlags(b, r), ')'), true
+		case fGetfd:
+			if r == 0 {
+				return nil, false
+			}
+			b = append(appendHex(nil, r), " (flags "...)
+			return append(appendFlags(b, r, fdFlags, "", ""), ')'), true
+		}
 	}
 	return nil, false
 }

@@ -316,7 +316,24 @@ const (
 	futexWait       = 0
 	futexWake       = 1
 	futexWaitBitset = 9
+	futexWakeBitset = 10
 )
+
+// futexReg is the register of futex's shown argument i: under the *_BITSET
+// commands strace leaves uaddr2 out and shows val3 (the bitset) last.
+func futexReg(op uint64, i int) int {
+	switch op & futexCmdMask {
+	case futexWaitBitset:
+		if i == 4 {
+			return 5
+		}
+	case futexWakeBitset:
+		if i == 3 {
+			return 5
+		}
+	}
+	return i
+}
 
 var futexCmds = []string{
 	"FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_FD", "FUTEX_REQUEUE", "FUTEX_CMP_REQUEUE",
@@ -351,6 +368,64 @@ var families = []string{
 	"AF_CAN", "AF_TIPC", "AF_BLUETOOTH", "AF_IUCV", "AF_RXRPC", "AF_ISDN",
 	"AF_PHONET", "AF_IEEE802154", "AF_CAIF", "AF_ALG", "AF_NFC", "AF_VSOCK",
 	"AF_KCM", "AF_QIPCRTR", "AF_SMC", "AF_XDP", "AF_MCTP",
+}
+
+// sockLevels are setsockopt's and getsockopt's levels: strace 6.1's
+// socketlayers, AF_VSOCK's name for 40 included.
+var sockLevels = map[uint64]string{
+	0: "SOL_IP", 1: "SOL_SOCKET", 6: "SOL_TCP", 17: "SOL_UDP", 40: "AF_VSOCK", 41: "SOL_IPV6",
+	58: "SOL_ICMPV6", 100: "SOL_CAN_BASE", 101: "SOL_CAN_RAW", 132: "SOL_SCTP", 136: "SOL_UDPLITE", 255: "SOL_RAW",
+	256: "SOL_IPX", 257: "SOL_AX25", 258: "SOL_ATALK", 259: "SOL_NETROM",
+	260: "SOL_ROSE", 261: "SOL_DECNET", 262: "SOL_X25", 263: "SOL_PACKET",
+	264: "SOL_ATM", 265: "SOL_AAL", 266: "SOL_IRDA", 267: "SOL_NETBEUI",
+	268: "SOL_LLC", 269: "SOL_DCCP", 270: "SOL_NETLINK", 271: "SOL_TIPC",
+	272: "SOL_RXRPC", 273: "SOL_PPPOL2TP", 274: "SOL_BLUETOOTH", 275: "SOL_PNPIPE",
+	276: "SOL_RDS", 277: "SOL_IUCV", 278: "SOL_CAIF", 279: "SOL_ALG",
+	280: "SOL_NFC", 281: "SOL_KCM", 282: "SOL_TLS", 283: "SOL_XDP",
+}
+
+const (
+	solSocket = 1
+	solTCP    = 6
+	soLinger  = 13
+)
+
+// sockOptions are the options of level SOL_SOCKET (asm-generic/socket.h).
+var sockOptions = []string{
+	1: "SO_DEBUG", 2: "SO_REUSEADDR", 3: "SO_TYPE", 4: "SO_ERROR", 5: "SO_DONTROUTE",
+	6: "SO_BROADCAST", 7: "SO_SNDBUF", 8: "SO_RCVBUF", 9: "SO_KEEPALIVE",
+	10: "SO_OOBINLINE", 11: "SO_NO_CHECK", 12: "SO_PRIORITY", 13: "SO_LINGER",
+	14: "SO_BSDCOMPAT", 15: "SO_REUSEPORT", 16: "SO_PASSCRED", 17: "SO_PEERCRED",
+	18: "SO_RCVLOWAT", 19: "SO_SNDLOWAT", 20: "SO_RCVTIMEO_OLD", 21: "SO_SNDTIMEO_OLD",
+	22: "SO_SECURITY_AUTHENTICATION", 23: "SO_SECURITY_ENCRYPTION_TRANSPORT",
+	24: "SO_SECURITY_ENCRYPTION_NETWORK", 25: "SO_BINDTODEVICE", 26: "SO_ATTACH_FILTER",
+	27: "SO_DETACH_FILTER", 28: "SO_PEERNAME", 29: "SO_TIMESTAMP_OLD", 30: "SO_ACCEPTCONN",
+	31: "SO_PEERSEC", 32: "SO_SNDBUFFORCE", 33: "SO_RCVBUFFORCE", 34: "SO_PASSSEC",
+	35: "SO_TIMESTAMPNS_OLD", 36: "SO_MARK", 37: "SO_TIMESTAMPING_OLD", 38: "SO_PROTOCOL",
+	39: "SO_DOMAIN", 40: "SO_RXQ_OVFL", 41: "SO_WIFI_STATUS", 42: "SO_PEEK_OFF",
+	43: "SO_NOFCS", 44: "SO_LOCK_FILTER", 45: "SO_SELECT_ERR_QUEUE", 46: "SO_BUSY_POLL",
+	47: "SO_MAX_PACING_RATE", 48: "SO_BPF_EXTENSIONS", 49: "SO_INCOMING_CPU",
+	50: "SO_ATTACH_BPF", 51: "SO_ATTACH_REUSEPORT_CBPF", 52: "SO_ATTACH_REUSEPORT_EBPF",
+	53: "SO_CNX_ADVICE", 55: "SO_MEMINFO", 56: "SO_INCOMING_NAPI_ID", 57: "SO_COOKIE",
+	59: "SO_PEERGROUPS", 60: "SO_ZEROCOPY", 61: "SO_TXTIME", 62: "SO_BINDTOIFINDEX",
+	63: "SO_TIMESTAMP_NEW", 64: "SO_TIMESTAMPNS_NEW", 65: "SO_TIMESTAMPING_NEW",
+	66: "SO_RCVTIMEO_NEW", 67: "SO_SNDTIMEO_NEW", 68: "SO_DETACH_REUSEPORT_BPF",
+	69: "SO_PREFER_BUSY_POLL", 70: "SO_BUSY_POLL_BUDGET", 71: "SO_NETNS_COOKIE",
+	72: "SO_BUF_LOCK", 73: "SO_RESERVE_MEM", 74: "SO_TXREHASH", 75: "SO_RCVMARK",
+}
+
+// tcpOptions are the options of level SOL_TCP (linux/tcp.h).
+var tcpOptions = []string{
+	1: "TCP_NODELAY", 2: "TCP_MAXSEG", 3: "TCP_CORK", 4: "TCP_KEEPIDLE", 5: "TCP_KEEPINTVL",
+	6: "TCP_KEEPCNT", 7: "TCP_SYNCNT", 8: "TCP_LINGER2", 9: "TCP_DEFER_ACCEPT",
+	10: "TCP_WINDOW_CLAMP", 11: "TCP_INFO", 12: "TCP_QUICKACK", 13: "TCP_CONGESTION",
+	14: "TCP_MD5SIG", 15: "TCP_COOKIE_TRANSACTIONS", 16: "TCP_THIN_LINEAR_TIMEOUTS",
+	17: "TCP_THIN_DUPACK", 18: "TCP_USER_TIMEOUT", 19: "TCP_REPAIR", 20: "TCP_REPAIR_QUEUE",
+	21: "TCP_QUEUE_SEQ", 22: "TCP_REPAIR_OPTIONS", 23: "TCP_FASTOPEN", 24: "TCP_TIMESTAMP",
+	25: "TCP_NOTSENT_LOWAT", 26: "TCP_CC_INFO", 27: "TCP_SAVE_SYN", 28: "TCP_SAVED_SYN",
+	29: "TCP_REPAIR_WINDOW", 30: "TCP_FASTOPEN_CONNECT", 31: "TCP_ULP", 32: "TCP_MD5SIG_EXT",
+	33: "TCP_FASTOPEN_KEY", 34: "TCP_FASTOPEN_NO_COOKIE", 35: "TCP_ZEROCOPY_RECEIVE",
+	36: "TCP_INQ", 37: "TCP_TX_DELAY",
 }
 
 var sockTypes = []string{
@@ -407,6 +482,9 @@ var fcntlCmds = map[uint64]string{
 	1030: "F_DUPFD_CLOEXEC",
 	1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ", 1033: "F_ADD_SEALS", 1034: "F_GET_SEALS",
 }
+
+// fdFlags are the descriptor flags of F_GETFD's result.
+var fdFlags = []flag{{1, "FD_CLOEXEC"}}
 
 // fcntlNoArg are the commands strace shows without a third argument.
 func fcntlNoArg(cmd int64) bool {
@@ -542,3 +620,25 @@ var membarrierCmds = []flag{
 const membarrierFlagCPU = 1
 
 var membarrierFlags = []flag{{membarrierFlagCPU, "MEMBARRIER_CMD_FLAG_CPU"}}
+
+// flockOps are flock's operations, in strace's order (LOCK_RW before its
+// two bits).
+var flockOps = []flag{
+	{1, "LOCK_SH"},
+	{2, "LOCK_EX"},
+	{4, "LOCK_NB"},
+	{8, "LOCK_UN"},
+	{32, "LOCK_MAND"},
+	{192, "LOCK_RW"},
+	{64, "LOCK_READ"},
+	{128, "LOCK_WRITE"},
+}
+
+// Values and flags strace names, from its xlat tables of the same names.
+var (
+	prioWhich     = []string{"PRIO_PROCESS", "PRIO_PGRP", "PRIO_USER"}
+	itimerWhich   = []string{"ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"}
+	schedPolicies = []string{"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"}
+	xattrFlags    = []flag{{1, "XATTR_CREATE"}, {2, "XATTR_REPLACE"}}
+	renameFlags   = []flag{{1, "RENAME_NOREPLACE"}, {2, "RENAME_EXCHANGE"}, {4, "RENAME_WHITEOUT"}}
+)
