@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"nitro/core/kvm/domain"
 	"nitro/internal/lab"
+	"nitro/internal/syncbuf"
 )
 
 // TestSignalsDetach stops `nitro trace` with SIGKILL at several moments
@@ -197,7 +197,7 @@ func TestSuspendDetaches(t *testing.T) {
 	// A job of its own, as a shell starts it: the kernel drops SIGTSTP in
 	// a process group that no parent in the session could continue.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -266,24 +266,6 @@ func stopped(t *testing.T, pid int) bool {
 	// pid (comm) S ...: the state follows the comm's closing parenthesis.
 	i := bytes.LastIndexByte(raw, ')')
 	return i >= 0 && i+2 < len(raw) && raw[i+2] == 'T'
-}
-
-// syncBuffer is a bytes.Buffer a command writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestAttachKeepsAPause: a guest an administrator paused (virsh suspend)

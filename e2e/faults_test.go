@@ -19,6 +19,7 @@ import (
 
 	"nitro/core/kvm/domain"
 	"nitro/internal/lab"
+	"nitro/internal/syncbuf"
 )
 
 // killMoment starts nitro on the guest, brings it to one kind of moment
@@ -413,7 +414,7 @@ func TestFullFilesystem(t *testing.T) {
 func TestLibvirtdRestart(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd, lines := startTrace(t, g, 40, stderr)
 	restartLibvirtd(t)
 	for n := 0; n < 200; n++ {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"nitro/internal/lab"
+	"nitro/internal/syncbuf"
 )
 
 // sshHost is this machine as a "remote" host: an OpenSSH server of the
@@ -177,7 +178,7 @@ func TestRemoteConnectionKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -402,7 +403,7 @@ func traceRound(b *testing.B, round time.Duration, sshd *exec.Cmd, args ...strin
 	if err != nil {
 		b.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"nitro/internal/lab"
+	"nitro/internal/syncbuf"
 )
 
 // sshLab is a nitro serve of the lab, and the keys of a class: two
@@ -27,7 +28,7 @@ type sshLab struct {
 	dir        string
 	cmd        *exec.Cmd
 	addr, port string
-	out        *syncBuffer // the audit lines serve prints
+	out        *syncbuf.Buffer // the audit lines serve prints
 }
 
 // clientKey writes a new private key for OpenSSH and returns its path and
@@ -58,7 +59,7 @@ func clientKey(t *testing.T, dir, name string) (path, line string) {
 // the host key it made, whose fingerprint must be the one it printed.
 func startServe(t *testing.T, args ...string) *sshLab {
 	t.Helper()
-	l := &sshLab{t: t, dir: t.TempDir(), out: &syncBuffer{}}
+	l := &sshLab{t: t, dir: t.TempDir(), out: &syncbuf.Buffer{}}
 	var viewers, controllers string
 	for _, name := range []string{"ann", "bob", "teacher"} {
 		_, line := clientKey(t, l.dir, name)

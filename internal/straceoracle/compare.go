@@ -25,22 +25,16 @@ var (
 
 // runParser reads the runs from the console text, fed as it grows.
 type runParser struct {
-	runs    []run
-	cur     *run
-	inErr   bool
-	partial string // a line not yet ended
+	runs  []run
+	cur   *run
+	inErr bool
+	lines lineSplitter
 }
 
 // feed takes more console text; the runs whose done marker it holds are
 // complete in p.runs.
 func (p *runParser) feed(text string) {
-	text = p.partial + text
-	last := strings.LastIndexByte(text, '\n')
-	p.partial = text[last+1:]
-	if last < 0 {
-		return
-	}
-	for l := range strings.SplitSeq(text[:last], "\n") {
+	for _, l := range p.lines.complete(text) {
 		p.line(strings.TrimSuffix(l, "\r")) // the guest's tty ends lines with \r\n
 	}
 }
@@ -93,20 +87,14 @@ var textLine = regexp.MustCompile(`^\[(\d+)(/\d+)? [^\]]*\] (.*)$`)
 type callParser struct {
 	calls   map[int][]string
 	pending map[int]string
-	partial string
+	lines   lineSplitter
 }
 
 func (p *callParser) feed(text string) {
 	if p.calls == nil {
 		p.calls, p.pending = map[int][]string{}, map[int]string{}
 	}
-	text = p.partial + text
-	last := strings.LastIndexByte(text, '\n')
-	p.partial = text[last+1:]
-	if last < 0 {
-		return
-	}
-	for l := range strings.SplitSeq(text[:last], "\n") {
+	for _, l := range p.lines.complete(text) {
 		m := textLine.FindStringSubmatch(l)
 		if m == nil || m[2] != "" {
 			continue
@@ -318,4 +306,19 @@ func splitCall(line string) (args []string, ret string) {
 func callName(line string) string {
 	name, _, _ := strings.Cut(line, "(")
 	return name
+}
+
+// lineSplitter holds what a stream has sent of a line not yet ended.
+type lineSplitter struct{ partial string }
+
+// complete returns the lines that text ends, the first with what came
+// before it, and keeps the rest for the next call.
+func (s *lineSplitter) complete(text string) []string {
+	text = s.partial + text
+	last := strings.LastIndexByte(text, '\n')
+	s.partial = text[last+1:]
+	if last < 0 {
+		return nil
+	}
+	return strings.Split(text[:last], "\n")
 }
