@@ -208,7 +208,8 @@ func TestProcessSelectionFilters(t *testing.T) {
 	f := start(t, "lab", 80, 24, uitest.Stream(1, 30))
 	f.waitFor("Syscalls 15 ", "total 30", "Processes 4")
 	f.keys("tab", "j", "enter") // pid 1, then 42
-	f.waitFor("showing pid 42")
+	// The pane's filter follows the process pane's mark by one message.
+	f.waitFor("showing pid 42", "Syscalls 5/15")
 	screen := f.screen()
 	if !strings.Contains(screen, "Syscalls 5/15") || strings.Contains(screen, "    77 cat ") {
 		t.Errorf("pane not narrowed to pid 42:\n%s", screen)
