@@ -189,11 +189,12 @@ func debugStopped(dom *domain.Domain) (bool, error) {
 // TestSuspendDetaches: Ctrl+Z (SIGTSTP) on `nitro trace --lossless` must not
 // leave the guest stopped at a breakpoint while nitro is: nitro detaches,
 // then stops, and the guest's workload goes on; SIGCONT attaches again and
-// the probe's calls come once more.
+// calls made after it come. Every call is traced: one process's calls can be
+// minutes apart while the guest's strace step runs under tracing.
 func TestSuspendDetaches(t *testing.T) {
 	lab.RequireRoot(t)
 	g := lab.Default
-	cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--lossless", "--format", "json", "--comm", "nitro-probe", g.Name)
+	cmd := exec.Command(nitroBin, "-c", lab.URI, "trace", "--lossless", "--format", "json", g.Name)
 	// A job of its own, as a shell starts it: the kernel drops SIGTSTP in
 	// a process group that no parent in the session could continue.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -211,27 +212,40 @@ func TestSuspendDetaches(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGINT)
 		cmd.Wait()
 	}()
-	lines := make(chan struct{}, 1<<16)
+	// The time of each call's stop, as nitro printed it.
+	stops := make(chan time.Time, 1<<16)
 	go func() {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			lines <- struct{}{}
-		}
-		close(lines)
-	}()
-	waitLines := func(what string) {
-		t.Helper()
-		select {
-		case _, ok := <-lines:
-			if !ok {
-				t.Fatalf("nitro trace ended before a probe call %s: %s", what, stderr.String())
+			var e traceEvent
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				t.Errorf("not a JSON event: %q: %v", sc.Text(), err)
+				continue
 			}
-		case <-time.After(time.Minute):
-			t.Fatalf("no probe call %s in a minute: %s", what, stderr.String())
+			stops <- e.Time
+		}
+		close(stops)
+	}()
+	// waitStop waits for a call stopped after since; those printed before
+	// nitro stopped may still be in the pipe.
+	waitStop := func(what string, since time.Time) {
+		t.Helper()
+		for timeout := time.After(time.Minute); ; {
+			select {
+			case at, ok := <-stops:
+				if !ok {
+					t.Fatalf("nitro trace ended before a call %s: %s", what, stderr.String())
+				}
+				if at.After(since) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no call %s in a minute: %s", what, stderr.String())
+			}
 		}
 	}
-	waitLines("at first")
+	waitStop("at first", time.Time{})
 	if err := cmd.Process.Signal(syscall.SIGTSTP); err != nil {
 		t.Fatal(err)
 	}
@@ -241,16 +255,18 @@ func TestSuspendDetaches(t *testing.T) {
 		}
 	}
 	requireRunning(t, g) // with nitro stopped: no breakpoint holds the guest
-	for len(lines) > 0 {
-		<-lines
-	}
+	continued := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	waitLines("after SIGCONT")
+	waitStop("after SIGCONT", continued)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
+	go func() {
+		for range stops { // a clean stop writes its last lines
+		}
+	}()
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("nitro trace: %v: %s", err, stderr.String())
 	}

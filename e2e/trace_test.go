@@ -18,6 +18,7 @@ import (
 // traceEvent is one JSON line of `nitro trace`.
 type traceEvent struct {
 	Seq       uint64
+	Time      time.Time // the stop's, on the host
 	VCPU      int
 	Direction string
 	ABI       string
