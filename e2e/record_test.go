@@ -37,28 +37,31 @@ func probeRunOf(t *testing.T, runs []probeRun, pid int) probeRun {
 	return probeRun{}
 }
 
+// tracedIteration bounds a wait for the light workload's next probe run
+// while nitro traces every call: an iteration that runs the guest's strace
+// steps takes a traced guest over a minute (60-70 s measured on nitro-lab).
+const tracedIteration = 3 * time.Minute
+
 // probesAfter waits for n runs of nitro-probe that start after the serial
 // log's offset from, and for the iteration of the last one to end; it
 // returns their pids. Every call of theirs was made over a second before
 // that end (the workload sleeps a second), long enough for nitro to have
-// handed it over (core.BatchInterval). An iteration that runs the guest's
-// strace takes a traced guest a minute or more.
+// handed it over (core.BatchInterval).
 func probesAfter(t *testing.T, g lab.Guest, from, n int) []int {
 	t.Helper()
-	const timeout = 3 * time.Minute
-	_, pos, err := g.WaitSerial(lab.Iteration, from, timeout) // the runs after it start after from
+	_, pos, err := g.WaitSerial(lab.Iteration, from, tracedIteration) // the runs after it start after from
 	if err != nil {
 		t.Fatal(err)
 	}
 	var pids []int
 	for range n {
-		m, at, err := g.WaitSerial(probeDone, pos, timeout)
+		m, at, err := g.WaitSerial(probeDone, pos, tracedIteration)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pid, _ := strconv.Atoi(m[1])
 		pids = append(pids, pid)
-		if _, pos, err = g.WaitSerial(lab.Iteration, at, timeout); err != nil {
+		if _, pos, err = g.WaitSerial(lab.Iteration, at, tracedIteration); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,8 +70,7 @@ func probesAfter(t *testing.T, g lab.Guest, from, n int) []int {
 
 // probeSoon waits for a moment the light workload's next probe run is a
 // few seconds away: after its strace run ends, on a guest whose workload
-// has one (an iteration under the guest's strace takes a traced guest a
-// minute or more), else after an iteration line.
+// has one, else after an iteration line.
 func probeSoon(t *testing.T, g lab.Guest) {
 	t.Helper()
 	log, err := g.Serial()
@@ -79,7 +81,7 @@ func probeSoon(t *testing.T, g lab.Guest) {
 	if strings.Contains(log, "nitro-lab: strace begin") {
 		next = regexp.MustCompile(`^nitro-lab: strace end$`)
 	}
-	if _, _, err := g.WaitSerial(next, len(log), 3*time.Minute); err != nil {
+	if _, _, err := g.WaitSerial(next, len(log), tracedIteration); err != nil {
 		t.Fatal(err)
 	}
 }

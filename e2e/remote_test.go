@@ -218,7 +218,7 @@ func TestRemoteTUIReattach(t *testing.T) {
 	tm.keys("/")
 	tm.waitFor(`(?m)^/`, 10*time.Second)
 	tm.keys("comm:nitro-probe", "Enter")
-	tm.waitFor(`(?m)^\S+\s+\d+\s+\d+\s+nitro-probe\s+\w+\(`, 2*time.Minute)
+	tm.waitFor(`(?m)^\S+\s+\d+\s+\d+\s+nitro-probe\s+\w+\(`, tracedIteration)
 
 	syscall.Kill(childNamed(t, h.sshd.Process.Pid, "sshd"), syscall.SIGKILL)
 	s := tm.waitFor(`lost the connection to the remote nitro: the connection to 127\.0\.0\.1 dropped; the guest runs on there, detached`, 30*time.Second)
@@ -235,7 +235,7 @@ func TestRemoteTUIReattach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := g.WaitSerial(probeDone, start, time.Minute)
+	m, _, err := g.WaitSerial(probeDone, start, tracedIteration)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,7 +176,7 @@ func TestServeClass(t *testing.T) {
 		tm.keys("probe-input", "Enter")
 	}
 	row := regexp.MustCompile(`(?m)^\s*\d\d:\d\d:\d\d\.\d{3}\s+\d+\s+\d+ nitro-probe\s+openat\(AT_FDCWD, "/etc/nitro/probe-input".*$`)
-	seen := row.FindString(ann.waitFor(row.String(), 2*time.Minute))
+	seen := row.FindString(ann.waitFor(row.String(), tracedIteration))
 	bob.waitFor(`(?m)^`+regexp.QuoteMeta(seen)+`$`, 10*time.Second)
 
 	// A student's b is refused.

@@ -78,7 +78,7 @@ func TestTUI(t *testing.T) {
 	tm.waitFor(`Syscalls \d+`, time.Minute)
 	tm.waitFor(`(?m)^\s+\d+\s+\d+\s+\S+\s+\S+\s+.*\(.*\)`, time.Minute) // a call row
 	tm.waitFor(`(?m)^\s+1\s+\d+\s+init\s`, time.Minute)
-	tm.waitFor(`(?m)^\s+\d+\s+\d+\s+nitro-probe\s`, 2*time.Minute)
+	tm.waitFor(`(?m)^\s+\d+\s+\d+\s+nitro-probe\s`, tracedIteration)
 
 	// p pauses the whole guest and resumes it.
 	tm.keys("p")
