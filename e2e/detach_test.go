@@ -85,8 +85,9 @@ func TestSignalsDetach(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		took := time.Since(killed) // before the wait for the workload's next line
 		requireRunning(t, g)
-		t.Logf("%v after %d events: running again %v later", c.sig, c.after, time.Since(killed).Round(time.Millisecond))
+		t.Logf("%v after %d events: running again %v later", c.sig, c.after, took.Round(time.Millisecond))
 	}
 }
 
