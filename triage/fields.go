@@ -3,8 +3,7 @@ package triage
 // Env is what a rule's condition sees of one call: the fields, named as
 // Falco names its own, a condition may use. Strings from the guest are
 // raw here (a path as the guest wrote it); findings escape them. Its
-// parts are pointers: expr boxes each value it reads on the way to a
-// field, and a pointer boxes without a copy.
+// parts point at the engine's own, which it fills in place for each call.
 type Env struct {
 	Evt  *Evt  `expr:"evt"`
 	Proc *Proc `expr:"proc"`

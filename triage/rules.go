@@ -336,7 +336,10 @@ func (rs *Rules) compile(cond string, types []string) (*vm.Program, ast.Node, er
 		return nil, nil, err
 	}
 	ast.Walk(&tree.Node, &expander{rs: rs})
-	prog, err := expr.Compile(cond, expr.Env(&Env{}), expr.AsBool(),
+	// Env as a value, though the engine runs it with a pointer: only for a
+	// struct does expr resolve evt.type to a field index when compiling;
+	// for a pointer it looks each name up by reflection on every call.
+	prog, err := expr.Compile(cond, expr.Env(Env{}), expr.AsBool(),
 		expr.Patch(&expander{rs: rs}), expr.Patch(&typeFolder{types: types}))
 	if err != nil {
 		return nil, nil, err
