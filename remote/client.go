@@ -280,7 +280,9 @@ func (s *session) Run(ctx context.Context) error {
 	s.mu.Lock()
 	limit, wait := s.limit, s.wait
 	s.mu.Unlock()
-	if err := s.c.call(ctx, request{Op: "run", Limit: limit, Wait: wait}, nil); err != nil {
+	// A link lost before the reply ends the session too, and its end
+	// error says what became of the guest: Run waits for it below.
+	if err := s.c.call(ctx, request{Op: "run", Limit: limit, Wait: wait}, nil); err != nil && !errors.Is(err, ErrLost) {
 		return err
 	}
 	select {

@@ -59,11 +59,11 @@ func serve(t testing.TB, h api.Hypervisor) (*Client, *tap) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		c.Close()
-		far.Close()
+		c.Close() // the agent reads the end of its input, and detaches
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
+		far.Close()
 	})
 	return c, out
 }
