@@ -386,6 +386,34 @@ func TestLostConnection(t *testing.T) {
 	}
 }
 
+// A link that drops between the run request and its reply ends Run as
+// one that drops later: with what became of the guest.
+func TestLostBeforeRunReply(t *testing.T) {
+	near, far := net.Pipe()
+	go func() {
+		r := bufio.NewReader(far)
+		r.ReadString('\n')
+		io.WriteString(far, "{\"nitro_agent\":2}\n")
+		r.ReadString('\n') // attach
+		io.WriteString(far, "{\"id\":1,\"result\":{}}\n")
+		r.ReadString('\n') // run
+		far.Close()
+	}()
+	c, err := NewClient(context.Background(), near)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Lost = func() string { return "the guest runs on" }
+	s, err := c.Attach(context.Background(), "lab", api.AttachOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Run(context.Background())
+	if !errors.Is(err, ErrLost) || !strings.Contains(err.Error(), "the guest runs on") {
+		t.Errorf("Run: %v", err)
+	}
+}
+
 func TestEventDecode(t *testing.T) {
 	var e event
 	line := `{"seq":7,"later":{"a":[1,"]}"],"b":null},"time":"2026-12-02T05:00:00.5Z","direction":"exit","abi":"i386",` +
