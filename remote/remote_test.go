@@ -343,14 +343,11 @@ func TestClientTruncatedLine(t *testing.T) {
 	}
 }
 
-func TestLostConnection(t *testing.T) {
-	h := uitest.NewHypervisor()
-	fake := uitest.NewSession()
-	h.Add(api.Domain{Name: "lab", State: "running"}, fake)
-	near, far := net.Pipe()
-	served := make(chan error, 1)
-	go func() { served <- Serve(context.Background(), h, far, far) }()
-	c, err := NewClient(context.Background(), near)
+// attachLab attaches to "lab" through a client on conn, whose far host
+// says "the guest runs on" when the link is lost.
+func attachLab(t *testing.T, conn net.Conn) api.Session {
+	t.Helper()
+	c, err := NewClient(context.Background(), conn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,13 +356,24 @@ func TestLostConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestLostConnection(t *testing.T) {
+	h := uitest.NewHypervisor()
+	fake := uitest.NewSession()
+	h.Add(api.Domain{Name: "lab", State: "running"}, fake)
+	near, far := net.Pipe()
+	served := make(chan error, 1)
+	go func() { served <- Serve(context.Background(), h, far, far) }()
+	s := attachLab(t, near)
 	sub := s.Subscribe(10, api.Lossy)
 	ran := make(chan error, 1)
 	go func() { ran <- s.Run(context.Background()) }()
 	fake.Send(uitest.Stream(1, 2))
 	<-sub.C()
 	near.Close() // the link drops
-	err = <-ran
+	err := <-ran
 	if !errors.Is(err, ErrLost) || !strings.Contains(err.Error(), "the guest runs on") {
 		t.Errorf("Run: %v", err)
 	}
@@ -399,16 +407,8 @@ func TestLostBeforeRunReply(t *testing.T) {
 		r.ReadString('\n') // run
 		far.Close()
 	}()
-	c, err := NewClient(context.Background(), near)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Lost = func() string { return "the guest runs on" }
-	s, err := c.Attach(context.Background(), "lab", api.AttachOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.Run(context.Background())
+	s := attachLab(t, near)
+	err := s.Run(context.Background())
 	if !errors.Is(err, ErrLost) || !strings.Contains(err.Error(), "the guest runs on") {
 		t.Errorf("Run: %v", err)
 	}
