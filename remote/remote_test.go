@@ -308,28 +308,27 @@ func TestVersionMismatch(t *testing.T) {
 	}
 	// The client refuses an agent of another version.
 	near, far := net.Pipe()
-	defer far.Close()
-	go func() {
-		r := bufio.NewReader(far)
-		r.ReadString('\n')
-		io.WriteString(far, "{\"nitro_agent\":1}\n")
-	}()
+	go scripted(far, "{\"nitro_agent\":1}\n")
 	_, err = NewClient(context.Background(), near)
 	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "remote nitro speaks version 1, this nitro speaks version 2") {
 		t.Errorf("client: %v", err)
 	}
 }
 
+// scripted plays a far agent on conn: for each line it reads, it writes
+// the next of answers (none for ""), then closes the connection.
+func scripted(conn net.Conn, answers ...string) {
+	r := bufio.NewReader(conn)
+	for _, a := range answers {
+		r.ReadString('\n')
+		io.WriteString(conn, a)
+	}
+	conn.Close()
+}
+
 func TestClientTruncatedLine(t *testing.T) {
 	near, far := net.Pipe()
-	go func() {
-		r := bufio.NewReader(far)
-		r.ReadString('\n')
-		io.WriteString(far, "{\"nitro_agent\":2}\n")
-		r.ReadString('\n') // the domains request
-		io.WriteString(far, `{"id":1,"res`)
-		far.Close()
-	}()
+	go scripted(far, "{\"nitro_agent\":2}\n", `{"id":1,"res`) // the domains reply cut short
 	c, err := NewClient(context.Background(), near)
 	if err != nil {
 		t.Fatal(err)
@@ -398,15 +397,7 @@ func TestLostConnection(t *testing.T) {
 // one that drops later: with what became of the guest.
 func TestLostBeforeRunReply(t *testing.T) {
 	near, far := net.Pipe()
-	go func() {
-		r := bufio.NewReader(far)
-		r.ReadString('\n')
-		io.WriteString(far, "{\"nitro_agent\":2}\n")
-		r.ReadString('\n') // attach
-		io.WriteString(far, "{\"id\":1,\"result\":{}}\n")
-		r.ReadString('\n') // run
-		far.Close()
-	}()
+	go scripted(far, "{\"nitro_agent\":2}\n", "{\"id\":1,\"result\":{}}\n", "") // hello, attach, run
 	s := attachLab(t, near)
 	err := s.Run(context.Background())
 	if !errors.Is(err, ErrLost) || !strings.Contains(err.Error(), "the guest runs on") {
