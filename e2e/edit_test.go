@@ -174,9 +174,6 @@ func openatTUIWith(t *testing.T, g lab.Guest, flags string) *tmux {
 	t.Helper()
 	tm := startTmux(t, nitroBin+" "+flags+" --theme none --domain "+g.Name)
 	tm.waitFor(`Syscalls \d+`, time.Minute)
-	tm.keys("/")
-	tm.waitFor(`(?m)^/`, 10*time.Second)
-	tm.keys("sys:openat", "Enter")
-	tm.waitFor(`openat\(AT_FDCWD`, 2*time.Minute)
+	tm.filterOpenat()
 	return tm
 }

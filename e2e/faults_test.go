@@ -128,10 +128,7 @@ func heldInTUI(t *testing.T, g lab.Guest) *tmux {
 	t.Helper()
 	tm := startTmux(t, "exec "+nitroBin+" -c "+lab.URI+" --theme none --domain "+g.Name)
 	tm.waitFor(`Syscalls \d+`, time.Minute)
-	tm.keys("/")
-	tm.waitFor(`(?m)^/`, 10*time.Second)
-	tm.keys("sys:openat", "Enter")
-	tm.waitFor(`openat\(`, 2*time.Minute)
+	tm.filterOpenat()
 	tm.keys("b")
 	tm.waitFor(`HELD`, 2*time.Minute)
 	return tm

@@ -184,10 +184,7 @@ func TestServeClass(t *testing.T) {
 	ann.waitFor(`read-only session`, 10*time.Second)
 
 	// The teacher breaks on the probe's openat; every screen shows it held, by whom.
-	teacher.keys("/")
-	teacher.waitFor(`(?m)^/`, 10*time.Second)
-	teacher.keys("sys:openat", "Enter")
-	teacher.waitFor(`openat\(AT_FDCWD`, 2*time.Minute)
+	teacher.filterOpenat()
 	teacher.keys("b")
 	teacher.waitFor(`\| break openat`, 10*time.Second)
 	held := holdProbe(t, teacher, probeHeld)

@@ -60,6 +60,19 @@ func (tm *tmux) waitFor(re string, timeout time.Duration) string {
 	}
 }
 
+// filterOpenat filters the syscall pane down to openat and waits until it
+// shows one, selected: a key that acts on the selected call needs the
+// filtered pane's title to count a row, not an openat anywhere on the
+// screen (one seen before the filter applied is not in the filtered pane).
+func (tm *tmux) filterOpenat() {
+	tm.t.Helper()
+	tm.keys("/")
+	tm.waitFor(`(?m)^/`, 10*time.Second) // the filter prompt
+	tm.keys("sys:openat", "Enter")
+	tm.waitFor(`Syscalls [1-9]\d*/\d+`, tracedIteration)
+	tm.waitFor(`openat\(AT_FDCWD`, 10*time.Second)
+}
+
 // TestTUI drives nitro's terminal interface against the 6.12 lab guest: the
 // domain list, attaching, live calls and processes, a break on the probe's
 // openat with its path edited to another file, which the guest then reads,
@@ -87,11 +100,7 @@ func TestTUI(t *testing.T) {
 	tm.waitFor(`(?m)\| [1-9]\d* ev/s .*running\s*$`, 30*time.Second)
 
 	// Filter down to openat and break on it.
-	tm.keys("/")
-	tm.waitFor(`(?m)^/`, 10*time.Second) // the filter prompt
-	tm.keys("sys:openat", "Enter")
-	tm.waitFor(`Syscalls \d+/\d+`, 10*time.Second) // filtered
-	tm.waitFor(`openat\(AT_FDCWD`, 2*time.Minute)
+	tm.filterOpenat()
 	tm.keys("b")
 	start, err := g.SerialSize()
 	if err != nil {
